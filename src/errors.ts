@@ -1,0 +1,48 @@
+/**
+ * Every error Steward reports to a caller carries a stable `code` from this closed list.
+ * Codes never change meaning; messages may be reworded. `docs/protocol.md` lists them.
+ */
+export const ERROR_CODES = [
+  'ERR_CONFIG_INVALID',
+  'ERR_DATABASE_UNREACHABLE',
+  'ERR_MIGRATION_CHECKSUM',
+  'ERR_MIGRATION_FAILED',
+  'ERR_DATABASE_NEWER',
+  'ERR_SUPERVISOR_NOT_FOUND',
+  'ERR_STALE_VERSION',
+  'ERR_VALIDATION',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Structured detail attached to an error: zod issues, offending ids, hints. */
+export type ErrorDetails = Readonly<Record<string, unknown>>;
+
+/**
+ * The one error class of the project.
+ *
+ * @example
+ * throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor ${id}`, { id });
+ */
+export class StewardError extends Error {
+  override readonly name = 'StewardError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** A JSON-safe form: `Error` objects serialize to `{}` otherwise. */
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** True when `error` is a StewardError with the given code (or any code when omitted). */
+export function isStewardError(error: unknown, code?: ErrorCode): error is StewardError {
+  return error instanceof StewardError && (code === undefined || error.code === code);
+}

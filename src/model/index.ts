@@ -1,0 +1,3 @@
+export * from './restoration.ts';
+export * from './supervisor.ts';
+export * from './task.ts';

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+/** Where a spawned task stands, as stored in `supervisor_tasks.status`. */
+export const TaskStatus = z.enum([
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'interrupted',
+]);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+/** One task a supervisor spawned. */
+export const TaskRecord = z.object({
+  id: z.uuid(),
+  supervisorId: z.uuid(),
+  name: z.string().min(1),
+  status: TaskStatus,
+  input: z.unknown(),
+  result: z.unknown(),
+  error: z.string().nullable(),
+  attempts: z.number().int().nonnegative(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export type TaskRecord = z.infer<typeof TaskRecord>;
+
+/** One entry of a supervisor's journal (`supervisor_events`). */
+export const JournalEvent = z.object({
+  id: z.number().int().positive(),
+  supervisorId: z.uuid(),
+  version: z.number().int().nonnegative().nullable(),
+  kind: z.string().min(1),
+  payload: z.unknown(),
+  createdAt: z.date(),
+});
+export type JournalEvent = z.infer<typeof JournalEvent>;
+
+/** A kept snapshot restoration can fall back to (`supervisor_checkpoints`). */
+export const Checkpoint = z.object({
+  supervisorId: z.uuid(),
+  version: z.number().int().nonnegative(),
+  machineVersion: z.number().int().nonnegative(),
+  phase: z.string().nullable(),
+  snapshot: z.unknown(),
+  timers: z.array(z.unknown()),
+  createdAt: z.date(),
+});
+export type Checkpoint = z.infer<typeof Checkpoint>;

@@ -1,0 +1,55 @@
+/** The rows a statement returned and how many rows it touched. */
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+/** Anything that runs one parameterised statement: the database or a transaction. */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<Row>>;
+  /** Runs a script of several statements without parameters (migration files). */
+  exec(sql: string): Promise<void>;
+}
+
+/** A notification received on a LISTENed channel. */
+export type NotificationHandler = (payload: string) => void;
+
+/**
+ * The database seam: everything Steward needs from PostgreSQL, with two engines behind it
+ * (`pg` against a server, PGlite embedded). Only `src/persistence` uses it.
+ */
+export interface Database extends Queryable {
+  readonly engine: 'postgres' | 'pglite';
+  /** A human-readable location for logs: `postgres://host:port/db` or the data directory. */
+  readonly location: string;
+  /**
+   * Runs `fn` in one transaction on one connection: committed when `fn` resolves,
+   * rolled back when it throws. Statements must go through the handle `fn` receives.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Subscribes to a NOTIFY channel; resolves to an unsubscribe function. */
+  listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  /** Closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** SQLSTATE of a database error, whichever engine raised it. */
+export function sqlState(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** SQLSTATEs this project branches on. */
+export const SQLSTATE = Object.freeze({
+  uniqueViolation: '23505',
+  checkViolation: '23514',
+  duplicateObject: '42710',
+  duplicateTable: '42P07',
+  objectInUse: '55006',
+});

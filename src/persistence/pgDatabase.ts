@@ -1,0 +1,129 @@
+import pg from 'pg';
+import { StewardError } from '../errors.ts';
+import { type Logger, silentLogger } from '../logger.ts';
+import type { Database, NotificationHandler, Queryable, QueryResult } from './database.ts';
+
+/** Options for the PostgreSQL engine. */
+export interface PgDatabaseOptions {
+  connectionString: string;
+  /** Pool size; the snapshot writer needs few connections because it group-commits. */
+  max?: number;
+  connectTimeoutMs?: number;
+  log?: Logger;
+}
+
+/** `host:port/database` of a connection string, never its password. */
+export function describePostgresUrl(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    return `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+      const result = await client.query(text, params as unknown[] | undefined);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+    async exec(sql: string): Promise<void> {
+      await client.query(sql);
+    },
+  };
+}
+
+/**
+ * Opens a pool on a PostgreSQL server and checks that the server answers, so a wrong
+ * address fails at start with one clear line instead of at the first save.
+ */
+export async function openPgDatabase(options: PgDatabaseOptions): Promise<Database> {
+  const log = options.log ?? silentLogger;
+  const where = describePostgresUrl(options.connectionString);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+  });
+  // An idle client whose backend dies emits 'error' on the pool; unhandled, it kills Node.
+  pool.on('error', (error) => log.warn({ err: error, where }, 'idle PostgreSQL client failed'));
+
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end().catch(() => {});
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StewardError(
+      'ERR_DATABASE_UNREACHABLE',
+      `cannot reach PostgreSQL at ${where}: ${reason}`,
+      { where },
+      { cause: error },
+    );
+  }
+
+  const listeners = new Map<string, Set<NotificationHandler>>();
+  let listenClient: pg.PoolClient | undefined;
+  let closed = false;
+  const base = wrap(pool);
+
+  return {
+    engine: 'postgres',
+    location: `postgres://${where}`,
+    query: base.query,
+    exec: base.exec,
+
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The connection itself is gone: do not hand it back to the pool.
+          broken =
+            rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        }
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+
+    async listen(channel: string, handler: NotificationHandler) {
+      if (!listenClient) {
+        listenClient = await pool.connect();
+        listenClient.on('notification', (message) => {
+          for (const h of listeners.get(message.channel) ?? []) h(message.payload ?? '');
+        });
+      }
+      let handlers = listeners.get(channel);
+      if (!handlers) {
+        handlers = new Set();
+        listeners.set(channel, handlers);
+        await listenClient.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      }
+      handlers.add(handler);
+      return async () => {
+        handlers.delete(handler);
+        if (handlers.size === 0 && listeners.get(channel) === handlers && listenClient) {
+          listeners.delete(channel);
+          await listenClient.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
+        }
+      };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      listenClient?.release();
+      listenClient = undefined;
+      await pool.end();
+    },
+  };
+}
