@@ -17,9 +17,9 @@ export async function appendEvents(
   if (events.length === 0) return;
   await db.query(
     `INSERT INTO supervisor_events (supervisor_id, version, kind, payload)
-     SELECT supervisor_id, version, kind, coalesce(payload, '{}'::jsonb)
-     FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY
-       AS r (supervisor_id uuid, version bigint, kind text, payload jsonb, ord bigint)
+     SELECT (e->>'supervisor_id')::uuid, (e->>'version')::bigint, e->>'kind',
+            coalesce(nullif(e->'payload', 'null'::jsonb), '{}'::jsonb)
+     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x (e, ord)
      ORDER BY ord`,
     [
       JSON.stringify(

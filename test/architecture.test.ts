@@ -1,0 +1,78 @@
+// Import direction is a rule: machines see only xstate and zod, persistence only its
+// drivers, and nothing but the composition root picks an adapter.
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const SRC = new URL('../src/', import.meta.url).pathname;
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : [join(dir, e.name)])),
+  );
+  return nested.flat().filter((f) => f.endsWith('.ts'));
+}
+
+async function importsOf(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)].map(
+    (m) => m[1] as string,
+  );
+}
+
+/** Where an import points: a package name, a node builtin, or a folder of src/. */
+function target(file: string, spec: string): string {
+  if (spec.startsWith('node:')) return 'node';
+  if (!spec.startsWith('.'))
+    return spec.startsWith('@')
+      ? spec.split('/').slice(0, 2).join('/')
+      : (spec.split('/')[0] as string);
+  const path = relative(SRC, join(file, '..', spec));
+  return path.includes('/') ? `src/${path.split('/')[0]}` : `src/${path}`;
+}
+
+const ALLOWED: Record<string, (t: string) => boolean> = {
+  'src/model': (t) => t === 'zod' || t === 'src/model',
+  'src/machines': (t) =>
+    ['xstate', 'zod', 'src/model', 'src/machines', 'src/errors.ts'].includes(t),
+  'src/persistence': (t) =>
+    [
+      'node',
+      'pg',
+      '@electric-sql/pglite',
+      'zod',
+      'src/persistence',
+      'src/model',
+      'src/errors.ts',
+      'src/logger.ts',
+    ].includes(t),
+};
+
+describe('architecture', () => {
+  it('keeps every folder to the imports it is allowed', async () => {
+    const violations: string[] = [];
+    for (const file of await sourceFiles(SRC)) {
+      const folder = `src/${relative(SRC, file).split('/')[0]}`;
+      const allowed = ALLOWED[folder];
+      if (!allowed) continue;
+      for (const spec of await importsOf(file)) {
+        const t = target(file, spec);
+        if (!allowed(t)) violations.push(`${relative(SRC, file)} imports ${spec}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('builds SQL only in src/persistence', async () => {
+    const offenders: string[] = [];
+    for (const file of await sourceFiles(SRC)) {
+      if (relative(SRC, file).startsWith('persistence/')) continue;
+      const text = await readFile(file, 'utf8');
+      if (/\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b/.test(text)) {
+        offenders.push(relative(SRC, file));
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,0 +1,59 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
+const TSX = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
+
+async function steward(args: string[], env: NodeJS.ProcessEnv) {
+  const { DATABASE_URL: _unused, ...rest } = process.env;
+  try {
+    const { stdout, stderr } = await run(TSX, [CLI, ...args], { env: { ...rest, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('steward command', () => {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  it('serve migrates the embedded database and says where it is', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'steward-cli-'));
+    dirs.push(dir);
+    const dataDir = join(dir, 'data');
+    const first = await steward(['serve'], { STEWARD_DATA_DIR: dataDir });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(dataDir);
+    const logs = first.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; applied?: number });
+    expect(logs.find((l) => l.msg === 'database migrated')?.applied).toBe(2);
+    const second = await steward(['migrate'], { STEWARD_DATA_DIR: dataDir });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('"applied":0');
+  });
+
+  it('exits non-zero with one line for an unreachable server', async () => {
+    const result = await steward(['migrate'], {
+      DATABASE_URL: 'postgres://me:hunter2@127.0.0.1:1/x',
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim()).toBe(
+      'steward: cannot reach PostgreSQL at 127.0.0.1:1/x: connect ECONNREFUSED 127.0.0.1:1',
+    );
+  });
+
+  it('exits 2 with usage for an unknown command', async () => {
+    const result = await steward(['dance'], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown command "dance"');
+  });
+});

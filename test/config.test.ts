@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { isStewardError } from '../src/errors.ts';
+import { openDatabase } from '../src/persistence/openDatabase.ts';
+
+function configError(env: NodeJS.ProcessEnv): Error {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(isStewardError(error, 'ERR_CONFIG_INVALID')).toBe(true);
+    return error as Error;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('defaults to embedded PGlite in ./.steward/data', () => {
+    expect(loadConfig({})).toMatchObject({ dataDir: './.steward/data', logLevel: 'info' });
+    expect(loadConfig({}).databaseUrl).toBeUndefined();
+  });
+
+  it('takes a PostgreSQL URL', () => {
+    const url = 'postgres://me:pw@db.example:6543/steward';
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+  });
+
+  it('refuses a URL that is not PostgreSQL, naming the variable but not the value', () => {
+    const error = configError({ DATABASE_URL: 'mysql://me:hunter2@db/x' });
+    expect(error.message).toMatch(/^DATABASE_URL is invalid/);
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('refuses a bad log level and a bad port', () => {
+    expect(configError({ LOG_LEVEL: 'loud' }).message).toMatch(/^LOG_LEVEL/);
+    expect(configError({ PORT: 'eighty' }).message).toMatch(/^PORT/);
+  });
+});
+
+describe('openDatabase', () => {
+  it('names host and port, never the password, when the server is unreachable', async () => {
+    const error = await openDatabase({
+      databaseUrl: 'postgres://me:hunter2@127.0.0.1:1/steward',
+      dataDir: 'unused',
+    }).catch((e: unknown) => e);
+    expect(isStewardError(error, 'ERR_DATABASE_UNREACHABLE')).toBe(true);
+    expect((error as Error).message).toContain('127.0.0.1:1');
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+});
