@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { describe, inject } from 'vitest';
+import { describe, inject, it } from 'vitest';
 import type { Database } from '../../src/persistence/database.ts';
 import { openPgDatabase } from '../../src/persistence/pgDatabase.ts';
 import { openPgliteDatabase } from '../../src/persistence/pgliteDatabase.ts';
@@ -79,11 +79,17 @@ export const engines: TestEngine[] = hasPostgres ? [pgliteEngine, postgresEngine
 /** Runs the same tests on every engine; a skipped PostgreSQL leg says why in its title. */
 export function describeEachEngine(title: string, body: (engine: TestEngine) => void): void {
   for (const engine of engines) describe(`${title} [${engine.name}]`, () => body(engine));
-  if (!hasPostgres) describe.skip(`${title} [postgres: skipped, DATABASE_URL is unset]`, () => {});
+  if (!hasPostgres) skippedPostgresLeg(title);
+}
+
+function skippedPostgresLeg(title: string): void {
+  describe.skip(`${title} [postgres: skipped, DATABASE_URL is unset]`, () => {
+    it('runs when DATABASE_URL names a PostgreSQL server', () => {});
+  });
 }
 
 /** The PostgreSQL engine, for tests that need a real pool (concurrency, several runners). */
 export function describePostgresOnly(title: string, body: (engine: TestEngine) => void): void {
   if (hasPostgres) describe(`${title} [postgres]`, () => body(postgresEngine));
-  else describe.skip(`${title} [postgres: skipped, DATABASE_URL is unset]`, () => {});
+  else skippedPostgresLeg(title);
 }
