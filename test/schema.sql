@@ -42,6 +42,9 @@ supervisor_states.pending_questions jsonb NOT NULL DEFAULT '[]'::jsonb
 supervisor_states.restoration_count integer NOT NULL DEFAULT 0
 supervisor_states.last_restored_at timestamp with time zone
 supervisor_states.restoration_source text
+supervisor_states.state_value text NOT NULL DEFAULT ''::text
+supervisor_states.tags _text NOT NULL DEFAULT '{}'::text[]
+supervisor_states.state_entered_at timestamp with time zone NOT NULL DEFAULT now()
 supervisor_tasks.id uuid NOT NULL
 supervisor_tasks.supervisor_id uuid NOT NULL
 supervisor_tasks.name text NOT NULL
@@ -77,12 +80,16 @@ supervisor_tasks supervisor_tasks_supervisor_id_fkey FOREIGN KEY (supervisor_id)
 CREATE UNIQUE INDEX steward_migrations_pkey ON steward_migrations USING btree (id);
 CREATE UNIQUE INDEX supervisor_checkpoints_pkey ON supervisor_checkpoints USING btree (id);
 CREATE UNIQUE INDEX supervisor_checkpoints_supervisor_id_version_key ON supervisor_checkpoints USING btree (supervisor_id, version);
+CREATE INDEX supervisor_events_answers_idx ON supervisor_events USING btree (supervisor_id, ((payload ->> 'questionId'::text))) WHERE (kind = 'question_answered'::text);
 CREATE UNIQUE INDEX supervisor_events_pkey ON supervisor_events USING btree (id);
 CREATE INDEX supervisor_events_supervisor_idx ON supervisor_events USING btree (supervisor_id, id);
 CREATE INDEX supervisor_states_owner_idx ON supervisor_states USING btree (owner, id);
 CREATE INDEX supervisor_states_pending_questions_idx ON supervisor_states USING btree (id) WHERE (pending_questions <> '[]'::jsonb);
 CREATE UNIQUE INDEX supervisor_states_pkey ON supervisor_states USING btree (id);
+CREATE INDEX supervisor_states_progress_idx ON supervisor_states USING btree (progress);
 CREATE INDEX supervisor_states_restorable_idx ON supervisor_states USING btree (id) WHERE (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state]));
-CREATE INDEX supervisor_states_state_idx ON supervisor_states USING btree (state, updated_at);
+CREATE INDEX supervisor_states_state_idx ON supervisor_states USING btree (state, state_entered_at);
+CREATE INDEX supervisor_states_state_value_idx ON supervisor_states USING btree (state_value, state_entered_at);
+CREATE INDEX supervisor_states_tags_idx ON supervisor_states USING gin (tags);
 CREATE UNIQUE INDEX supervisor_tasks_pkey ON supervisor_tasks USING btree (id);
 CREATE INDEX supervisor_tasks_supervisor_idx ON supervisor_tasks USING btree (supervisor_id, id);

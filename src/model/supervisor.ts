@@ -82,6 +82,11 @@ export const SupervisorState = z.object({
   /** Strictly increasing per supervisor; a write never replaces a newer one. */
   version: z.number().int().nonnegative(),
   state: LifecycleState,
+  /** The active leaf states as dotted paths, `;` between parallel regions. */
+  stateValue: z.string(),
+  /** The snapshot's tags other than the lifecycle one. */
+  tags: z.array(z.string()),
+  stateEnteredAt: z.date(),
   currentActivity: z.string().nullable(),
   progress: z.number().int().min(0).max(100),
   phase: z.string().nullable(),
@@ -111,6 +116,8 @@ export const SupervisorWrite = SupervisorState.pick({
   timers: true,
   version: true,
   state: true,
+  stateValue: true,
+  tags: true,
   currentActivity: true,
   progress: true,
   phase: true,

@@ -25,14 +25,16 @@ export interface SaveStatesResult {
 const SAVE_STATES = `
   INSERT INTO supervisor_states AS s (
     id, machine_id, machine_version, owner, snapshot, xstate_version, timers, version,
-    state, current_activity, progress, phase, error_message, spawned_task_ids, pending_questions
+    state, state_value, tags, current_activity, progress, phase, error_message,
+    spawned_task_ids, pending_questions
   )
   SELECT id, machine_id, machine_version, owner, snapshot, xstate_version, timers, version,
-         state, current_activity, progress, phase, error_message, spawned_task_ids, pending_questions
+         state, state_value, tags, current_activity, progress, phase, error_message,
+         spawned_task_ids, pending_questions
   FROM jsonb_to_recordset($1::jsonb) AS r (
     id uuid, machine_id text, machine_version integer, owner text, snapshot jsonb,
     xstate_version text, timers jsonb, version bigint, state supervisor_state,
-    current_activity text, progress smallint, phase text, error_message text,
+    state_value text, tags text[], current_activity text, progress smallint, phase text, error_message text,
     spawned_task_ids uuid[], pending_questions jsonb
   )
   ON CONFLICT (id) DO UPDATE SET
@@ -41,7 +43,12 @@ const SAVE_STATES = `
     xstate_version = excluded.xstate_version,
     timers = excluded.timers,
     version = excluded.version,
+    state_entered_at = CASE
+      WHEN s.state IS DISTINCT FROM excluded.state OR s.state_value IS DISTINCT FROM excluded.state_value
+      THEN now() ELSE s.state_entered_at END,
     state = excluded.state,
+    state_value = excluded.state_value,
+    tags = excluded.tags,
     current_activity = excluded.current_activity,
     progress = excluded.progress,
     phase = excluded.phase,
@@ -72,6 +79,8 @@ export async function saveStates(
     timers: w.timers,
     version: w.version,
     state: w.state,
+    state_value: w.stateValue,
+    tags: w.tags,
     current_activity: w.currentActivity,
     progress: w.progress,
     phase: w.phase,

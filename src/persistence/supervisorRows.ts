@@ -16,6 +16,9 @@ export interface SupervisorRow {
   timers: unknown[];
   version: string | number;
   state: LifecycleState;
+  state_value: string;
+  tags: string[];
+  state_entered_at: Date;
   current_activity: string | null;
   progress: number;
   phase: string | null;
@@ -33,7 +36,7 @@ export interface SupervisorRow {
 /** The select list that `toSupervisorState` maps; arrays come back as text[] on both engines. */
 export const SUPERVISOR_COLUMNS = `
   id, machine_id, machine_version, owner, snapshot, xstate_version, timers, version,
-  state, current_activity, progress, phase, error_message,
+  state, state_value, tags, state_entered_at, current_activity, progress, phase, error_message,
   spawned_task_ids::text[] AS spawned_task_ids, pending_questions,
   restoration_count, last_restored_at, restoration_source, last_heartbeat,
   created_at, updated_at`;
@@ -50,6 +53,9 @@ export function toSupervisorState(row: SupervisorRow): SupervisorState {
     timers: row.timers,
     version: Number(row.version),
     state: row.state,
+    stateValue: row.state_value,
+    tags: row.tags,
+    stateEnteredAt: row.state_entered_at,
     currentActivity: row.current_activity,
     progress: row.progress,
     phase: row.phase,

@@ -13,6 +13,8 @@ export function supervisorWrite(overrides: Partial<SupervisorWrite> = {}): Super
     timers: [],
     version: 1,
     state: 'working',
+    stateValue: 'planning',
+    tags: [],
     currentActivity: 'planning',
     progress: 10,
     phase: 'plan',

@@ -1,0 +1,21 @@
+-- Fleet queries: where each supervisor is in its machine and since when, and its
+-- non-lifecycle tags, so "stuck in a state longer than" and "in state X" are indexed.
+
+ALTER TABLE supervisor_states
+  -- The active leaf states as dotted paths (";" between parallel regions), e.g.
+  -- "active.executing.running". C collation lets a prefix LIKE use the index.
+  ADD COLUMN state_value      text COLLATE "C" NOT NULL DEFAULT '',
+  ADD COLUMN tags             text[] NOT NULL DEFAULT '{}',
+  -- Set when the lifecycle state or the state value changes.
+  ADD COLUMN state_entered_at timestamptz NOT NULL DEFAULT now();
+
+DROP INDEX supervisor_states_state_idx;
+CREATE INDEX supervisor_states_state_idx ON supervisor_states (state, state_entered_at);
+CREATE INDEX supervisor_states_state_value_idx ON supervisor_states (state_value, state_entered_at);
+CREATE INDEX supervisor_states_tags_idx ON supervisor_states USING gin (tags);
+CREATE INDEX supervisor_states_progress_idx ON supervisor_states (progress);
+
+-- Duplicate answers are recognised by the journal: one lookup per late retry.
+CREATE INDEX supervisor_events_answers_idx
+  ON supervisor_events (supervisor_id, (payload->>'questionId'))
+  WHERE kind = 'question_answered';

@@ -1,0 +1,189 @@
+import { type AnyEventObject, assign } from 'xstate';
+import type { AnswerKind, Audience, PendingQuestion } from '../model/supervisor.ts';
+import type { SupervisorContext } from './context.ts';
+
+/** What an action derives a value from: the machine's context and the current event. */
+export interface ActionArgs<TContext extends SupervisorContext, TEvent extends AnyEventObject> {
+  context: TContext;
+  event: TEvent;
+}
+
+type Derive<TContext extends SupervisorContext, TEvent extends AnyEventObject, T> =
+  | T
+  | ((args: ActionArgs<TContext, TEvent>) => T);
+
+function derive<TContext extends SupervisorContext, TEvent extends AnyEventObject, T>(
+  value: Derive<TContext, TEvent, T>,
+  args: ActionArgs<TContext, TEvent>,
+): T {
+  return typeof value === 'function'
+    ? (value as (a: ActionArgs<TContext, TEvent>) => T)(args)
+    : value;
+}
+
+/** What a machine says when it asks; the runtime adds `askedAt`. */
+export interface QuestionSpec {
+  /** Unique over the supervisor's life: a second answer to the same id is a duplicate. */
+  id: string;
+  prompt: string;
+  answer: AnswerKind;
+  audience?: Audience;
+  /** Absolute deadline, ISO 8601. */
+  deadline?: string;
+}
+
+/**
+ * Asks a question: adds it to `pendingQuestions` (a question whose id is already pending
+ * is left as it is). The runtime delivers it once the snapshot holding it has committed.
+ *
+ * @example
+ * entry: askQuestion({ id: 'approve-plan', prompt: 'Approve?', answer: { kind: 'confirm' } })
+ */
+export function askQuestion<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>(spec: Derive<TContext, TExpressionEvent, QuestionSpec>) {
+  return assign<TContext, TExpressionEvent, undefined, TEvent, never>((args) => {
+    const q = derive(spec, args);
+    if (args.context.pendingQuestions.some((p) => p.id === q.id)) return {} as Partial<TContext>;
+    const question: PendingQuestion = {
+      id: q.id,
+      prompt: q.prompt,
+      answer: q.answer,
+      audience: q.audience ?? { kind: 'owner' },
+      askedAt: new Date().toISOString(),
+      ...(q.deadline ? { deadline: q.deadline } : {}),
+    };
+    return { pendingQuestions: [...args.context.pendingQuestions, question] } as Partial<TContext>;
+  });
+}
+
+/**
+ * Takes the answer carried by a `question.answered` event: removes that question from
+ * `pendingQuestions`. Every transition that accepts an answer must run it; the runtime
+ * reports an answer whose question is still pending afterwards as not accepted.
+ */
+export function acceptAnswer<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>() {
+  return assign<TContext, TExpressionEvent, undefined, TEvent, never>(({ context, event }) => {
+    const questionId = (event as { questionId?: unknown }).questionId;
+    return {
+      pendingQuestions: context.pendingQuestions.filter((q) => q.id !== questionId),
+    } as Partial<TContext>;
+  });
+}
+
+/**
+ * Withdraws every pending question, e.g. on entering a terminal state: nobody should be
+ * asked on behalf of a supervisor that has finished. The runtime journals each withdrawal.
+ */
+export function withdrawQuestions<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>() {
+  return assign<TContext, TExpressionEvent, undefined, TEvent, never>(
+    () => ({ pendingQuestions: [] }) as unknown as Partial<TContext>,
+  );
+}
+
+/** A task to spawn: its registered name and its input. */
+export interface TaskSpec {
+  name: string;
+  input?: unknown;
+}
+
+/**
+ * Spawns tasks: gives each a new id and records it in `spawnedTaskIds` and `tasks` as
+ * `pending`. The runtime journals each spawn with the snapshot that records it.
+ *
+ * @example
+ * entry: spawnTasks(({ context }) => context.steps.map((step) => ({ name: 'run-step', input: { step } })))
+ */
+export function spawnTasks<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>(specs: Derive<TContext, TExpressionEvent, readonly TaskSpec[]>) {
+  return assign<TContext, TExpressionEvent, undefined, TEvent, never>((args) => {
+    const created = derive(specs, args).map((spec) => ({
+      id: globalThis.crypto.randomUUID(),
+      task: { name: spec.name, input: spec.input ?? null, status: 'pending' as const },
+    }));
+    return {
+      spawnedTaskIds: [...args.context.spawnedTaskIds, ...created.map((c) => c.id)],
+      tasks: {
+        ...args.context.tasks,
+        ...Object.fromEntries(created.map((c) => [c.id, c.task])),
+      },
+    } as Partial<TContext>;
+  });
+}
+
+/**
+ * Records the outcome carried by a `task.completed` or `task.failed` event in `tasks`.
+ * An event for a task the supervisor did not spawn changes nothing.
+ */
+export function recordTaskOutcome<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>() {
+  return assign<TContext, TExpressionEvent, undefined, TEvent, never>(({ context, event }) => {
+    const taskId = (event as { taskId?: unknown }).taskId;
+    const task = typeof taskId === 'string' ? context.tasks[taskId] : undefined;
+    if (!task || typeof taskId !== 'string') return {} as Partial<TContext>;
+    const status = event.type === 'task.completed' ? 'succeeded' : 'failed';
+    return { tasks: { ...context.tasks, [taskId]: { ...task, status } } } as Partial<TContext>;
+  });
+}
+
+/** Says what the supervisor is doing now (`current_activity`). */
+export function reportActivity<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>(activity: Derive<TContext, TExpressionEvent, string | null>) {
+  return assign<TContext, TExpressionEvent, undefined, TEvent, never>(
+    (args) => ({ activity: derive(activity, args) }) as Partial<TContext>,
+  );
+}
+
+/** Sets progress, clamped to 0–100 and rounded, so a machine cannot break the column. */
+export function setProgress<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>(progress: Derive<TContext, TExpressionEvent, number>) {
+  return assign<TContext, TExpressionEvent, undefined, TEvent, never>((args) => {
+    const value = derive(progress, args);
+    const clamped = Number.isFinite(value) ? Math.min(100, Math.max(0, Math.round(value))) : 0;
+    return { progress: clamped } as Partial<TContext>;
+  });
+}
+
+/** Moves to a new phase; the runtime journals it and keeps a checkpoint. */
+export function setPhase<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>(phase: Derive<TContext, TExpressionEvent, string>) {
+  return assign<TContext, TExpressionEvent, undefined, TEvent, never>(
+    (args) => ({ phase: derive(phase, args) }) as Partial<TContext>,
+  );
+}
+
+/** Records why the supervisor failed; pair it with a transition to a `failed`-tagged state. */
+export function fail<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>(message: Derive<TContext, TExpressionEvent, string>) {
+  return assign<TContext, TExpressionEvent, undefined, TEvent, never>(
+    (args) => ({ error: { message: derive(message, args) } }) as Partial<TContext>,
+  );
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { PendingQuestion } from '../model/supervisor.ts';
+import { TaskStatus } from '../model/task.ts';
+
+/** What the supervisor knows of a task it spawned. */
+export const SpawnedTask = z.object({
+  name: z.string().min(1),
+  input: z.unknown(),
+  status: TaskStatus,
+});
+export type SpawnedTask = z.infer<typeof SpawnedTask>;
+
+/** An error as data: `Error` objects serialize to `{}`, so message and stack are kept apart. */
+export const SupervisorError = z.object({
+  message: z.string(),
+  stack: z.string().optional(),
+});
+export type SupervisorError = z.infer<typeof SupervisorError>;
+
+/**
+ * The standard part of every supervisor's context. A machine's context may hold more
+ * fields; these are the ones the runtime reads and persists as columns.
+ */
+export const SupervisorContext = z.looseObject({
+  activity: z.string().nullable(),
+  progress: z.number().int().min(0).max(100),
+  phase: z.string().nullable(),
+  pendingQuestions: z.array(PendingQuestion),
+  spawnedTaskIds: z.array(z.uuid()),
+  /** The spawned tasks by id, in `spawnedTaskIds` order. */
+  tasks: z.record(z.uuid(), SpawnedTask),
+  error: SupervisorError.nullable(),
+});
+export type SupervisorContext = z.infer<typeof SupervisorContext>;
+
+/**
+ * The standard fields at their starting values, to spread into a machine's context.
+ *
+ * @example
+ * context: ({ input }) => ({ ...initialSupervisorContext(), steps: input.steps })
+ */
+export function initialSupervisorContext(): SupervisorContext {
+  return {
+    activity: null,
+    progress: 0,
+    phase: null,
+    pendingQuestions: [],
+    spawnedTaskIds: [],
+    tasks: {},
+    error: null,
+  };
+}

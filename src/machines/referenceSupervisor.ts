@@ -1,0 +1,276 @@
+import { assign, setup } from 'xstate';
+import {
+  acceptAnswer,
+  askQuestion,
+  fail,
+  recordTaskOutcome,
+  reportActivity,
+  setPhase,
+  setProgress,
+  spawnTasks,
+  withdrawQuestions,
+} from './actions.ts';
+import { initialSupervisorContext, type SupervisorContext } from './context.ts';
+import type { StandardEvent } from './events.ts';
+
+/** Input of the reference supervisor: what to achieve and the steps (one task each). */
+export interface ReferenceInput {
+  goal: string;
+  steps: string[];
+}
+
+/** The reference supervisor's context: the standard fields plus its plan. */
+export interface ReferenceContext extends SupervisorContext {
+  goal: string;
+  steps: string[];
+  /** Failed tasks a person has already decided about (retry, skip). */
+  decidedFailures: string[];
+}
+
+const FAILURE_CHOICES = ['retry', 'skip', 'abort'];
+
+function answerTo(event: StandardEvent, questionId: string, value?: unknown): boolean {
+  return (
+    event.type === 'question.answered' &&
+    event.questionId === questionId &&
+    (value === undefined || event.value === value)
+  );
+}
+
+function firstUndecidedFailure(context: ReferenceContext): string | undefined {
+  return context.spawnedTaskIds.find(
+    (id) => context.tasks[id]?.status === 'failed' && !context.decidedFailures.includes(id),
+  );
+}
+
+function failureQuestionId(context: ReferenceContext): string {
+  return `task-failed-${firstUndecidedFailure(context)}`;
+}
+
+function succeededShare(context: ReferenceContext): number {
+  const total = context.steps.length || 1;
+  const done = Object.values(context.tasks).filter((t) => t.status === 'succeeded').length;
+  return Math.min(1, done / total);
+}
+
+/**
+ * The reference supervisor, as the seed's supervisor works: it plans, asks its owner to
+ * approve the plan, spawns one task per step and waits for them, asks what to do when a
+ * task fails (retry, skip, abort), asks for a final approval, and completes or fails. It
+ * can be paused, resumed and cancelled at any point. Tests and the demo run it.
+ */
+export const referenceSupervisor = setup({
+  types: {
+    context: {} as ReferenceContext,
+    input: {} as ReferenceInput,
+    events: {} as StandardEvent,
+  },
+  guards: {
+    planApproved: ({ event }) => answerTo(event, 'approve-plan', true),
+    planRejected: ({ event }) => answerTo(event, 'approve-plan', false),
+    finalApproved: ({ event }) => answerTo(event, 'final-approval', true),
+    finalRejected: ({ event }) => answerTo(event, 'final-approval', false),
+    retryChosen: ({ context, event }) => answerTo(event, failureQuestionId(context), 'retry'),
+    skipChosen: ({ context, event }) => answerTo(event, failureQuestionId(context), 'skip'),
+    abortChosen: ({ context, event }) => answerTo(event, failureQuestionId(context), 'abort'),
+    hasUndecidedFailure: ({ context }) => firstUndecidedFailure(context) !== undefined,
+    allTasksSettled: ({ context }) =>
+      context.spawnedTaskIds.every((id) => {
+        const status = context.tasks[id]?.status;
+        return (
+          status === 'succeeded' || (status === 'failed' && context.decidedFailures.includes(id))
+        );
+      }),
+  },
+}).createMachine({
+  id: 'reference',
+  context: ({ input }) => ({
+    ...initialSupervisorContext(),
+    goal: input.goal,
+    steps: input.steps,
+    decidedFailures: [],
+  }),
+  initial: 'active',
+  on: {
+    'supervisor.cancel': {
+      target: '.cancelled',
+      actions: reportActivity(({ event }) => `cancelled${event.reason ? `: ${event.reason}` : ''}`),
+    },
+  },
+  states: {
+    active: {
+      initial: 'planning',
+      on: { 'supervisor.pause': { target: 'paused' } },
+      states: {
+        planning: {
+          tags: ['initializing'],
+          entry: [
+            setPhase('plan'),
+            reportActivity(({ context }) => `planning: ${context.goal}`),
+            setProgress(5),
+          ],
+          always: 'awaitingApproval',
+        },
+        awaitingApproval: {
+          tags: ['waiting_for_user'],
+          entry: [
+            askQuestion(({ context }) => ({
+              id: 'approve-plan',
+              prompt: `Approve the plan for "${context.goal}": ${context.steps.join(', ')}?`,
+              answer: { kind: 'confirm' },
+            })),
+            reportActivity('waiting for plan approval'),
+            setProgress(10),
+          ],
+          on: {
+            'question.answered': [
+              {
+                guard: 'planApproved',
+                target: 'executing',
+                actions: [
+                  acceptAnswer(),
+                  spawnTasks(({ context }) =>
+                    context.steps.map((step) => ({ name: 'step', input: { step } })),
+                  ),
+                ],
+              },
+              {
+                guard: 'planRejected',
+                target: '#reference.cancelled',
+                actions: [acceptAnswer(), reportActivity('plan rejected')],
+              },
+            ],
+          },
+        },
+        executing: {
+          // Entered again on resume (through history): nothing here may spawn or ask twice.
+          entry: setPhase('execute'),
+          initial: 'running',
+          on: {
+            'task.completed': {
+              actions: [
+                recordTaskOutcome(),
+                setProgress(({ context }) => 10 + 80 * succeededShare(context)),
+              ],
+            },
+            'task.failed': { actions: recordTaskOutcome() },
+          },
+          states: {
+            running: {
+              tags: ['waiting_for_tasks'],
+              entry: reportActivity(({ context }) => `running ${context.steps.length} steps`),
+              always: [
+                { guard: 'hasUndecidedFailure', target: 'decidingFailure' },
+                { guard: 'allTasksSettled', target: '#reference.active.reviewing' },
+              ],
+            },
+            decidingFailure: {
+              tags: ['waiting_for_user'],
+              entry: [
+                askQuestion(({ context }) => {
+                  const taskId = firstUndecidedFailure(context) as string;
+                  const step = (context.tasks[taskId]?.input as { step?: string } | null)?.step;
+                  return {
+                    id: `task-failed-${taskId}`,
+                    prompt: `Step "${step}" failed. Retry it, skip it, or abort the run?`,
+                    answer: { kind: 'choice', options: FAILURE_CHOICES },
+                  };
+                }),
+                reportActivity('waiting for a decision on a failed step'),
+              ],
+              on: {
+                'question.answered': [
+                  {
+                    guard: 'retryChosen',
+                    target: 'running',
+                    actions: [
+                      acceptAnswer(),
+                      spawnTasks(({ context }) => {
+                        const failed = context.tasks[firstUndecidedFailure(context) as string];
+                        return failed ? [{ name: failed.name, input: failed.input }] : [];
+                      }),
+                      assign({
+                        decidedFailures: ({ context }) => [
+                          ...context.decidedFailures,
+                          firstUndecidedFailure(context) as string,
+                        ],
+                      }),
+                    ],
+                  },
+                  {
+                    guard: 'skipChosen',
+                    target: 'running',
+                    actions: [
+                      acceptAnswer(),
+                      assign({
+                        decidedFailures: ({ context }) => [
+                          ...context.decidedFailures,
+                          firstUndecidedFailure(context) as string,
+                        ],
+                      }),
+                    ],
+                  },
+                  {
+                    guard: 'abortChosen',
+                    target: '#reference.failed',
+                    actions: [acceptAnswer(), fail('aborted after a failed step')],
+                  },
+                ],
+              },
+            },
+          },
+        },
+        reviewing: {
+          tags: ['waiting_for_user'],
+          entry: [
+            setPhase('review'),
+            setProgress(90),
+            askQuestion({
+              id: 'final-approval',
+              prompt: 'All steps are done. Accept the result?',
+              answer: { kind: 'confirm' },
+            }),
+            reportActivity('waiting for final approval'),
+          ],
+          on: {
+            'question.answered': [
+              { guard: 'finalApproved', target: '#reference.completed', actions: acceptAnswer() },
+              {
+                guard: 'finalRejected',
+                target: '#reference.failed',
+                actions: [acceptAnswer(), fail('result rejected at review')],
+              },
+            ],
+          },
+        },
+        history: { type: 'history', history: 'deep' },
+      },
+    },
+    paused: {
+      tags: ['paused'],
+      entry: reportActivity('paused'),
+      on: {
+        'supervisor.pause': {},
+        'supervisor.resume': { target: 'active.history' },
+      },
+    },
+    completed: {
+      type: 'final',
+      tags: ['completed'],
+      entry: [withdrawQuestions(), setProgress(100), reportActivity('done')],
+    },
+    failed: {
+      type: 'final',
+      tags: ['failed'],
+      entry: [
+        withdrawQuestions(),
+        reportActivity(({ context }) => context.error?.message ?? 'failed'),
+      ],
+    },
+    cancelled: {
+      type: 'final',
+      tags: ['cancelled'],
+      entry: withdrawQuestions(),
+    },
+  },
+});

@@ -1,0 +1,199 @@
+import type { AnyActorRef, AnyMachineSnapshot, StateValue } from 'xstate';
+import { SupervisorContext } from '../machines/context.ts';
+import { lifecycleOf, otherTagsOf } from '../machines/lifecycle.ts';
+import type { LifecycleState, PendingQuestion, SupervisorWrite } from '../model/supervisor.ts';
+import type { TaskStatus } from '../model/task.ts';
+import type { NewJournalEvent } from '../persistence/journalRepository.ts';
+
+/** Who a supervisor is: what the snapshot itself does not carry. */
+export interface SupervisorIdentity {
+  id: string;
+  machineId: string;
+  machineVersion: number;
+  owner: string | null;
+}
+
+/** The parts of a snapshot the journal and the committed-changes stream compare. */
+export interface SupervisorView {
+  state: LifecycleState;
+  stateValue: string;
+  activity: string | null;
+  progress: number;
+  phase: string | null;
+  questions: readonly PendingQuestion[];
+  tasks: Readonly<Record<string, { name: string; input: unknown; status: TaskStatus }>>;
+  errorMessage: string | null;
+}
+
+/** A pending delayed event, with the absolute deadline XState's snapshot does not keep. */
+export interface TimerRecord {
+  id: string;
+  event: unknown;
+  dueAt: number;
+  /** Child ids from the root to the actor that scheduled it / will receive it. */
+  sourcePath: string[];
+  targetPath: string[];
+}
+
+/** The dotted paths of the active leaf states, `;` between parallel regions. */
+export function statePaths(value: StateValue, prefix = ''): string[] {
+  if (typeof value === 'string') return [prefix + value];
+  return Object.entries(value).flatMap(([key, child]) =>
+    child === undefined ? [prefix + key] : statePaths(child as StateValue, `${prefix}${key}.`),
+  );
+}
+
+function pathOf(actor: AnyActorRef): string[] {
+  const path: string[] = [];
+  for (let ref: AnyActorRef | undefined = actor; ref?._parent; ref = ref._parent) {
+    path.unshift(ref.id);
+  }
+  return path;
+}
+
+interface ScheduledEvent {
+  id: string;
+  event: unknown;
+  delay: number;
+  startedAt: number;
+  source: AnyActorRef;
+  target: AnyActorRef;
+}
+
+/** The actor system's pending delayed events as absolute deadlines. */
+export function captureTimers(root: AnyActorRef): TimerRecord[] {
+  const scheduled = (
+    root.system.getSnapshot() as { _scheduledEvents?: Record<string, ScheduledEvent> }
+  )._scheduledEvents;
+  if (!scheduled) return [];
+  return Object.values(scheduled).map((s) => ({
+    id: s.id,
+    event: s.event,
+    dueAt: s.startedAt + s.delay,
+    sourcePath: pathOf(s.source),
+    targetPath: pathOf(s.target),
+  }));
+}
+
+/** The first child (at any depth) whose logic is not a registered name, or undefined. */
+export function findInlineChild(persisted: unknown, path = ''): string | undefined {
+  const children = (persisted as { children?: Record<string, { src: unknown; snapshot: unknown }> })
+    ?.children;
+  for (const [id, child] of Object.entries(children ?? {})) {
+    if (typeof child.src !== 'string') return `${path}${id}`;
+    const nested = findInlineChild(child.snapshot, `${path}${id}/`);
+    if (nested) return nested;
+  }
+  return undefined;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? 'unknown error');
+}
+
+/**
+ * Derives what the database stores from a live snapshot. A context that breaks the
+ * standard schema makes the row `failed` with the schema's complaint as its error: the
+ * columns are never written from anything but a valid snapshot.
+ */
+export function deriveView(snapshot: AnyMachineSnapshot): SupervisorView {
+  const parsed = SupervisorContext.safeParse(snapshot.context);
+  const stateValue = statePaths(snapshot.value).join(';');
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      state: 'failed',
+      stateValue,
+      activity: null,
+      progress: 0,
+      phase: null,
+      questions: [],
+      tasks: {},
+      errorMessage: `context breaks the supervisor schema at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    };
+  }
+  const context = parsed.data;
+  const errorMessage =
+    context.error?.message ?? (snapshot.status === 'error' ? messageOf(snapshot.error) : null);
+  return {
+    state: lifecycleOf(snapshot),
+    stateValue,
+    activity: context.activity,
+    progress: context.progress,
+    phase: context.phase,
+    questions: context.pendingQuestions,
+    tasks: context.tasks,
+    errorMessage,
+  };
+}
+
+/** The row for a snapshot. `snapshot` is the persisted snapshot, parsed from its capture. */
+export function toWrite(
+  identity: SupervisorIdentity,
+  view: SupervisorView,
+  snapshot: AnyMachineSnapshot,
+  persisted: unknown,
+  timers: TimerRecord[],
+  version: number,
+  xstateVersion: string,
+): SupervisorWrite {
+  return {
+    ...identity,
+    snapshot: persisted,
+    xstateVersion,
+    timers,
+    version,
+    state: view.state,
+    stateValue: view.stateValue,
+    tags: otherTagsOf(snapshot),
+    currentActivity: view.activity,
+    progress: view.progress,
+    phase: view.phase,
+    errorMessage: view.errorMessage,
+    spawnedTaskIds: Object.keys(view.tasks),
+    pendingQuestions: [...view.questions],
+  };
+}
+
+/**
+ * The journal entries between two consecutive views of a supervisor, and whether the new
+ * one is a checkpoint (its phase changed). Questions removed by an answer are journaled by
+ * the answer itself (`answered` holds their ids); any other removal is a withdrawal.
+ */
+export function journalBetween(
+  supervisorId: string,
+  version: number,
+  before: SupervisorView | null,
+  after: SupervisorView,
+  answered: ReadonlySet<string>,
+): { events: NewJournalEvent[]; checkpoint: boolean } {
+  const events: NewJournalEvent[] = [];
+  const add = (kind: string, payload: unknown) =>
+    events.push({ supervisorId, version, kind, payload });
+
+  const beforeQuestions = new Set(before?.questions.map((q) => q.id));
+  const afterQuestions = new Set(after.questions.map((q) => q.id));
+  for (const question of after.questions) {
+    if (!beforeQuestions.has(question.id)) {
+      add('question_asked', { questionId: question.id, prompt: question.prompt });
+    }
+  }
+  for (const id of beforeQuestions) {
+    if (!afterQuestions.has(id) && !answered.has(id)) add('question_withdrawn', { questionId: id });
+  }
+  for (const [taskId, task] of Object.entries(after.tasks)) {
+    const previous = before?.tasks[taskId];
+    if (!previous) add('task_spawned', { taskId, name: task.name, input: task.input });
+    else if (previous.status !== task.status) {
+      add('task_finished', { taskId, name: task.name, status: task.status });
+    }
+  }
+  // The first phase counts too: it gives restoration a checkpoint to fall back to.
+  const checkpoint = after.phase !== null && before?.phase !== after.phase;
+  if (checkpoint) add('phase_changed', { from: before?.phase ?? null, to: after.phase });
+  if (after.state === 'failed' && before?.state !== 'failed') {
+    add('error', { message: after.errorMessage });
+  }
+  return { events, checkpoint };
+}

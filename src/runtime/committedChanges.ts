@@ -1,0 +1,131 @@
+import type { LifecycleState, PendingQuestion, SupervisorWrite } from '../model/supervisor.ts';
+import type { CommittedWrite } from './snapshotWriter.ts';
+
+interface ChangeBase {
+  supervisorId: string;
+  /** The committed version that recorded the change. */
+  version: number;
+  owner: string | null;
+}
+
+/** A change the outside world may see: emitted only after the commit that records it. */
+export type CommittedChange =
+  | (ChangeBase & { type: 'question.asked'; question: PendingQuestion })
+  | (ChangeBase & {
+      type: 'question.resolved';
+      questionId: string;
+      resolution: 'answered' | 'withdrawn';
+    })
+  | (ChangeBase & {
+      type: 'status.changed';
+      state: LifecycleState;
+      previousState: LifecycleState | null;
+      stateValue: string;
+      activity: string | null;
+      progress: number;
+      phase: string | null;
+    })
+  | (ChangeBase & {
+      type: 'supervisor.finished';
+      state: LifecycleState;
+      error: string | null;
+    });
+
+/** What the stream compares between two commits of a supervisor. */
+export type CommittedView = Pick<
+  SupervisorWrite,
+  | 'owner'
+  | 'state'
+  | 'stateValue'
+  | 'currentActivity'
+  | 'progress'
+  | 'phase'
+  | 'pendingQuestions'
+  | 'errorMessage'
+>;
+
+/** The part of a committed write the stream keeps until the next commit. */
+export function viewOf(write: SupervisorWrite): CommittedView {
+  return {
+    owner: write.owner,
+    state: write.state,
+    stateValue: write.stateValue,
+    currentActivity: write.currentActivity,
+    progress: write.progress,
+    phase: write.phase,
+    pendingQuestions: write.pendingQuestions,
+    errorMessage: write.errorMessage,
+  };
+}
+
+/** Receives committed changes, in commit order. */
+export type ChangeListener = (change: CommittedChange) => void;
+
+const TERMINAL = new Set<LifecycleState>(['completed', 'failed', 'cancelled']);
+
+/** True for lifecycle states a supervisor never leaves. */
+export function isTerminal(state: LifecycleState): boolean {
+  return TERMINAL.has(state);
+}
+
+/**
+ * The changes between the last committed write of a supervisor and a newly committed one. Answered questions are told apart from withdrawn ones by the journal entries
+ * committed with the write.
+ */
+export function changesOf(
+  before: CommittedView | null,
+  committed: CommittedWrite,
+): CommittedChange[] {
+  const { write: after } = committed;
+  const write = after;
+  const base: ChangeBase = { supervisorId: write.id, version: write.version, owner: write.owner };
+  const changes: CommittedChange[] = [];
+  const beforeIds = new Set(before?.pendingQuestions.map((q) => q.id));
+  const afterIds = new Set(after.pendingQuestions.map((q) => q.id));
+  for (const question of after.pendingQuestions) {
+    if (!beforeIds.has(question.id)) changes.push({ ...base, type: 'question.asked', question });
+  }
+  const answered = new Set(
+    committed.events
+      .filter((e) => e.kind === 'question_answered')
+      .map((e) => (e.payload as { questionId: string }).questionId),
+  );
+  for (const id of beforeIds) {
+    if (!afterIds.has(id)) {
+      changes.push({
+        ...base,
+        type: 'question.resolved',
+        questionId: id,
+        resolution: answered.has(id) ? 'answered' : 'withdrawn',
+      });
+    }
+  }
+  if (
+    !before ||
+    before.state !== after.state ||
+    before.stateValue !== after.stateValue ||
+    before.currentActivity !== after.currentActivity ||
+    before.progress !== after.progress ||
+    before.phase !== after.phase
+  ) {
+    changes.push({
+      ...base,
+      type: 'status.changed',
+      state: after.state,
+      previousState: before?.state ?? null,
+      stateValue: after.stateValue,
+      activity: after.currentActivity,
+      progress: after.progress,
+      phase: after.phase,
+    });
+  }
+  if (isTerminal(after.state) && (!before || !isTerminal(before.state))) {
+    changes.push({
+      ...base,
+      type: 'supervisor.finished',
+      state: after.state,
+      error: after.errorMessage,
+    });
+  }
+  return changes;
+}

@@ -1,0 +1,151 @@
+import { type AnyActor, type AnyMachineSnapshot, createActor, type Snapshot } from 'xstate';
+import type { NewJournalEvent } from '../persistence/journalRepository.ts';
+import {
+  captureTimers,
+  deriveView,
+  findInlineChild,
+  journalBetween,
+  type SupervisorIdentity,
+  type SupervisorView,
+  toWrite,
+} from './capture.ts';
+import type { WriteRequest } from './snapshotWriter.ts';
+
+/** The xstate release this runtime is pinned to; stored with every snapshot. */
+export const XSTATE_VERSION = '5.33.3';
+
+/** One supervisor living in this process: its actor and what was last captured of it. */
+export interface HostedSupervisor {
+  readonly identity: SupervisorIdentity;
+  readonly actor: AnyActor;
+  /** Version of the last capture; the next one gets `version + 1`. */
+  version: number;
+  lastJson: string | undefined;
+  lastView: SupervisorView | null;
+  /** Set by inspection when the actor tree changed since the last capture. */
+  dirty: boolean;
+  /** Answers sent to the actor and not yet committed, by question id. */
+  readonly answering: Map<string, Promise<void>>;
+  /** Journal entries the host adds to the next capture (answers, with their values). */
+  readonly extraEvents: NewJournalEvent[];
+  /** Question ids answered since the last capture: their removal is not a withdrawal. */
+  readonly answeredSinceCapture: Set<string>;
+  /** Why the runtime failed this supervisor on its own (a snapshot it cannot persist). */
+  refusal: string | undefined;
+}
+
+/** What starting a supervisor needs besides its machine. */
+export interface StartOptions {
+  identity: SupervisorIdentity;
+  machine: AnyActor['logic'];
+  input?: unknown;
+  /** A persisted snapshot to restore instead of starting fresh, with its stored version. */
+  restore?: { snapshot: Snapshot<unknown>; version: number };
+  /** Called when the actor tree changed outside a host call (timers, children). */
+  onDirty: (hosted: HostedSupervisor) => void;
+  /** Called when the actor failed (an action threw, a child failed unhandled). */
+  onError: (hosted: HostedSupervisor, error: unknown) => void;
+}
+
+/**
+ * Creates and starts a supervisor's actor, watched through system-level inspection so a
+ * child that changes on its own marks the supervisor dirty too.
+ */
+export function startSupervisor(options: StartOptions): HostedSupervisor {
+  const hosted: HostedSupervisor = {
+    identity: options.identity,
+    actor: undefined as unknown as AnyActor,
+    version: options.restore?.version ?? 0,
+    lastJson: undefined,
+    lastView: null,
+    dirty: true,
+    answering: new Map(),
+    extraEvents: [],
+    answeredSinceCapture: new Set(),
+    refusal: undefined,
+  };
+  const actor = createActor(options.machine, {
+    id: options.identity.id,
+    ...(options.input === undefined ? {} : { input: options.input }),
+    ...(options.restore ? { snapshot: options.restore.snapshot } : {}),
+    inspect: (event) => {
+      // `stopped` snapshots come from stop(), after the final flush: never persisted.
+      if (event.type !== '@xstate.snapshot' || event.snapshot.status === 'stopped') return;
+      if (hosted.dirty) return;
+      hosted.dirty = true;
+      options.onDirty(hosted);
+    },
+  });
+  (hosted as { actor: AnyActor }).actor = actor;
+  // An error observer keeps xstate from rethrowing the error and crashing the process.
+  actor.subscribe({ error: (error) => options.onError(hosted, error) });
+  actor.start();
+  return hosted;
+}
+
+/**
+ * Captures the supervisor if it changed: serializes the persisted snapshot at once (it
+ * aliases live context), derives the row and the journal entries since the last capture,
+ * and returns the write to queue, or `null` when nothing changed.
+ */
+export function captureSupervisor(hosted: HostedSupervisor): WriteRequest | null {
+  if (!hosted.dirty) return null;
+  hosted.dirty = false;
+  const snapshot = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+  if (snapshot.status === 'stopped') return null;
+  const persisted = hosted.actor.getPersistedSnapshot();
+  const json = JSON.stringify(persisted);
+  if (json === hosted.lastJson && hosted.extraEvents.length === 0) return null;
+
+  let view = deriveView(snapshot);
+  const inline = findInlineChild(persisted);
+  if (inline && !hosted.refusal) {
+    hosted.refusal = `child actor "${inline}" uses inline logic, which cannot be persisted; register it by name in setup({ actors })`;
+  }
+  if (hosted.refusal) view = { ...view, state: 'failed', errorMessage: hosted.refusal };
+
+  const version = hosted.version + 1;
+  const { events, checkpoint } = journalBetween(
+    hosted.identity.id,
+    version,
+    hosted.lastView,
+    view,
+    hosted.answeredSinceCapture,
+  );
+  const timers = snapshot.status === 'active' ? captureTimers(hosted.actor) : [];
+  const write = toWrite(
+    hosted.identity,
+    view,
+    snapshot,
+    JSON.parse(json),
+    timers,
+    version,
+    XSTATE_VERSION,
+  );
+  const extra = hosted.extraEvents.splice(0).map((e) => ({ ...e, version }));
+  hosted.answeredSinceCapture.clear();
+  hosted.version = version;
+  hosted.lastJson = json;
+  hosted.lastView = view;
+  return { write, events: [...extra, ...events], checkpoint };
+}
+
+/** True once the supervisor can take no more events. */
+export function isFinished(hosted: HostedSupervisor): boolean {
+  return hosted.actor.getSnapshot().status !== 'active' || hosted.refusal !== undefined;
+}
+
+/**
+ * Stops the children of an actor that failed from an action: xstate leaves them running
+ * (research E10), and they would keep doing work for a supervisor that is gone.
+ */
+export function stopLeakedChildren(hosted: HostedSupervisor): void {
+  const children = (hosted.actor.getSnapshot() as AnyMachineSnapshot).children as Record<
+    string,
+    { stop?: () => void; _stop?: () => void } | undefined
+  >;
+  for (const child of Object.values(children)) {
+    // `_stop` is internal, but the public stop() does not stop a child of an errored parent.
+    (child?._stop ?? child?.stop)?.call(child);
+  }
+}

@@ -1,0 +1,312 @@
+import { StewardError } from '../errors.ts';
+import { type Logger, silentLogger } from '../logger.ts';
+import type { SupervisorWrite } from '../model/supervisor.ts';
+import type { NewCheckpoint, NewJournalEvent } from '../persistence/journalRepository.ts';
+import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+
+/** One supervisor's part of a write: its newest row, and what happened since the last one. */
+export interface WriteRequest {
+  write: SupervisorWrite;
+  /** Journal entries caused by the snapshots this write covers, oldest first. */
+  events: NewJournalEvent[];
+  /** Keep this snapshot as a checkpoint (taken on phase change). */
+  checkpoint: boolean;
+}
+
+/** A write that committed: what the committed-changes stream is derived from. */
+export interface CommittedWrite {
+  write: SupervisorWrite;
+  events: readonly NewJournalEvent[];
+}
+
+/** Options of the snapshot writer. */
+export interface SnapshotWriterOptions {
+  store: SupervisorStore;
+  log?: Logger;
+  /** Most supervisors in one statement and transaction. */
+  maxBatch?: number;
+  /** Transactions in flight at once; more overlap JavaScript work with database I/O. */
+  maxConcurrentBatches?: number;
+  /** First and longest wait between retries while the database fails. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Called after every commit, in commit order, with the writes it made durable. */
+  onCommitted?: (writes: readonly CommittedWrite[]) => void;
+  /** Called for a supervisor whose write can never succeed (the database refuses the row). */
+  onRejected?: (supervisorId: string, error: Error) => void;
+}
+
+/** Persists supervisor snapshots: ordered per supervisor, coalesced, group-committed. */
+export interface SnapshotWriter {
+  /**
+   * Queues a supervisor's newest row. A row still queued is replaced by the newer one and
+   * their journal entries are joined: only the newest snapshot is written, nothing is lost.
+   */
+  enqueue(request: WriteRequest): void;
+  /** Resolves once `version` (or a newer one) of the supervisor has committed. */
+  whenDurable(supervisorId: string, version: number): Promise<void>;
+  /** The newest committed version of a supervisor this writer knows of, or 0. */
+  committedVersion(supervisorId: string): number;
+  /** Resolves when everything queued so far has committed. */
+  flush(): Promise<void>;
+  /** Drops what the writer remembers of a supervisor that left memory. */
+  forget(supervisorId: string): void;
+  /** Stops taking writes once the queue is flushed; later enqueues throw. Idempotent. */
+  close(): Promise<void>;
+  /** Queued and in-flight supervisor writes, for metrics and tests. */
+  stats(): { queued: number; inFlight: number; batchesCommitted: number; rowsCommitted: number };
+}
+
+interface Waiter {
+  version: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+// SQLSTATE classes 22 (data exception) and 23 (integrity violation): retrying the same row
+// cannot help, unlike a lost connection.
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
+function merge(older: WriteRequest, newer: WriteRequest): WriteRequest {
+  return {
+    write: newer.write.version >= older.write.version ? newer.write : older.write,
+    events: [...older.events, ...newer.events],
+    checkpoint: older.checkpoint || newer.checkpoint,
+  };
+}
+
+/**
+ * Creates the snapshot writer. One write per supervisor is in flight at a time; whatever
+ * arrives meanwhile is coalesced into its next write; queued writes of many supervisors
+ * go out together in one transaction.
+ *
+ * @example
+ * const writer = createSnapshotWriter({ store, onCommitted: (writes) => publish(writes) });
+ * writer.enqueue({ write, events: [], checkpoint: false });
+ * await writer.whenDurable(write.id, write.version);
+ */
+export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWriter {
+  const log = options.log ?? silentLogger;
+  const maxBatch = options.maxBatch ?? 500;
+  const maxConcurrent = options.maxConcurrentBatches ?? 2;
+  const retryInitialMs = options.retryInitialMs ?? 50;
+  const retryMaxMs = options.retryMaxMs ?? 5_000;
+
+  const queued = new Map<string, WriteRequest>();
+  const inFlight = new Set<string>();
+  const committed = new Map<string, number>();
+  const waiters = new Map<string, Waiter[]>();
+  let flushWaiters: Array<() => void> = [];
+  let batchesRunning = 0;
+  let drainScheduled = false;
+  let failures = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  // After a data error, write one supervisor per batch until the bad row is found.
+  let isolateRemaining = 0;
+  let closed = false;
+  let batchesCommitted = 0;
+  let rowsCommitted = 0;
+
+  function settleWaiters(id: string, version: number, error?: Error): void {
+    const list = waiters.get(id);
+    if (!list) return;
+    const keep: Waiter[] = [];
+    for (const waiter of list) {
+      if (error) waiter.reject(error);
+      else if (waiter.version <= version) waiter.resolve();
+      else keep.push(waiter);
+    }
+    if (keep.length > 0) waiters.set(id, keep);
+    else waiters.delete(id);
+  }
+
+  function checkIdle(): void {
+    if (queued.size === 0 && inFlight.size === 0 && flushWaiters.length > 0) {
+      const done = flushWaiters;
+      flushWaiters = [];
+      for (const resolve of done) resolve();
+    }
+  }
+
+  function scheduleDrain(): void {
+    if (drainScheduled || retryTimer) return;
+    drainScheduled = true;
+    // setImmediate, not a microtask: every send of the current tick joins this batch.
+    setImmediate(() => {
+      drainScheduled = false;
+      drain();
+    });
+  }
+
+  function takeBatch(): WriteRequest[] {
+    const limit = isolateRemaining > 0 ? 1 : maxBatch;
+    const batch: WriteRequest[] = [];
+    for (const [id, request] of queued) {
+      if (inFlight.has(id)) continue;
+      queued.delete(id);
+      inFlight.add(id);
+      batch.push(request);
+      if (batch.length >= limit) break;
+    }
+    return batch;
+  }
+
+  function drain(): void {
+    while (batchesRunning < maxConcurrent && !retryTimer) {
+      const batch = takeBatch();
+      if (batch.length === 0) break;
+      batchesRunning++;
+      void runBatch(batch).finally(() => {
+        batchesRunning--;
+        checkIdle();
+        if (queued.size > 0) scheduleDrain();
+      });
+    }
+  }
+
+  async function runBatch(batch: WriteRequest[]): Promise<void> {
+    try {
+      const result = await options.store.commit({
+        states: batch.map((r) => r.write),
+        events: batch.flatMap((r) => r.events),
+        checkpoints: batch.filter((r) => r.checkpoint).map(toCheckpoint),
+      });
+      failures = 0;
+      if (isolateRemaining > 0) isolateRemaining -= batch.length;
+      batchesCommitted++;
+      rowsCommitted += result.saved.length;
+      const stale = new Set(result.stale);
+      for (const request of batch) inFlight.delete(request.write.id);
+      const durable = batch.filter((r) => !stale.has(r.write.id));
+      for (const { write } of durable) {
+        committed.set(write.id, Math.max(committed.get(write.id) ?? 0, write.version));
+        settleWaiters(write.id, write.version);
+      }
+      for (const id of stale) {
+        const error = new StewardError(
+          'ERR_STALE_VERSION',
+          `supervisor ${id}: the database holds the same or a newer version; this write was dropped`,
+          { supervisorId: id },
+        );
+        log.error({ supervisorId: id }, error.message);
+        settleWaiters(id, 0, error);
+      }
+      if (durable.length > 0) options.onCommitted?.(durable);
+    } catch (error) {
+      for (const request of batch) inFlight.delete(request.write.id);
+      if (isDataError(error) && batch.length === 1) {
+        rejectForever(batch[0] as WriteRequest, error as Error);
+        return;
+      }
+      if (isDataError(error)) isolateRemaining = batch.length;
+      requeue(batch);
+      backOff(error, batch.length);
+    }
+  }
+
+  function rejectForever(request: WriteRequest, error: Error): void {
+    const id = request.write.id;
+    if (isolateRemaining > 0) isolateRemaining--;
+    log.error(
+      { supervisorId: id, version: request.write.version, err: error },
+      'the database refused this supervisor row; it is not retried',
+    );
+    const rejection = new StewardError(
+      'ERR_NOT_DURABLE',
+      `supervisor ${id}: the database refused its snapshot (${error.message})`,
+      { supervisorId: id },
+      { cause: error },
+    );
+    settleWaiters(id, 0, rejection);
+    options.onRejected?.(id, error);
+  }
+
+  function requeue(batch: WriteRequest[]): void {
+    for (const request of batch) {
+      const newer = queued.get(request.write.id);
+      // Re-insert ahead of anything queued since: the older entries go first.
+      queued.set(request.write.id, newer ? merge(request, newer) : request);
+    }
+  }
+
+  function backOff(error: unknown, rows: number): void {
+    failures++;
+    const delay = Math.min(retryMaxMs, retryInitialMs * 2 ** (failures - 1));
+    const jittered = Math.round(delay / 2 + Math.random() * (delay / 2));
+    log.warn(
+      { err: error, failures, retryInMs: jittered, rows },
+      'snapshot write failed; retrying',
+    );
+    if (retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      drain();
+    }, jittered);
+  }
+
+  function flush(): Promise<void> {
+    if (queued.size === 0 && inFlight.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      flushWaiters.push(resolve);
+      scheduleDrain();
+    });
+  }
+
+  function toCheckpoint(request: WriteRequest): NewCheckpoint {
+    const { write } = request;
+    return {
+      supervisorId: write.id,
+      version: write.version,
+      machineVersion: write.machineVersion,
+      phase: write.phase,
+      snapshot: write.snapshot,
+      timers: write.timers,
+    };
+  }
+
+  return {
+    enqueue(request) {
+      if (closed) {
+        throw new StewardError('ERR_RUNTIME_STOPPED', 'the snapshot writer is closed');
+      }
+      const id = request.write.id;
+      const waiting = queued.get(id);
+      queued.set(id, waiting ? merge(waiting, request) : request);
+      scheduleDrain();
+    },
+
+    whenDurable(supervisorId, version) {
+      if ((committed.get(supervisorId) ?? 0) >= version) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const list = waiters.get(supervisorId) ?? [];
+        list.push({ version, resolve, reject });
+        waiters.set(supervisorId, list);
+      });
+    },
+
+    committedVersion: (supervisorId) => committed.get(supervisorId) ?? 0,
+
+    flush,
+
+    forget(supervisorId) {
+      committed.delete(supervisorId);
+    },
+
+    async close() {
+      if (closed) return;
+      await flush();
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+    },
+
+    stats: () => ({
+      queued: queued.size,
+      inFlight: inFlight.size,
+      batchesCommitted,
+      rowsCommitted,
+    }),
+  };
+}

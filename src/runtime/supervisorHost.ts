@@ -1,0 +1,413 @@
+import { randomUUID } from 'node:crypto';
+import type { AnyMachineSnapshot } from 'xstate';
+import { isStewardError, StewardError } from '../errors.ts';
+import { type Logger, silentLogger } from '../logger.ts';
+import { validateAnswer } from '../machines/answers.ts';
+import { ExternalEvent } from '../machines/events.ts';
+import type { MachineRegistry } from '../machines/registry.ts';
+import type { SupervisorState } from '../model/supervisor.ts';
+import type { FleetFilter } from '../persistence/fleetQueries.ts';
+import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import {
+  type ChangeListener,
+  type CommittedView,
+  changesOf,
+  isTerminal,
+  viewOf,
+} from './committedChanges.ts';
+import {
+  captureSupervisor,
+  type HostedSupervisor,
+  isFinished,
+  startSupervisor,
+  stopLeakedChildren,
+} from './hostedSupervisor.ts';
+import {
+  type CommittedWrite,
+  createSnapshotWriter,
+  type SnapshotWriterOptions,
+} from './snapshotWriter.ts';
+
+/** Options of the actor host. */
+export interface SupervisorHostOptions {
+  store: SupervisorStore;
+  registry: MachineRegistry;
+  log?: Logger;
+  /** How long a call waits for its commit before failing with `ERR_NOT_DURABLE`. */
+  commitTimeoutMs?: number;
+  /** Interval of the heartbeat save point; 0 turns it off. */
+  heartbeatIntervalMs?: number;
+  writer?: Pick<
+    SnapshotWriterOptions,
+    'maxBatch' | 'maxConcurrentBatches' | 'retryInitialMs' | 'retryMaxMs'
+  >;
+}
+
+/** The result of a call that changed a supervisor: the version that made it durable. */
+export interface Committed {
+  version: number;
+}
+
+/** The result of an answer: a repeated answer to the same question is a duplicate. */
+export interface AnswerResult extends Committed {
+  duplicate: boolean;
+}
+
+/** Hosts supervisors: runs their actors and persists every transition before acknowledging. */
+export interface SupervisorHost {
+  /**
+   * Starts a supervisor of the newest registered version of a machine. Resolves once its
+   * first snapshot has committed.
+   */
+  spawn(
+    machineId: string,
+    input: unknown,
+    options?: { id?: string; owner?: string | null },
+  ): Promise<{ id: string } & Committed>;
+  /**
+   * Sends an event. Resolves once the snapshot it produced has committed; an event the
+   * supervisor has no transition for is refused with `ERR_EVENT_NOT_ACCEPTED`.
+   */
+  send(id: string, event: unknown): Promise<Committed>;
+  /**
+   * Answers a pending question after validating the value against its answer kind.
+   * Idempotent: answering a question again reports a duplicate and changes nothing.
+   */
+  answer(
+    id: string,
+    questionId: string,
+    value: unknown,
+    options?: { answeredBy?: string | null },
+  ): Promise<AnswerResult>;
+  pause(id: string): Promise<Committed>;
+  resume(id: string): Promise<Committed>;
+  cancel(id: string, reason?: string): Promise<Committed>;
+  /** A supervisor as stored; `ERR_SUPERVISOR_NOT_FOUND` when there is none. */
+  get(id: string): Promise<SupervisorState>;
+  /** Stored supervisors matching a filter (indexed queries). */
+  list(filter?: FleetFilter): Promise<SupervisorState[]>;
+  /** Receives every committed change; returns the unsubscribe function. */
+  subscribe(listener: ChangeListener): () => void;
+  /** The heartbeat save point now: touches `last_heartbeat` of every hosted supervisor. */
+  heartbeat(): Promise<number>;
+  /** The last captured version and persisted snapshot of a hosted supervisor (tests, tools). */
+  local(id: string): { version: number; snapshot: unknown } | undefined;
+  /** How many supervisors are in memory. */
+  size(): number;
+  /** Flushes every pending write, then stops the actors. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Creates the actor host.
+ *
+ * @example
+ * const host = createSupervisorHost({ store: createSupervisorStore(db), registry });
+ * const { id } = await host.spawn('reference', { goal: 'ship', steps: ['build'] });
+ * await host.answer(id, 'approve-plan', true);
+ */
+export function createSupervisorHost(options: SupervisorHostOptions): SupervisorHost {
+  const log = options.log ?? silentLogger;
+  const commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
+  const hosted = new Map<string, HostedSupervisor>();
+  const lastCommitted = new Map<string, CommittedView>();
+  const listeners = new Set<ChangeListener>();
+  let stopping: Promise<void> | undefined;
+
+  const writer = createSnapshotWriter({
+    store: options.store,
+    log,
+    ...options.writer,
+    onCommitted: publish,
+    onRejected: (id, error) =>
+      log.error({ supervisorId: id, err: error }, 'supervisor row refused'),
+  });
+
+  const heartbeatTimer =
+    (options.heartbeatIntervalMs ?? 30_000) > 0
+      ? setInterval(() => {
+          heartbeat().catch((error: unknown) => log.warn({ err: error }, 'heartbeat failed'));
+        }, options.heartbeatIntervalMs ?? 30_000)
+      : undefined;
+  heartbeatTimer?.unref();
+
+  function publish(writes: readonly CommittedWrite[]): void {
+    for (const committed of writes) {
+      const { write } = committed;
+      const changes = changesOf(lastCommitted.get(write.id) ?? null, committed);
+      if (isTerminal(write.state)) {
+        lastCommitted.delete(write.id);
+        release(write.id, write.version);
+      } else {
+        lastCommitted.set(write.id, viewOf(write));
+      }
+      for (const change of changes) {
+        for (const listener of listeners) {
+          try {
+            listener(change);
+          } catch (error) {
+            log.error({ err: error, change: change.type }, 'a committed-change listener threw');
+          }
+        }
+      }
+    }
+  }
+
+  /** A finished supervisor leaves memory once its last snapshot is durable. */
+  function release(id: string, version: number): void {
+    const h = hosted.get(id);
+    if (!h || h.version !== version || !isFinished(h)) return;
+    hosted.delete(id);
+    writer.forget(id);
+    h.actor.stop();
+  }
+
+  function capture(h: HostedSupervisor): number {
+    const request = captureSupervisor(h);
+    if (request) writer.enqueue(request);
+    return h.version;
+  }
+
+  function onDirty(h: HostedSupervisor): void {
+    queueMicrotask(() => {
+      if (h.dirty && !stopping) capture(h);
+    });
+  }
+
+  function onError(h: HostedSupervisor, error: unknown): void {
+    log.error(
+      { supervisorId: h.identity.id, err: error },
+      'supervisor failed; other supervisors continue',
+    );
+    stopLeakedChildren(h);
+    h.dirty = true;
+    onDirty(h);
+  }
+
+  function checkOpen(): void {
+    if (stopping) throw new StewardError('ERR_RUNTIME_STOPPED', 'the runtime is stopping');
+  }
+
+  async function durable(id: string, version: number): Promise<void> {
+    const committed = writer.whenDurable(id, version);
+    committed.catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new StewardError(
+            'ERR_NOT_DURABLE',
+            `supervisor ${id}: version ${version} did not commit within ${commitTimeoutMs} ms, so the outcome is not yet durable; the runtime keeps retrying and sending the same request again is safe`,
+            { supervisorId: id, version },
+          ),
+        );
+      }, commitTimeoutMs);
+    });
+    try {
+      await Promise.race([committed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function findLive(id: string): Promise<HostedSupervisor> {
+    checkOpen();
+    const h = hosted.get(id);
+    if (h && !isFinished(h)) return h;
+    const stored = UUID.test(id) ? await options.store.getSupervisor(id) : null;
+    if (!stored) {
+      throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
+    }
+    throw new StewardError(
+      'ERR_SUPERVISOR_TERMINATED',
+      `supervisor ${id} is ${stored.state} and takes no more events`,
+      { id, state: stored.state },
+    );
+  }
+
+  function stateName(h: HostedSupervisor): string {
+    return JSON.stringify((h.actor.getSnapshot() as AnyMachineSnapshot).value);
+  }
+
+  async function send(id: string, event: unknown): Promise<Committed> {
+    const parsed = ExternalEvent.safeParse(event);
+    if (!parsed.success) {
+      throw new StewardError('ERR_EVENT_INVALID', 'an event is an object with a string `type`', {
+        issues: parsed.error.issues,
+      });
+    }
+    const h = await findLive(id);
+    const snapshot = h.actor.getSnapshot() as AnyMachineSnapshot;
+    if (!snapshot.can(parsed.data)) {
+      throw new StewardError(
+        'ERR_EVENT_NOT_ACCEPTED',
+        `supervisor ${id} in state ${stateName(h)} has no transition for event ${parsed.data.type}`,
+        { id, event: parsed.data.type },
+      );
+    }
+    h.actor.send(parsed.data);
+    const version = capture(h);
+    await durable(id, version);
+    return { version };
+  }
+
+  async function answer(
+    id: string,
+    questionId: string,
+    value: unknown,
+    answerOptions: { answeredBy?: string | null } = {},
+  ): Promise<AnswerResult> {
+    let h: HostedSupervisor;
+    try {
+      h = await findLive(id);
+    } catch (error) {
+      // A finished supervisor may have recorded this very answer: then it is a duplicate.
+      if (isStewardError(error, 'ERR_SUPERVISOR_TERMINATED')) {
+        const recorded = await options.store.findAnswer(id, questionId);
+        if (recorded) return { version: recorded.version ?? 0, duplicate: true };
+      }
+      throw error;
+    }
+
+    const inFlight = h.answering.get(questionId);
+    if (inFlight) {
+      await inFlight;
+      return { version: writer.committedVersion(id), duplicate: true };
+    }
+    const context = (h.actor.getSnapshot() as AnyMachineSnapshot).context as {
+      pendingQuestions: Array<{ id: string }>;
+    };
+    const question = (context.pendingQuestions as Parameters<typeof validateAnswer>[0][]).find(
+      (q) => q.id === questionId,
+    );
+    if (!question) {
+      const recorded = await options.store.findAnswer(id, questionId);
+      if (recorded) return { version: recorded.version ?? 0, duplicate: true };
+      throw new StewardError(
+        'ERR_QUESTION_NOT_PENDING',
+        `supervisor ${id} has no pending question ${questionId}`,
+        { id, questionId },
+      );
+    }
+    const checked = validateAnswer(question, value);
+    if (!checked.ok) {
+      throw new StewardError(
+        'ERR_ANSWER_INVALID',
+        `the answer does not fit question ${questionId} (${question.answer.kind}): ${checked.issues[0]?.message}`,
+        { id, questionId, issues: checked.issues },
+      );
+    }
+    const event = {
+      type: 'question.answered',
+      questionId,
+      value: checked.value,
+      answeredBy: answerOptions.answeredBy ?? null,
+    };
+    if (!(h.actor.getSnapshot() as AnyMachineSnapshot).can(event)) {
+      throw new StewardError(
+        'ERR_ANSWER_NOT_ACCEPTED',
+        `supervisor ${id} in state ${stateName(h)} does not take an answer to ${questionId} now`,
+        { id, questionId },
+      );
+    }
+    h.extraEvents.push({
+      supervisorId: id,
+      version: null,
+      kind: 'question_answered',
+      payload: { questionId, value: checked.value, answeredBy: event.answeredBy },
+    });
+    h.answeredSinceCapture.add(questionId);
+    h.dirty = true;
+    h.actor.send(event);
+    const version = capture(h);
+    const committed = writer.whenDurable(id, version);
+    h.answering.set(questionId, committed);
+    // Kept until the commit itself, not the caller's timeout: a retry meanwhile is a duplicate.
+    committed.then(
+      () => h.answering.delete(questionId),
+      () => h.answering.delete(questionId),
+    );
+    await durable(id, version);
+    return { version, duplicate: false };
+  }
+
+  async function heartbeat(): Promise<number> {
+    const ids = [...hosted.values()].filter((h) => !isFinished(h)).map((h) => h.identity.id);
+    return ids.length === 0 ? 0 : options.store.touchHeartbeats(ids);
+  }
+
+  return {
+    async spawn(machineId, input, spawnOptions = {}) {
+      checkOpen();
+      const definition = options.registry.latest(machineId);
+      const id = spawnOptions.id ?? randomUUID();
+      if (!UUID.test(id)) {
+        throw new StewardError('ERR_VALIDATION', `supervisor id ${id} is not a UUID`, { id });
+      }
+      if (hosted.has(id) || (await options.store.getSupervisor(id))) {
+        throw new StewardError('ERR_SUPERVISOR_EXISTS', `supervisor ${id} already exists`, { id });
+      }
+      const h = startSupervisor({
+        identity: {
+          id,
+          machineId: definition.id,
+          machineVersion: definition.version,
+          owner: spawnOptions.owner ?? null,
+        },
+        machine: definition.machine,
+        input,
+        onDirty,
+        onError,
+      });
+      hosted.set(id, h);
+      const version = capture(h);
+      await durable(id, version);
+      return { id, version };
+    },
+
+    send,
+    answer,
+    pause: (id) => send(id, { type: 'supervisor.pause' }),
+    resume: (id) => send(id, { type: 'supervisor.resume' }),
+    cancel: (id, reason) =>
+      send(id, { type: 'supervisor.cancel', ...(reason === undefined ? {} : { reason }) }),
+
+    async get(id) {
+      const stored = UUID.test(id) ? await options.store.getSupervisor(id) : null;
+      if (!stored) {
+        throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
+      }
+      return stored;
+    },
+
+    list: (filter) => options.store.listSupervisors(filter),
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    heartbeat,
+
+    local(id) {
+      const h = hosted.get(id);
+      if (!h?.lastJson) return undefined;
+      return { version: h.version, snapshot: JSON.parse(h.lastJson) };
+    },
+
+    size: () => hosted.size,
+
+    stop() {
+      stopping ??= (async () => {
+        if (heartbeatTimer) clearInterval(heartbeatTimer);
+        for (const h of hosted.values()) capture(h);
+        await writer.close();
+        for (const h of hosted.values()) h.actor.stop();
+        log.info({ supervisors: hosted.size }, 'supervisor host stopped');
+      })();
+      return stopping;
+    },
+  };
+}
