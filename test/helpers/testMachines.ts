@@ -1,0 +1,122 @@
+import { assign, fromPromise, setup } from 'xstate';
+import { acceptAnswer, askQuestion } from '../../src/machines/actions.ts';
+import { initialSupervisorContext, type SupervisorContext } from '../../src/machines/context.ts';
+import type { StandardEvent } from '../../src/machines/events.ts';
+import { referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
+import { createMachineRegistry, type MachineRegistry } from '../../src/machines/registry.ts';
+
+interface SurveyContext extends SupervisorContext {
+  answers: Record<string, unknown>;
+}
+
+/** Asks `count` questions at once and takes their answers in any order. */
+export const surveyMachine = setup({
+  types: {
+    context: {} as SurveyContext,
+    input: {} as { count: number },
+    events: {} as StandardEvent,
+  },
+  guards: {
+    lastAnswer: ({ context }) => context.pendingQuestions.length === 1,
+  },
+}).createMachine({
+  id: 'survey',
+  context: ({ input }) => ({
+    ...initialSupervisorContext(),
+    answers: {},
+    pendingQuestions: Array.from({ length: input.count }, (_, i) => ({
+      id: `q${i}`,
+      prompt: `Question ${i}?`,
+      answer: { kind: 'number' as const },
+      audience: { kind: 'owner' as const },
+      askedAt: new Date().toISOString(),
+    })),
+  }),
+  initial: 'asking',
+  states: {
+    asking: {
+      tags: ['waiting_for_user'],
+      on: {
+        'question.answered': [
+          {
+            guard: 'lastAnswer',
+            target: 'answered',
+            actions: [
+              acceptAnswer(),
+              assign({
+                answers: ({ context, event }) => ({
+                  ...context.answers,
+                  [event.questionId]: event.value,
+                }),
+              }),
+            ],
+          },
+          {
+            actions: [
+              acceptAnswer(),
+              assign({
+                answers: ({ context, event }) => ({
+                  ...context.answers,
+                  [event.questionId]: event.value,
+                }),
+                progress: ({ context }) => Math.min(100, context.progress + 1),
+              }),
+            ],
+          },
+        ],
+      },
+    },
+    // Not final: the supervisor stays in memory so tests can compare it with its row.
+    answered: { tags: ['working'] },
+  },
+});
+
+/** Throws from an action on `boom`: only this supervisor may fail. */
+export const fragileMachine = setup({
+  types: { context: {} as SupervisorContext, events: {} as { type: 'boom' } | { type: 'poke' } },
+  actions: {
+    explode: () => {
+      throw new Error('the fragile supervisor exploded');
+    },
+  },
+}).createMachine({
+  id: 'fragile',
+  context: () => initialSupervisorContext(),
+  initial: 'idle',
+  states: {
+    idle: {
+      tags: ['working'],
+      entry: askQuestion({ id: 'ready', prompt: 'Ready?', answer: { kind: 'confirm' } }),
+      on: { boom: { actions: 'explode' }, poke: { actions: assign({ activity: 'poked' }) } },
+    },
+  },
+});
+
+/** Invokes a promise that rejects, with no onError: the supervisor fails, nothing else. */
+export const rejectingMachine = setup({
+  types: { context: {} as SupervisorContext, events: {} as { type: 'start' } },
+  actors: {
+    doomed: fromPromise(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      throw new Error('the invoked work rejected');
+    }),
+  },
+}).createMachine({
+  id: 'rejecting',
+  context: () => initialSupervisorContext(),
+  initial: 'idle',
+  states: {
+    idle: { tags: ['working'], on: { start: 'running' } },
+    running: { tags: ['working'], invoke: { src: 'doomed' } },
+  },
+});
+
+/** A registry with the reference supervisor and the test machines. */
+export function testRegistry(): MachineRegistry {
+  const registry = createMachineRegistry();
+  registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+  registry.register({ id: 'survey', version: 1, machine: surveyMachine });
+  registry.register({ id: 'fragile', version: 1, machine: fragileMachine });
+  registry.register({ id: 'rejecting', version: 1, machine: rejectingMachine });
+  return registry;
+}

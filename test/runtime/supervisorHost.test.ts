@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ErrorCode, isStewardError } from '../../src/errors.ts';
+import type { Database } from '../../src/persistence/database.ts';
+import { listEvents } from '../../src/persistence/journalRepository.ts';
+import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
+import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
+import { describeEachEngine } from '../helpers/engines.ts';
+import { testRegistry } from '../helpers/testMachines.ts';
+
+async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'resolved'> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    if (isStewardError(error)) return error.code;
+    throw error;
+  }
+}
+
+describeEachEngine('supervisor host', (engine) => {
+  let db: Database;
+  let host: SupervisorHost;
+
+  beforeAll(async () => {
+    db = await engine.openMigrated();
+    host = createSupervisorHost({
+      store: createSupervisorStore(db),
+      registry: testRegistry(),
+      heartbeatIntervalMs: 0,
+    });
+  });
+  afterAll(async () => {
+    await host.stop();
+    await db.close();
+  });
+
+  const spawnReference = () => host.spawn('reference', { goal: 'g', steps: ['a', 'b'] });
+
+  describe('answers', () => {
+    it('applies a repeated answer once and reports it as a duplicate', async () => {
+      const { id } = await spawnReference();
+      expect(await host.answer(id, 'approve-plan', true)).toEqual({ version: 2, duplicate: false });
+      expect(await host.answer(id, 'approve-plan', true)).toEqual({ version: 2, duplicate: true });
+      const answers = (await listEvents(db, id)).filter((e) => e.kind === 'question_answered');
+      expect(answers).toHaveLength(1);
+      expect((await host.get(id)).version).toBe(2);
+    });
+
+    it('applies one of ten simultaneous answers to the same question', async () => {
+      const { id } = await spawnReference();
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => host.answer(id, 'approve-plan', true)),
+      );
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.version))).toEqual(new Set([2]));
+      const spawned = (await listEvents(db, id)).filter((e) => e.kind === 'task_spawned');
+      expect(spawned).toHaveLength(2);
+    });
+
+    it('refuses an answer of the wrong kind with zod issues and changes nothing', async () => {
+      const { id, version } = await spawnReference();
+      const error = await host.answer(id, 'approve-plan', 'yes').catch((e: unknown) => e);
+      expect(isStewardError(error, 'ERR_ANSWER_INVALID')).toBe(true);
+      expect((error as { details: { issues: unknown[] } }).details.issues.length).toBeGreaterThan(
+        0,
+      );
+      expect((await host.get(id)).version).toBe(version);
+      expect(host.local(id)?.version).toBe(version);
+    });
+
+    it('refuses an answer to a question that was never asked', async () => {
+      const { id } = await spawnReference();
+      expect(await codeOf(host.answer(id, 'no-such-question', true))).toBe(
+        'ERR_QUESTION_NOT_PENDING',
+      );
+    });
+
+    it('refuses an answer the supervisor cannot take in its current state', async () => {
+      const { id } = await spawnReference();
+      await host.pause(id);
+      expect(await codeOf(host.answer(id, 'approve-plan', true))).toBe('ERR_ANSWER_NOT_ACCEPTED');
+      expect((await host.get(id)).pendingQuestions.map((q) => q.id)).toEqual(['approve-plan']);
+    });
+
+    it('recognises an answer to a finished supervisor as a duplicate', async () => {
+      const { id } = await host.spawn('reference', { goal: 'g', steps: ['a'] });
+      await host.answer(id, 'approve-plan', true);
+      const [taskId] = (await host.get(id)).spawnedTaskIds;
+      await host.send(id, { type: 'task.completed', taskId, result: null });
+      await host.answer(id, 'final-approval', true);
+      expect(host.local(id)).toBeUndefined();
+      expect(await host.answer(id, 'final-approval', true)).toMatchObject({ duplicate: true });
+      expect(await codeOf(host.answer(id, 'other', true))).toBe('ERR_SUPERVISOR_TERMINATED');
+    });
+  });
+
+  describe('bad input', () => {
+    it('names unknown supervisors, malformed ids and unknown machines', async () => {
+      expect(await codeOf(host.send(randomUUID(), { type: 'x' }))).toBe('ERR_SUPERVISOR_NOT_FOUND');
+      expect(await codeOf(host.send('not-a-uuid', { type: 'x' }))).toBe('ERR_SUPERVISOR_NOT_FOUND');
+      expect(await codeOf(host.get('not-a-uuid'))).toBe('ERR_SUPERVISOR_NOT_FOUND');
+      expect(await codeOf(host.spawn('no-such-machine', {}))).toBe('ERR_MACHINE_NOT_REGISTERED');
+      expect(await codeOf(host.spawn('reference', {}, { id: 'x' }))).toBe('ERR_VALIDATION');
+    });
+
+    it('refuses a second supervisor with the same id', async () => {
+      const { id } = await spawnReference();
+      expect(await codeOf(host.spawn('reference', { goal: 'g', steps: [] }, { id }))).toBe(
+        'ERR_SUPERVISOR_EXISTS',
+      );
+    });
+
+    it('refuses malformed events and events with no transition, changing nothing', async () => {
+      const { id, version } = await spawnReference();
+      for (const event of [null, 'go', { kind: 'x' }, { type: 42 }, { type: '' }]) {
+        expect(await codeOf(host.send(id, event))).toBe('ERR_EVENT_INVALID');
+      }
+      expect(await codeOf(host.send(id, { type: 'task.completed', taskId: randomUUID() }))).toBe(
+        'ERR_EVENT_NOT_ACCEPTED',
+      );
+      expect(await codeOf(host.send(id, { type: 'unknown.event' }))).toBe('ERR_EVENT_NOT_ACCEPTED');
+      expect((await host.get(id)).version).toBe(version);
+    });
+  });
+
+  describe('pause, resume, cancel', () => {
+    it('pauses and resumes to the same state without asking again', async () => {
+      const { id } = await spawnReference();
+      await host.answer(id, 'approve-plan', true);
+      const before = await host.get(id);
+      await host.pause(id);
+      expect(await host.get(id)).toMatchObject({ state: 'paused', stateValue: 'paused' });
+      expect(await codeOf(host.pause(id))).toBe('ERR_EVENT_NOT_ACCEPTED');
+      await host.resume(id);
+      const after = await host.get(id);
+      expect(after).toMatchObject({ state: before.state, stateValue: before.stateValue });
+      expect(after.spawnedTaskIds).toEqual(before.spawnedTaskIds);
+    });
+
+    it('cancels: withdraws the questions, finishes, and takes no more events', async () => {
+      const { id } = await spawnReference();
+      const { version } = await host.cancel(id, 'no longer needed');
+      expect(await host.get(id)).toMatchObject({
+        state: 'cancelled',
+        pendingQuestions: [],
+        currentActivity: 'cancelled: no longer needed',
+      });
+      const journal = await listEvents(db, id);
+      expect(journal.at(-1)).toMatchObject({
+        version,
+        kind: 'question_withdrawn',
+        payload: { questionId: 'approve-plan' },
+      });
+      expect(await codeOf(host.resume(id))).toBe('ERR_SUPERVISOR_TERMINATED');
+      expect(host.local(id)).toBeUndefined();
+    });
+  });
+
+  describe('failure isolation', () => {
+    it('fails only the supervisor whose action threw, with its error persisted', async () => {
+      const fragile = await host.spawn('fragile', undefined);
+      const healthy = await host.spawn('fragile', undefined);
+      await host.send(fragile.id, { type: 'boom' });
+      await expect
+        .poll(async () => (await host.get(fragile.id)).state, { timeout: 5_000 })
+        .toBe('failed');
+      expect((await host.get(fragile.id)).errorMessage).toBe('the fragile supervisor exploded');
+      expect(await codeOf(host.send(fragile.id, { type: 'poke' }))).toBe(
+        'ERR_SUPERVISOR_TERMINATED',
+      );
+      await host.send(healthy.id, { type: 'poke' });
+      expect(await host.get(healthy.id)).toMatchObject({
+        state: 'working',
+        currentActivity: 'poked',
+      });
+      const errors = (await listEvents(db, fragile.id)).filter((e) => e.kind === 'error');
+      expect(errors.map((e) => e.payload)).toEqual([
+        { message: 'the fragile supervisor exploded' },
+      ]);
+    });
+
+    it('fails a supervisor whose invoked work rejects with no handler, and only it', async () => {
+      const doomed = await host.spawn('rejecting', undefined);
+      const bystander = await host.spawn('rejecting', undefined);
+      await host.send(doomed.id, { type: 'start' });
+      await expect
+        .poll(async () => (await host.get(doomed.id)).state, { timeout: 5_000 })
+        .toBe('failed');
+      expect((await host.get(doomed.id)).errorMessage).toContain('the invoked work rejected');
+      expect((await host.get(bystander.id)).state).toBe('working');
+    });
+  });
+
+  describe('stop', () => {
+    it('refuses new calls after stop and can be called twice', async () => {
+      const other = createSupervisorHost({
+        store: createSupervisorStore(db),
+        registry: testRegistry(),
+        heartbeatIntervalMs: 0,
+      });
+      const { id } = await other.spawn('reference', { goal: 'g', steps: [] });
+      await Promise.all([other.stop(), other.stop()]);
+      expect(await codeOf(other.answer(id, 'approve-plan', true))).toBe('ERR_RUNTIME_STOPPED');
+      expect(await codeOf(other.spawn('reference', {}))).toBe('ERR_RUNTIME_STOPPED');
+    });
+  });
+});
