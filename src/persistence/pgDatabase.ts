@@ -76,6 +76,12 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out client whose connection drops emits 'error'; unheard, it kills Node.
+      // The failing query rejects as well, so this only has to keep the event quiet.
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
@@ -91,6 +97,7 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
         }
         throw error;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
@@ -98,6 +105,9 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
     async listen(channel: string, handler: NotificationHandler) {
       if (!listenClient) {
         listenClient = await pool.connect();
+        listenClient.on('error', (error) =>
+          log.warn({ err: error, where }, 'LISTEN connection failed'),
+        );
         listenClient.on('notification', (message) => {
           for (const h of listeners.get(message.channel) ?? []) h(message.payload ?? '');
         });
