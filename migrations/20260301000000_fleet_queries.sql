@@ -9,9 +9,12 @@ ALTER TABLE supervisor_states
   -- Set when the lifecycle state or the state value changes.
   ADD COLUMN state_entered_at timestamptz NOT NULL DEFAULT now();
 
+-- Lists are pages in id order: an equality filter followed by id serves them without a sort.
 DROP INDEX supervisor_states_state_idx;
-CREATE INDEX supervisor_states_state_idx ON supervisor_states (state, state_entered_at);
-CREATE INDEX supervisor_states_state_value_idx ON supervisor_states (state_value, state_entered_at);
+CREATE INDEX supervisor_states_state_idx ON supervisor_states (state, id);
+CREATE INDEX supervisor_states_stuck_idx ON supervisor_states (state, state_entered_at);
+CREATE INDEX supervisor_states_state_value_idx ON supervisor_states (state_value, id);
+CREATE INDEX supervisor_states_machine_idx ON supervisor_states (machine_id, id);
 CREATE INDEX supervisor_states_tags_idx ON supervisor_states USING gin (tags);
 CREATE INDEX supervisor_states_progress_idx ON supervisor_states (progress);
 

@@ -83,13 +83,15 @@ CREATE UNIQUE INDEX supervisor_checkpoints_supervisor_id_version_key ON supervis
 CREATE INDEX supervisor_events_answers_idx ON supervisor_events USING btree (supervisor_id, ((payload ->> 'questionId'::text))) WHERE (kind = 'question_answered'::text);
 CREATE UNIQUE INDEX supervisor_events_pkey ON supervisor_events USING btree (id);
 CREATE INDEX supervisor_events_supervisor_idx ON supervisor_events USING btree (supervisor_id, id);
+CREATE INDEX supervisor_states_machine_idx ON supervisor_states USING btree (machine_id, id);
 CREATE INDEX supervisor_states_owner_idx ON supervisor_states USING btree (owner, id);
 CREATE INDEX supervisor_states_pending_questions_idx ON supervisor_states USING btree (id) WHERE (pending_questions <> '[]'::jsonb);
 CREATE UNIQUE INDEX supervisor_states_pkey ON supervisor_states USING btree (id);
 CREATE INDEX supervisor_states_progress_idx ON supervisor_states USING btree (progress);
 CREATE INDEX supervisor_states_restorable_idx ON supervisor_states USING btree (id) WHERE (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state]));
-CREATE INDEX supervisor_states_state_idx ON supervisor_states USING btree (state, state_entered_at);
-CREATE INDEX supervisor_states_state_value_idx ON supervisor_states USING btree (state_value, state_entered_at);
+CREATE INDEX supervisor_states_state_idx ON supervisor_states USING btree (state, id);
+CREATE INDEX supervisor_states_state_value_idx ON supervisor_states USING btree (state_value, id);
+CREATE INDEX supervisor_states_stuck_idx ON supervisor_states USING btree (state, state_entered_at);
 CREATE INDEX supervisor_states_tags_idx ON supervisor_states USING gin (tags);
 CREATE UNIQUE INDEX supervisor_tasks_pkey ON supervisor_tasks USING btree (id);
 CREATE INDEX supervisor_tasks_supervisor_idx ON supervisor_tasks USING btree (supervisor_id, id);

@@ -29,42 +29,53 @@ function likePrefix(value: string): string {
   return `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-/** Builds the WHERE clause and parameters for a filter. Exported for EXPLAIN in tests. */
+/** Builds the query for a filter. Exported so tests can EXPLAIN it. */
 export function fleetQuery(input: FleetFilter): { text: string; params: unknown[] } {
   const filter = FleetFilter.parse(input);
   const where: string[] = [];
   const params: unknown[] = [];
-  const add = (clause: (p: string) => string, value: unknown) => {
+  const param = (value: unknown) => {
     params.push(value);
-    where.push(clause(`$${params.length}`));
+    return `$${params.length}`;
   };
-  if (filter.state !== undefined) {
-    const states = Array.isArray(filter.state) ? filter.state : [filter.state];
-    add((p) => `state = ANY (${p}::supervisor_state[])`, states);
-  }
   if (filter.stateValue !== undefined) {
-    params.push(filter.stateValue, likePrefix(`${filter.stateValue}.`));
-    where.push(`(state_value = $${params.length - 1} OR state_value LIKE $${params.length})`);
+    where.push(
+      `(state_value = ${param(filter.stateValue)} OR state_value LIKE ${param(likePrefix(`${filter.stateValue}.`))})`,
+    );
   }
-  if (filter.tag !== undefined) add((p) => `tags @> ARRAY[${p}::text]`, filter.tag);
-  if (filter.owner !== undefined) add((p) => `owner = ${p}`, filter.owner);
-  if (filter.machineId !== undefined) add((p) => `machine_id = ${p}`, filter.machineId);
+  if (filter.tag !== undefined) where.push(`tags @> ARRAY[${param(filter.tag)}::text]`);
+  if (filter.owner !== undefined) where.push(`owner = ${param(filter.owner)}`);
+  if (filter.machineId !== undefined) where.push(`machine_id = ${param(filter.machineId)}`);
   if (filter.hasPendingQuestions === true) where.push(`pending_questions <> '[]'::jsonb`);
   if (filter.hasPendingQuestions === false) where.push(`pending_questions = '[]'::jsonb`);
   if (filter.stuckForMs !== undefined) {
-    add(
-      (p) => `state_entered_at < now() - make_interval(secs => ${p}::double precision / 1000)`,
-      filter.stuckForMs,
+    where.push(
+      `state_entered_at < now() - make_interval(secs => ${param(filter.stuckForMs)}::double precision / 1000)`,
     );
   }
-  if (filter.progressMin !== undefined) add((p) => `progress >= ${p}`, filter.progressMin);
-  if (filter.progressMax !== undefined) add((p) => `progress <= ${p}`, filter.progressMax);
-  if (filter.afterId !== undefined) add((p) => `id > ${p}::uuid`, filter.afterId);
-  params.push(filter.limit);
-  const text = `SELECT ${SUPERVISOR_COLUMNS} FROM supervisor_states
-    ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-    ORDER BY id LIMIT $${params.length}`;
-  return { text, params };
+  if (filter.progressMin !== undefined) where.push(`progress >= ${param(filter.progressMin)}`);
+  if (filter.progressMax !== undefined) where.push(`progress <= ${param(filter.progressMax)}`);
+  if (filter.afterId !== undefined) where.push(`id > ${param(filter.afterId)}::uuid`);
+  const limit = param(filter.limit);
+
+  const page = (conditions: string[]) => `SELECT ${SUPERVISOR_COLUMNS} FROM supervisor_states
+    ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+    ORDER BY id LIMIT ${limit}`;
+  const states =
+    filter.state === undefined ? [] : Array.isArray(filter.state) ? filter.state : [filter.state];
+  if (states.length <= 1) {
+    const byState = states.map((state) => `state = ${param(state)}::supervisor_state`);
+    return { text: page([...byState, ...where]), params };
+  }
+  // One id-ordered page per state, merged: each is served by the (state, id) index, where a
+  // single scan with state = ANY(...) would have to sort or walk the primary key.
+  const parts = states.map(
+    (state) => `(${page([`state = ${param(state)}::supervisor_state`, ...where])})`,
+  );
+  return {
+    text: `SELECT * FROM (${parts.join(' UNION ALL ')}) AS pages ORDER BY id LIMIT ${limit}`,
+    params,
+  };
 }
 
 /**

@@ -1,0 +1,72 @@
+// The fleet filters are served by indexes: EXPLAIN on 100,000 supervisors.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Database } from '../../src/persistence/database.ts';
+import { type FleetFilter, fleetQuery } from '../../src/persistence/fleetQueries.ts';
+import { describePostgresOnly } from '../helpers/engines.ts';
+
+/**
+ * Each filter, and its own index. The planner may instead walk the primary key in id
+ * order and stop at the page's LIMIT when it expects matches to be dense; both are index
+ * scans, and which one it picks depends on sampled statistics. A sequential scan never is.
+ */
+const FILTERS: Array<[string, FleetFilter, string]> = [
+  ['lifecycle state', { state: 'paused' }, 'supervisor_states_state_idx'],
+  ['several lifecycle states', { state: ['paused', 'failed'] }, 'supervisor_states_state_idx'],
+  ['state value', { stateValue: 'active.executing.running' }, 'supervisor_states_state_value_idx'],
+  ['tag', { tag: 'urgent' }, 'supervisor_states_tags_idx'],
+  ['owner', { owner: 'owner-42' }, 'supervisor_states_owner_idx'],
+  ['machine', { machineId: 'rare' }, 'supervisor_states_machine_idx'],
+  [
+    'has pending questions',
+    { hasPendingQuestions: true },
+    'supervisor_states_pending_questions_idx',
+  ],
+  [
+    'stuck in a state',
+    { state: 'waiting_for_user', stuckForMs: 3_600_000 },
+    'supervisor_states_st',
+  ],
+  ['progress range', { progressMin: 97, progressMax: 99 }, 'supervisor_states_progress_idx'],
+];
+
+describePostgresOnly('fleet query plans', (engine) => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await engine.openMigrated();
+    // Mostly working supervisors in one state, as a real fleet is: each filter is selective.
+    await db.query(`
+      INSERT INTO supervisor_states (id, machine_id, machine_version, owner, snapshot, version,
+        state, state_value, tags, progress, pending_questions, state_entered_at)
+      SELECT gen_random_uuid(), CASE WHEN i % 500 = 5 THEN 'rare' ELSE 'reference' END, 1, 'owner-' || (i % 1000), '{}'::jsonb, 1,
+        (CASE WHEN i % 100 = 0 THEN 'paused' WHEN i % 50 = 1 THEN 'waiting_for_user'
+              WHEN i % 97 = 2 THEN 'failed' ELSE 'working' END)::supervisor_state,
+        CASE WHEN i % 100 = 3 THEN 'active.executing.running' ELSE 'active.planning' END,
+        CASE WHEN i % 200 = 4 THEN ARRAY['urgent'] ELSE '{}'::text[] END,
+        i % 90,
+        CASE WHEN i % 50 = 1 THEN '[{"id":"q"}]'::jsonb ELSE '[]'::jsonb END,
+        now() - (i % 7200) * interval '1 second'
+      FROM generate_series(1, 100000) AS i`);
+    await db.exec('ANALYZE supervisor_states');
+  });
+  afterAll(() => db.close());
+
+  async function planOf(filter: FleetFilter): Promise<string> {
+    const { text, params } = fleetQuery(filter);
+    const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  }
+
+  it('serves a state value prefix, which spans many values, from an index scan', async () => {
+    const plan = await planOf({ stateValue: 'active.executing' });
+    expect(plan, plan).toMatch(/Index Scan|Bitmap Index Scan/);
+    expect(plan, plan).not.toMatch(/Seq Scan/);
+  });
+
+  it.each(FILTERS)('serves "%s" from its index', async (_name, filter, index) => {
+    const plan = await planOf(filter);
+    expect(plan, plan).toMatch(
+      new RegExp(`(Index|Bitmap Index) Scan (using|on) (${index}|supervisor_states_pkey)`),
+    );
+    expect(plan, plan).not.toMatch(/Seq Scan/);
+  });
+});
