@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadMigrations } from '../src/persistence/migrator.ts';
 
 const run = promisify(execFile);
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
@@ -35,7 +36,8 @@ describe('steward command', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as { msg: string; applied?: number });
-    expect(logs.find((l) => l.msg === 'database migrated')?.applied).toBe(2);
+    const migrations = await loadMigrations();
+    expect(logs.find((l) => l.msg === 'database migrated')?.applied).toBe(migrations.length);
     const second = await steward(['migrate'], { STEWARD_DATA_DIR: dataDir });
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('"applied":0');

@@ -25,6 +25,8 @@ export interface ReferenceContext extends SupervisorContext {
   steps: string[];
   /** Failed tasks a person has already decided about (retry, skip). */
   decidedFailures: string[];
+  /** The failed task the pending decision question is about. */
+  decidingTaskId: string | null;
 }
 
 const FAILURE_CHOICES = ['retry', 'skip', 'abort'];
@@ -44,7 +46,7 @@ function firstUndecidedFailure(context: ReferenceContext): string | undefined {
 }
 
 function failureQuestionId(context: ReferenceContext): string {
-  return `task-failed-${firstUndecidedFailure(context)}`;
+  return `task-failed-${context.decidingTaskId}`;
 }
 
 function succeededShare(context: ReferenceContext): number {
@@ -65,6 +67,15 @@ export const referenceSupervisor = setup({
     input: {} as ReferenceInput,
     events: {} as StandardEvent,
   },
+  actions: {
+    decideFailure: assign({
+      decidedFailures: ({ context }) => [
+        ...context.decidedFailures,
+        context.decidingTaskId as string,
+      ],
+      decidingTaskId: null,
+    }),
+  },
   guards: {
     planApproved: ({ event }) => answerTo(event, 'approve-plan', true),
     planRejected: ({ event }) => answerTo(event, 'approve-plan', false),
@@ -74,6 +85,10 @@ export const referenceSupervisor = setup({
     skipChosen: ({ context, event }) => answerTo(event, failureQuestionId(context), 'skip'),
     abortChosen: ({ context, event }) => answerTo(event, failureQuestionId(context), 'abort'),
     hasUndecidedFailure: ({ context }) => firstUndecidedFailure(context) !== undefined,
+    taskOutstanding: ({ context, event }) => {
+      const status = 'taskId' in event ? context.tasks[event.taskId]?.status : undefined;
+      return status === 'pending' || status === 'running';
+    },
     allTasksSettled: ({ context }) =>
       context.spawnedTaskIds.every((id) => {
         const status = context.tasks[id]?.status;
@@ -89,9 +104,20 @@ export const referenceSupervisor = setup({
     goal: input.goal,
     steps: input.steps,
     decidedFailures: [],
+    decidingTaskId: null,
   }),
   initial: 'active',
   on: {
+    // Task outcomes are kept in every state, paused included: a result must not be lost
+    // because it arrived while a person had paused the supervisor.
+    'task.completed': {
+      guard: 'taskOutstanding',
+      actions: [
+        recordTaskOutcome(),
+        setProgress(({ context }) => 10 + 80 * succeededShare(context)),
+      ],
+    },
+    'task.failed': { guard: 'taskOutstanding', actions: recordTaskOutcome() },
     'supervisor.cancel': {
       target: '.cancelled',
       actions: reportActivity(({ event }) => `cancelled${event.reason ? `: ${event.reason}` : ''}`),
@@ -146,21 +172,20 @@ export const referenceSupervisor = setup({
           // Entered again on resume (through history): nothing here may spawn or ask twice.
           entry: setPhase('execute'),
           initial: 'running',
-          on: {
-            'task.completed': {
-              actions: [
-                recordTaskOutcome(),
-                setProgress(({ context }) => 10 + 80 * succeededShare(context)),
-              ],
-            },
-            'task.failed': { actions: recordTaskOutcome() },
-          },
           states: {
             running: {
               tags: ['waiting_for_tasks'],
               entry: reportActivity(({ context }) => `running ${context.steps.length} steps`),
               always: [
-                { guard: 'hasUndecidedFailure', target: 'decidingFailure' },
+                {
+                  guard: 'hasUndecidedFailure',
+                  target: 'decidingFailure',
+                  // Fixed here, not on entry: the question and its answers must stay about
+                  // this task even if another one fails meanwhile, and entry runs again on resume.
+                  actions: assign({
+                    decidingTaskId: ({ context }) => firstUndecidedFailure(context) ?? null,
+                  }),
+                },
                 { guard: 'allTasksSettled', target: '#reference.active.reviewing' },
               ],
             },
@@ -168,7 +193,7 @@ export const referenceSupervisor = setup({
               tags: ['waiting_for_user'],
               entry: [
                 askQuestion(({ context }) => {
-                  const taskId = firstUndecidedFailure(context) as string;
+                  const taskId = context.decidingTaskId as string;
                   const step = (context.tasks[taskId]?.input as { step?: string } | null)?.step;
                   return {
                     id: `task-failed-${taskId}`,
@@ -186,29 +211,16 @@ export const referenceSupervisor = setup({
                     actions: [
                       acceptAnswer(),
                       spawnTasks(({ context }) => {
-                        const failed = context.tasks[firstUndecidedFailure(context) as string];
+                        const failed = context.tasks[context.decidingTaskId as string];
                         return failed ? [{ name: failed.name, input: failed.input }] : [];
                       }),
-                      assign({
-                        decidedFailures: ({ context }) => [
-                          ...context.decidedFailures,
-                          firstUndecidedFailure(context) as string,
-                        ],
-                      }),
+                      'decideFailure',
                     ],
                   },
                   {
                     guard: 'skipChosen',
                     target: 'running',
-                    actions: [
-                      acceptAnswer(),
-                      assign({
-                        decidedFailures: ({ context }) => [
-                          ...context.decidedFailures,
-                          firstUndecidedFailure(context) as string,
-                        ],
-                      }),
-                    ],
+                    actions: [acceptAnswer(), 'decideFailure'],
                   },
                   {
                     guard: 'abortChosen',
