@@ -2,9 +2,13 @@
 // The `steward` command: the composition root that reads configuration and picks adapters.
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.ts';
+import { startDemo } from './demo.ts';
 import { isStewardError } from './errors.ts';
-import { createLogger } from './logger.ts';
-import { migrate, openDatabase } from './persistence/index.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { referenceSupervisor } from './machines/referenceSupervisor.ts';
+import { createMachineRegistry } from './machines/registry.ts';
+import { createSupervisorStore, migrate, openDatabase } from './persistence/index.ts';
+import { createSupervisorHost } from './runtime/supervisorHost.ts';
 
 const USAGE = `usage: steward <command>
 
@@ -15,7 +19,8 @@ commands:
 configuration (environment):
   DATABASE_URL      postgres://user@host:5432/db; unset: embedded PGlite
   STEWARD_DATA_DIR  PGlite data directory (default ./.steward/data, or "memory")
-  LOG_LEVEL         fatal|error|warn|info|debug|trace|silent (default info)`;
+  LOG_LEVEL         fatal|error|warn|info|debug|trace|silent (default info)
+  STEWARD_DEMO      "off" to serve without the demo supervisors`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -43,17 +48,44 @@ async function main(argv: string[]): Promise<number> {
       { applied: report.applied.length, alreadyApplied: report.alreadyApplied },
       'database migrated',
     );
-    if (command === 'serve') {
-      // The runtime is not built yet: serving means a migrated database, and saying where.
-      console.log(
-        `Steward database ready (${db.engine}) at ${db.location}. ` +
-          'The supervisor runtime arrives in a later version.',
-      );
-    }
+    if (command === 'serve') await serve(db, log);
     return 0;
   } finally {
     await db.close();
   }
+}
+
+/** Runs the supervisor host until SIGINT or SIGTERM, then shuts down in reverse order. */
+async function serve(db: Awaited<ReturnType<typeof openDatabase>>, log: Logger): Promise<void> {
+  const registry = createMachineRegistry();
+  registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+  const host = createSupervisorHost({ store: createSupervisorStore(db), registry, log });
+  const stopDemo =
+    process.env.STEWARD_DEMO === 'off'
+      ? () => {}
+      : startDemo({
+          host,
+          log,
+          ...(process.env.STEWARD_DEMO_ANSWER_DELAY_MS
+            ? { answerDelayMs: Number(process.env.STEWARD_DEMO_ANSWER_DELAY_MS) }
+            : {}),
+        });
+  log.info(
+    { engine: db.engine, location: db.location, machines: registry.list().map((m) => m.id) },
+    'Steward runtime started; press Ctrl+C to stop',
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log.info({ signal }, 'shutting down: no new work, flushing every pending write');
+  // A second signal while flushing means "now": leave without waiting.
+  const force = () => process.exit(1);
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  stopDemo();
+  await host.stop();
+  log.info('Steward runtime stopped');
 }
 
 main(process.argv.slice(2)).then(

@@ -36,6 +36,18 @@ const ALLOWED: Record<string, (t: string) => boolean> = {
   'src/model': (t) => t === 'zod' || t === 'src/model',
   'src/machines': (t) =>
     ['xstate', 'zod', 'src/model', 'src/machines', 'src/errors.ts'].includes(t),
+  'src/runtime': (t) =>
+    [
+      'node',
+      'xstate',
+      'zod',
+      'src/runtime',
+      'src/machines',
+      'src/model',
+      'src/persistence',
+      'src/errors.ts',
+      'src/logger.ts',
+    ].includes(t),
   'src/persistence': (t) =>
     [
       'node',
@@ -49,7 +61,25 @@ const ALLOWED: Record<string, (t: string) => boolean> = {
     ].includes(t),
 };
 
+// The runtime sees persistence through the store interface, never through an engine.
+const ADAPTERS = ['pg', '@electric-sql/pglite'];
+const ADAPTER_FILES = ['pgDatabase.ts', 'pgliteDatabase.ts', 'openDatabase.ts', 'index.ts'];
+
 describe('architecture', () => {
+  it('keeps database engines out of the runtime', async () => {
+    const violations: string[] = [];
+    for (const file of await sourceFiles(join(SRC, 'runtime'))) {
+      for (const spec of await importsOf(file)) {
+        const adapterFile =
+          spec.includes('/persistence/') && ADAPTER_FILES.some((f) => spec.endsWith(`/${f}`));
+        if (ADAPTERS.includes(target(file, spec)) || adapterFile) {
+          violations.push(`${relative(SRC, file)} imports ${spec}`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
   it('keeps every folder to the imports it is allowed', async () => {
     const violations: string[] = [];
     for (const file of await sourceFiles(SRC)) {

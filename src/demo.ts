@@ -1,0 +1,109 @@
+import type { Logger } from './logger.ts';
+import type { CommittedChange } from './runtime/committedChanges.ts';
+import type { SupervisorHost } from './runtime/supervisorHost.ts';
+
+/** Options of the demo that `steward serve` runs. */
+export interface DemoOptions {
+  host: SupervisorHost;
+  log: Logger;
+  /** How many reference supervisors run at once. */
+  supervisors?: number;
+  /** How long the stand-in person takes to answer a question. */
+  answerDelayMs?: number;
+  /** How long a simulated task runs. */
+  taskDelayMs?: number;
+}
+
+const GOALS = [
+  { goal: 'publish the quarterly report', steps: ['collect figures', 'draft', 'review charts'] },
+  { goal: 'migrate the billing database', steps: ['snapshot', 'copy rows', 'verify counts'] },
+  { goal: 'onboard the new team', steps: ['create accounts', 'order laptops'] },
+];
+
+/**
+ * Runs reference supervisors so a new user sees questions arrive. Until Steward has its
+ * WebSocket server, a stand-in person answers after a delay, and tasks are simulated (the
+ * second step of each run fails once, to show the retry question). Returns `stop`.
+ */
+export function startDemo(options: DemoOptions): () => void {
+  const { host, log } = options;
+  const answerDelayMs = options.answerDelayMs ?? 3_000;
+  const taskDelayMs = options.taskDelayMs ?? 1_500;
+  const timers = new Set<NodeJS.Timeout>();
+  const failedOnce = new Set<string>();
+  let stopped = false;
+  let next = 0;
+
+  const later = (ms: number, work: () => Promise<unknown>) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (stopped) return;
+      work().catch((error: unknown) => log.warn({ err: error }, 'demo step failed'));
+    }, ms);
+    timers.add(timer);
+  };
+
+  const spawnOne = async () => {
+    const plan = GOALS[next++ % GOALS.length] as (typeof GOALS)[number];
+    const { id } = await host.spawn('reference', plan, { owner: 'demo-user' });
+    log.info({ supervisorId: id, goal: plan.goal }, `demo supervisor started: ${plan.goal}`);
+  };
+
+  const answerFor = (questionId: string): unknown =>
+    questionId.startsWith('task-failed-') ? 'retry' : true;
+
+  const onChange = (change: CommittedChange) => {
+    if (change.type === 'question.asked') {
+      const { question, supervisorId } = change;
+      log.info(
+        { supervisorId, questionId: question.id, answer: question.answer },
+        `question asked: ${question.prompt}`,
+      );
+      later(answerDelayMs, async () => {
+        const value = answerFor(question.id);
+        await host.answer(supervisorId, question.id, value, { answeredBy: 'demo-user' });
+        log.info({ supervisorId, questionId: question.id, value }, 'demo answer committed');
+      });
+    }
+    if (change.type === 'status.changed' && change.state === 'waiting_for_tasks') {
+      later(taskDelayMs, () => finishTasks(change.supervisorId));
+    }
+    if (change.type === 'supervisor.finished') {
+      log.info(
+        { supervisorId: change.supervisorId, state: change.state },
+        'demo supervisor finished',
+      );
+      later(answerDelayMs, spawnOne);
+    }
+  };
+
+  const finishTasks = async (supervisorId: string) => {
+    const state = await host.get(supervisorId);
+    for (const taskId of state.spawnedTaskIds) {
+      const step = state.spawnedTaskIds.indexOf(taskId);
+      const fail = step === 1 && !failedOnce.has(supervisorId);
+      if (fail) failedOnce.add(supervisorId);
+      await host
+        .send(
+          supervisorId,
+          fail
+            ? { type: 'task.failed', taskId, error: 'simulated failure' }
+            : { type: 'task.completed', taskId, result: { ok: true } },
+        )
+        .catch(() => {
+          // Already finished, or the supervisor moved on: nothing to simulate.
+        });
+    }
+  };
+
+  const unsubscribe = host.subscribe(onChange);
+  for (let i = 0; i < (options.supervisors ?? 3); i++) {
+    later(i * 500, spawnOne);
+  }
+
+  return () => {
+    stopped = true;
+    unsubscribe();
+    for (const timer of timers) clearTimeout(timer);
+  };
+}
