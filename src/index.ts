@@ -1,0 +1,31 @@
+// The public API of Steward, and nothing else.
+export { type Config, loadConfig } from './config.ts';
+export { ERROR_CODES, type ErrorCode, isStewardError, StewardError } from './errors.ts';
+export { createLogger, type Logger } from './logger.ts';
+export * from './machines/actions.ts';
+export { validateAnswer } from './machines/answers.ts';
+export { initialSupervisorContext, SupervisorContext } from './machines/context.ts';
+export * from './machines/events.ts';
+export { lifecycleOf } from './machines/lifecycle.ts';
+export {
+  type ReferenceContext,
+  type ReferenceInput,
+  referenceSupervisor,
+} from './machines/referenceSupervisor.ts';
+export {
+  createMachineRegistry,
+  type MachineDefinition,
+  type MachineRegistry,
+} from './machines/registry.ts';
+export * from './model/index.ts';
+export type { FleetFilter } from './persistence/fleetQueries.ts';
+export { type Database, migrate, openDatabase } from './persistence/index.ts';
+export { createSupervisorStore, type SupervisorStore } from './persistence/supervisorStore.ts';
+export type { ChangeListener, CommittedChange } from './runtime/committedChanges.ts';
+export {
+  type AnswerResult,
+  type Committed,
+  createSupervisorHost,
+  type SupervisorHost,
+  type SupervisorHostOptions,
+} from './runtime/supervisorHost.ts';
