@@ -111,6 +111,19 @@ export const rejectingMachine = setup({
   },
 });
 
+/** Waits with a long `after` timer: its deadline must be stored, XState does not keep it. */
+export const patientMachine = setup({
+  types: { context: {} as SupervisorContext, events: {} as { type: 'hurry' } },
+}).createMachine({
+  id: 'patient',
+  context: () => initialSupervisorContext(),
+  initial: 'waiting',
+  states: {
+    waiting: { tags: ['working'], after: { 60000: 'late' }, on: { hurry: 'late' } },
+    late: { tags: ['working'] },
+  },
+});
+
 /** A registry with the reference supervisor and the test machines. */
 export function testRegistry(): MachineRegistry {
   const registry = createMachineRegistry();
@@ -118,5 +131,6 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'survey', version: 1, machine: surveyMachine });
   registry.register({ id: 'fragile', version: 1, machine: fragileMachine });
   registry.register({ id: 'rejecting', version: 1, machine: rejectingMachine });
+  registry.register({ id: 'patient', version: 1, machine: patientMachine });
   return registry;
 }

@@ -141,6 +141,26 @@ describeEachEngine('save points', (engine) => {
     );
   });
 
+  it('stores pending delayed transitions as absolute deadlines, and drops them once left', async () => {
+    const before = Date.now();
+    const { id } = await host.spawn('patient', undefined);
+    const [timer] = (await host.get(id)).timers as Array<{
+      id: string;
+      dueAt: number;
+      sourcePath: string[];
+      targetPath: string[];
+    }>;
+    expect(timer).toMatchObject({
+      id: 'xstate.after.60000.patient.waiting',
+      sourcePath: [],
+      targetPath: [],
+    });
+    expect(timer?.dueAt).toBeGreaterThanOrEqual(before + 60_000);
+    expect(timer?.dueAt).toBeLessThanOrEqual(Date.now() + 60_000);
+    await host.send(id, { type: 'hurry' });
+    expect((await host.get(id)).timers).toEqual([]);
+  });
+
   it('updates only last_heartbeat at a heartbeat, not the snapshot or its version', async () => {
     const { id } = await host.spawn('reference', { goal: 'g', steps: ['x'] });
     const before = await host.get(id);
