@@ -18,6 +18,19 @@ CREATE INDEX supervisor_states_machine_idx ON supervisor_states (machine_id, id)
 CREATE INDEX supervisor_states_tags_idx ON supervisor_states USING gin (tags);
 CREATE INDEX supervisor_states_progress_idx ON supervisor_states (progress);
 
+-- Most writes change only the snapshot, version and questions. PostgreSQL can then update
+-- the row in place (HOT: no index touched) if no indexed column changed and the page has
+-- room. The old partial index read pending_questions itself, which changes on nearly
+-- every answer; it now reads a generated flag that changes only when the list empties or
+-- fills.
+ALTER TABLE supervisor_states SET (fillfactor = 85);
+ALTER TABLE supervisor_states
+  ADD COLUMN has_pending_questions boolean
+  GENERATED ALWAYS AS (pending_questions <> '[]'::jsonb) STORED;
+DROP INDEX supervisor_states_pending_questions_idx;
+CREATE INDEX supervisor_states_pending_questions_idx
+  ON supervisor_states (id) WHERE has_pending_questions;
+
 -- Duplicate answers are recognised by the journal: one lookup per late retry.
 CREATE INDEX supervisor_events_answers_idx
   ON supervisor_events (supervisor_id, (payload->>'questionId'))

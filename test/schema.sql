@@ -45,6 +45,7 @@ supervisor_states.restoration_source text
 supervisor_states.state_value text NOT NULL DEFAULT ''::text
 supervisor_states.tags _text NOT NULL DEFAULT '{}'::text[]
 supervisor_states.state_entered_at timestamp with time zone NOT NULL DEFAULT now()
+supervisor_states.has_pending_questions boolean
 supervisor_tasks.id uuid NOT NULL
 supervisor_tasks.supervisor_id uuid NOT NULL
 supervisor_tasks.name text NOT NULL
@@ -85,7 +86,7 @@ CREATE UNIQUE INDEX supervisor_events_pkey ON supervisor_events USING btree (id)
 CREATE INDEX supervisor_events_supervisor_idx ON supervisor_events USING btree (supervisor_id, id);
 CREATE INDEX supervisor_states_machine_idx ON supervisor_states USING btree (machine_id, id);
 CREATE INDEX supervisor_states_owner_idx ON supervisor_states USING btree (owner, id);
-CREATE INDEX supervisor_states_pending_questions_idx ON supervisor_states USING btree (id) WHERE (pending_questions <> '[]'::jsonb);
+CREATE INDEX supervisor_states_pending_questions_idx ON supervisor_states USING btree (id) WHERE has_pending_questions;
 CREATE UNIQUE INDEX supervisor_states_pkey ON supervisor_states USING btree (id);
 CREATE INDEX supervisor_states_progress_idx ON supervisor_states USING btree (progress);
 CREATE INDEX supervisor_states_restorable_idx ON supervisor_states USING btree (id) WHERE (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state]));

@@ -46,8 +46,8 @@ export function fleetQuery(input: FleetFilter): { text: string; params: unknown[
   if (filter.tag !== undefined) where.push(`tags @> ARRAY[${param(filter.tag)}::text]`);
   if (filter.owner !== undefined) where.push(`owner = ${param(filter.owner)}`);
   if (filter.machineId !== undefined) where.push(`machine_id = ${param(filter.machineId)}`);
-  if (filter.hasPendingQuestions === true) where.push(`pending_questions <> '[]'::jsonb`);
-  if (filter.hasPendingQuestions === false) where.push(`pending_questions = '[]'::jsonb`);
+  if (filter.hasPendingQuestions === true) where.push(`has_pending_questions`);
+  if (filter.hasPendingQuestions === false) where.push(`NOT has_pending_questions`);
   if (filter.stuckForMs !== undefined) {
     where.push(
       `state_entered_at < now() - make_interval(secs => ${param(filter.stuckForMs)}::double precision / 1000)`,

@@ -1,5 +1,6 @@
 import type { Checkpoint, JournalEvent } from '../model/task.ts';
 import type { Queryable } from './database.ts';
+import { serializeRows } from './rawJson.ts';
 
 /** A journal entry to append. */
 export interface NewJournalEvent {
@@ -9,29 +10,55 @@ export interface NewJournalEvent {
   payload?: unknown;
 }
 
+/** Which journal entries of a batch go in, by relations of the same statement. */
+export interface EventFilter {
+  /** A relation with an `id` column: only entries of these supervisors. */
+  onlyFor: string;
+  /**
+   * A relation with `id` and `version`: only entries newer than that stored version. A
+   * retried write whose first attempt did commit then adds no entry a second time.
+   */
+  newerThan: string;
+}
+
+/**
+ * The insert of journal entries from a jsonb array parameter (see `eventRows`), in array
+ * order, optionally filtered by other relations of the same statement.
+ */
+export function insertEventsSql(param: string, filter?: EventFilter): string {
+  const where = filter
+    ? `WHERE (e->>'supervisor_id')::uuid IN (SELECT id FROM ${filter.onlyFor})
+         AND (e->>'version')::bigint > coalesce(
+           (SELECT version FROM ${filter.newerThan} WHERE id = (e->>'supervisor_id')::uuid), -1)`
+    : '';
+  return `
+  INSERT INTO supervisor_events (supervisor_id, version, kind, payload)
+  SELECT (e->>'supervisor_id')::uuid, (e->>'version')::bigint, e->>'kind',
+         coalesce(nullif(e->'payload', 'null'::jsonb), '{}'::jsonb)
+  FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS x (e, ord)
+  ${where}
+  ORDER BY ord`;
+}
+
+/** The parameter of `insertEventsSql`. */
+export function eventRows(events: readonly NewJournalEvent[]): string {
+  return JSON.stringify(
+    events.map((e) => ({
+      supervisor_id: e.supervisorId,
+      version: e.version,
+      kind: e.kind,
+      payload: e.payload ?? null,
+    })),
+  );
+}
+
 /** Appends journal entries in one statement, in the order given. */
 export async function appendEvents(
   db: Queryable,
   events: readonly NewJournalEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
-  await db.query(
-    `INSERT INTO supervisor_events (supervisor_id, version, kind, payload)
-     SELECT (e->>'supervisor_id')::uuid, (e->>'version')::bigint, e->>'kind',
-            coalesce(nullif(e->'payload', 'null'::jsonb), '{}'::jsonb)
-     FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x (e, ord)
-     ORDER BY ord`,
-    [
-      JSON.stringify(
-        events.map((e) => ({
-          supervisor_id: e.supervisorId,
-          version: e.version,
-          kind: e.kind,
-          payload: e.payload ?? null,
-        })),
-      ),
-    ],
-  );
+  await db.query(insertEventsSql('$1'), [eventRows(events)]);
 }
 
 /** A supervisor's journal in the order it was written ("conversation history"). */
@@ -65,34 +92,46 @@ export async function listEvents(
 /** A checkpoint to keep. */
 export type NewCheckpoint = Omit<Checkpoint, 'createdAt'>;
 
+/**
+ * The insert of checkpoints from a jsonb array parameter (see `checkpointRows`); a second
+ * checkpoint of the same supervisor version replaces the first. With `onlyFor`, a relation
+ * with an `id` column, only checkpoints of those supervisors.
+ */
+export function insertCheckpointsSql(param: string, onlyFor?: string): string {
+  return `
+  INSERT INTO supervisor_checkpoints (supervisor_id, version, machine_version, phase, snapshot, timers)
+  SELECT supervisor_id, version, machine_version, phase, snapshot, timers
+  FROM jsonb_to_recordset(${param}::jsonb) AS r (
+    supervisor_id uuid, version bigint, machine_version integer, phase text,
+    snapshot jsonb, timers jsonb
+  )
+  ${onlyFor ? `WHERE supervisor_id IN (SELECT id FROM ${onlyFor})` : ''}
+  ON CONFLICT (supervisor_id, version) DO UPDATE
+    SET phase = excluded.phase, snapshot = excluded.snapshot, timers = excluded.timers`;
+}
+
+/** The parameter of `insertCheckpointsSql`: a RawJson snapshot is embedded verbatim. */
+export function checkpointRows(checkpoints: readonly NewCheckpoint[]): string {
+  return serializeRows(
+    checkpoints.map((c) => ({
+      snapshot: c.snapshot,
+      supervisor_id: c.supervisorId,
+      version: c.version,
+      machine_version: c.machineVersion,
+      phase: c.phase,
+      timers: c.timers,
+    })),
+    'snapshot',
+  );
+}
+
 /** Keeps checkpoints; a second checkpoint of the same supervisor version replaces the first. */
 export async function saveCheckpoints(
   db: Queryable,
   checkpoints: readonly NewCheckpoint[],
 ): Promise<void> {
   if (checkpoints.length === 0) return;
-  await db.query(
-    `INSERT INTO supervisor_checkpoints (supervisor_id, version, machine_version, phase, snapshot, timers)
-     SELECT supervisor_id, version, machine_version, phase, snapshot, timers
-     FROM jsonb_to_recordset($1::jsonb) AS r (
-       supervisor_id uuid, version bigint, machine_version integer, phase text,
-       snapshot jsonb, timers jsonb
-     )
-     ON CONFLICT (supervisor_id, version) DO UPDATE
-       SET phase = excluded.phase, snapshot = excluded.snapshot, timers = excluded.timers`,
-    [
-      JSON.stringify(
-        checkpoints.map((c) => ({
-          supervisor_id: c.supervisorId,
-          version: c.version,
-          machine_version: c.machineVersion,
-          phase: c.phase,
-          snapshot: c.snapshot,
-          timers: c.timers,
-        })),
-      ),
-    ],
-  );
+  await db.query(insertCheckpointsSql('$1'), [checkpointRows(checkpoints)]);
 }
 
 /** A supervisor's checkpoints, newest first: the order restoration falls back through. */

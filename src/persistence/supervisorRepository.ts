@@ -7,6 +7,7 @@ import type {
   SupervisorWrite,
 } from '../model/supervisor.ts';
 import type { Queryable } from './database.ts';
+import { serializeRows } from './rawJson.ts';
 import { SUPERVISOR_COLUMNS, type SupervisorRow, toSupervisorState } from './supervisorRows.ts';
 
 function notFound(id: string): StewardError {
@@ -20,9 +21,13 @@ export interface SaveStatesResult {
   stale: string[];
 }
 
-// One statement for any number of supervisors: the rows travel as one jsonb array, so the
-// snapshot writer group-commits a whole batch in a single round trip.
-const SAVE_STATES = `
+/**
+ * The upsert of any number of supervisor rows, read from a jsonb array parameter (see
+ * `stateRows`); returns the ids it wrote. An existing row is replaced only by a newer
+ * version. Machine id and owner are fixed at creation and never rewritten.
+ */
+export function upsertStatesSql(param: string): string {
+  return `
   INSERT INTO supervisor_states AS s (
     id, machine_id, machine_version, owner, snapshot, xstate_version, timers, version,
     state, state_value, tags, current_activity, progress, phase, error_message,
@@ -31,11 +36,11 @@ const SAVE_STATES = `
   SELECT id, machine_id, machine_version, owner, snapshot, xstate_version, timers, version,
          state, state_value, tags, current_activity, progress, phase, error_message,
          spawned_task_ids, pending_questions
-  FROM jsonb_to_recordset($1::jsonb) AS r (
+  FROM jsonb_to_recordset(${param}::jsonb) AS r (
     id uuid, machine_id text, machine_version integer, owner text, snapshot jsonb,
     xstate_version text, timers jsonb, version bigint, state supervisor_state,
-    state_value text, tags text[], current_activity text, progress smallint, phase text, error_message text,
-    spawned_task_ids uuid[], pending_questions jsonb
+    state_value text, tags text[], current_activity text, progress smallint, phase text,
+    error_message text, spawned_task_ids uuid[], pending_questions jsonb
   )
   ON CONFLICT (id) DO UPDATE SET
     machine_version = excluded.machine_version,
@@ -58,42 +63,61 @@ const SAVE_STATES = `
     updated_at = now()
   WHERE s.version < excluded.version
   RETURNING id`;
+}
+
+/** The parameter of `upsertStatesSql`: a snapshot held as RawJson is embedded verbatim. */
+export function stateRows(writes: readonly SupervisorWrite[]): string {
+  return serializeRows(
+    writes.map((w) => ({
+      snapshot: w.snapshot,
+      id: w.id,
+      machine_id: w.machineId,
+      machine_version: w.machineVersion,
+      owner: w.owner,
+      xstate_version: w.xstateVersion,
+      timers: w.timers,
+      version: w.version,
+      state: w.state,
+      state_value: w.stateValue,
+      tags: w.tags,
+      current_activity: w.currentActivity,
+      progress: w.progress,
+      phase: w.phase,
+      error_message: w.errorMessage,
+      spawned_task_ids: w.spawnedTaskIds,
+      pending_questions: w.pendingQuestions,
+    })),
+    'snapshot',
+  );
+}
+
+/** Splits the ids of a write into those written and those refused as stale. */
+export function splitSaved(
+  writes: readonly SupervisorWrite[],
+  writtenIds: Iterable<string>,
+): SaveStatesResult {
+  const saved = new Set(writtenIds);
+  return {
+    saved: writes.filter((w) => saved.has(w.id)).map((w) => w.id),
+    stale: writes.filter((w) => !saved.has(w.id)).map((w) => w.id),
+  };
+}
 
 /**
  * Full state save (the seed's `save_supervisor_state_full`) for many supervisors in one
  * statement: inserts new rows, updates existing ones only where the stored `version` is
- * older. Machine id and owner are fixed at creation and never rewritten.
+ * older.
  */
 export async function saveStates(
   db: Queryable,
   writes: readonly SupervisorWrite[],
 ): Promise<SaveStatesResult> {
   if (writes.length === 0) return { saved: [], stale: [] };
-  const rows = writes.map((w) => ({
-    id: w.id,
-    machine_id: w.machineId,
-    machine_version: w.machineVersion,
-    owner: w.owner,
-    snapshot: w.snapshot,
-    xstate_version: w.xstateVersion,
-    timers: w.timers,
-    version: w.version,
-    state: w.state,
-    state_value: w.stateValue,
-    tags: w.tags,
-    current_activity: w.currentActivity,
-    progress: w.progress,
-    phase: w.phase,
-    error_message: w.errorMessage,
-    spawned_task_ids: w.spawnedTaskIds,
-    pending_questions: w.pendingQuestions,
-  }));
-  const { rows: written } = await db.query<{ id: string }>(SAVE_STATES, [JSON.stringify(rows)]);
-  const saved = new Set(written.map((row) => row.id));
-  return {
-    saved: writes.filter((w) => saved.has(w.id)).map((w) => w.id),
-    stale: writes.filter((w) => !saved.has(w.id)).map((w) => w.id),
-  };
+  const { rows } = await db.query<{ id: string }>(upsertStatesSql('$1'), [stateRows(writes)]);
+  return splitSaved(
+    writes,
+    rows.map((row) => row.id),
+  );
 }
 
 /**
@@ -153,7 +177,7 @@ export async function getSupervisorsWithPendingQuestions(
 ): Promise<SupervisorState[]> {
   const { rows } = await db.query<SupervisorRow>(
     `SELECT ${SUPERVISOR_COLUMNS} FROM supervisor_states
-     WHERE pending_questions <> '[]'::jsonb
+     WHERE has_pending_questions
        AND ($1::text IS NULL OR owner = $1)
        AND ($2::uuid IS NULL OR id > $2::uuid)
      ORDER BY id LIMIT $3`,

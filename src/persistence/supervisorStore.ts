@@ -2,16 +2,18 @@ import type { SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
 import type { Database } from './database.ts';
 import { type FleetFilter, listSupervisors } from './fleetQueries.ts';
 import {
-  appendEvents,
+  checkpointRows,
+  eventRows,
+  insertCheckpointsSql,
+  insertEventsSql,
   type NewCheckpoint,
   type NewJournalEvent,
-  saveCheckpoints,
 } from './journalRepository.ts';
 import {
   getSupervisor,
-  type SaveStatesResult,
-  saveStates,
+  stateRows,
   updateHeartbeats,
+  upsertStatesSql,
 } from './supervisorRepository.ts';
 
 /** Everything one group commit writes: snapshots, the journal entries they caused, checkpoints. */
@@ -19,6 +21,17 @@ export interface CommitBatch {
   states: readonly SupervisorWrite[];
   events: readonly NewJournalEvent[];
   checkpoints: readonly NewCheckpoint[];
+}
+
+/** What a group commit did, per supervisor. */
+export interface CommitResult {
+  saved: string[];
+  /**
+   * Rows not written because the stored version was equal or newer, with that version.
+   * Equal to the version sent means an earlier attempt of this very write committed (its
+   * reply was lost with the connection): the write is durable.
+   */
+  stale: Array<{ id: string; storedVersion: number }>;
 }
 
 /** A recorded answer to a question, found in the journal. */
@@ -33,10 +46,10 @@ export interface RecordedAnswer {
  */
 export interface SupervisorStore {
   /**
-   * Writes a batch in one transaction. Journal entries and checkpoints of a supervisor
+   * Writes a batch atomically (one statement). Journal entries and checkpoints of a supervisor
    * whose write was stale (an equal or newer version is stored) are left out with it.
    */
-  commit(batch: CommitBatch): Promise<SaveStatesResult>;
+  commit(batch: CommitBatch): Promise<CommitResult>;
   getSupervisor(id: string): Promise<SupervisorState | null>;
   listSupervisors(filter?: FleetFilter): Promise<SupervisorState[]>;
   /** The journaled answer to a question of a supervisor, or `null`. */
@@ -48,22 +61,33 @@ export interface SupervisorStore {
 /** The store over a database. */
 export function createSupervisorStore(db: Database): SupervisorStore {
   return {
-    commit(batch) {
-      return db.transaction(async (tx) => {
-        const result = await saveStates(tx, batch.states);
-        const stale = new Set(result.stale);
-        await appendEvents(
-          tx,
-          stale.size ? batch.events.filter((e) => !stale.has(e.supervisorId)) : batch.events,
-        );
-        await saveCheckpoints(
-          tx,
-          stale.size
-            ? batch.checkpoints.filter((c) => !stale.has(c.supervisorId))
-            : batch.checkpoints,
-        );
-        return result;
-      });
+    async commit(batch) {
+      if (batch.states.length === 0) return { saved: [], stale: [] };
+      // One statement, so one round trip and atomic without BEGIN/COMMIT. `stored` is read
+      // before the upsert: the journal takes only entries newer than what was stored, and
+      // the caller learns the stored version of every row that was not written.
+      const { rows } = await db.query<{
+        id: string;
+        saved: boolean;
+        stored_version: string | null;
+      }>(
+        `WITH incoming AS (
+           SELECT id FROM jsonb_to_recordset($1::jsonb) AS r (id uuid)
+         ), stored AS (
+           SELECT s.id, s.version FROM supervisor_states s JOIN incoming USING (id)
+         ), saved AS (${upsertStatesSql('$1')}),
+         journal AS (${insertEventsSql('$2', { onlyFor: 'saved', newerThan: 'stored' })}),
+         kept AS (${insertCheckpointsSql('$3', 'saved')})
+         SELECT i.id, i.id IN (SELECT id FROM saved) AS saved, stored.version AS stored_version
+         FROM incoming i LEFT JOIN stored USING (id)`,
+        [stateRows(batch.states), eventRows(batch.events), checkpointRows(batch.checkpoints)],
+      );
+      return {
+        saved: rows.filter((r) => r.saved).map((r) => r.id),
+        stale: rows
+          .filter((r) => !r.saved)
+          .map((r) => ({ id: r.id, storedVersion: Number(r.stored_version) })),
+      };
     },
     getSupervisor: (id) => getSupervisor(db, id),
     listSupervisors: (filter) => listSupervisors(db, filter),

@@ -128,7 +128,7 @@ export function deriveView(snapshot: AnyMachineSnapshot): SupervisorView {
   };
 }
 
-/** The row for a snapshot. `snapshot` is the persisted snapshot, parsed from its capture. */
+/** The row for a snapshot. `persisted` is the persisted snapshot, as captured (RawJson). */
 export function toWrite(
   identity: SupervisorIdentity,
   view: SupervisorView,

@@ -1,5 +1,6 @@
 import { type AnyActor, type AnyMachineSnapshot, createActor, type Snapshot } from 'xstate';
 import type { NewJournalEvent } from '../persistence/journalRepository.ts';
+import { RawJson } from '../persistence/rawJson.ts';
 import {
   captureTimers,
   deriveView,
@@ -117,7 +118,7 @@ export function captureSupervisor(hosted: HostedSupervisor): WriteRequest | null
     hosted.identity,
     view,
     snapshot,
-    JSON.parse(json),
+    new RawJson(json),
     timers,
     version,
     XSTATE_VERSION,

@@ -142,7 +142,12 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
   }
 
   function takeBatch(): WriteRequest[] {
-    const limit = isolateRemaining > 0 ? 1 : maxBatch;
+    // Share the queue among the free transaction slots: two half batches commit side by
+    // side (PostgreSQL flushes their WAL together), where one full batch would leave the
+    // other slot idle and make every write wait for a whole cycle.
+    const free = Math.max(1, maxConcurrent - batchesRunning);
+    const share = Math.ceil(queued.size / free);
+    const limit = isolateRemaining > 0 ? 1 : Math.min(maxBatch, share);
     const batch: WriteRequest[] = [];
     for (const [id, request] of queued) {
       if (inFlight.has(id)) continue;
@@ -178,21 +183,28 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
       if (isolateRemaining > 0) isolateRemaining -= batch.length;
       batchesCommitted++;
       rowsCommitted += result.saved.length;
-      const stale = new Set(result.stale);
       for (const request of batch) inFlight.delete(request.write.id);
+      const versions = new Map(batch.map((r) => [r.write.id, r.write.version]));
+      const stale = new Set<string>();
+      for (const { id, storedVersion } of result.stale) {
+        // The same version already stored: an earlier attempt committed and lost its reply.
+        if (storedVersion === versions.get(id)) {
+          log.info({ supervisorId: id, version: storedVersion }, 'in-doubt commit found durable');
+          continue;
+        }
+        stale.add(id);
+        const error = new StewardError(
+          'ERR_STALE_VERSION',
+          `supervisor ${id}: the database holds version ${storedVersion}, newer than ${versions.get(id)}; this write was dropped`,
+          { supervisorId: id, storedVersion },
+        );
+        log.error({ supervisorId: id }, error.message);
+        settleWaiters(id, 0, error);
+      }
       const durable = batch.filter((r) => !stale.has(r.write.id));
       for (const { write } of durable) {
         committed.set(write.id, Math.max(committed.get(write.id) ?? 0, write.version));
         settleWaiters(write.id, write.version);
-      }
-      for (const id of stale) {
-        const error = new StewardError(
-          'ERR_STALE_VERSION',
-          `supervisor ${id}: the database holds the same or a newer version; this write was dropped`,
-          { supervisorId: id },
-        );
-        log.error({ supervisorId: id }, error.message);
-        settleWaiters(id, 0, error);
       }
       if (durable.length > 0) options.onCommitted?.(durable);
     } catch (error) {

@@ -75,8 +75,10 @@ describeEachEngine('snapshot writer', (engine) => {
     for (const write of writes) writer.enqueue({ write, events: [], checkpoint: false });
     await Promise.all(writes.map((w) => writer.whenDurable(w.id, 1)));
     await writer.close();
-    expect(batches.length).toBe(3);
-    expect(writer.stats()).toMatchObject({ batchesCommitted: 3, rowsCommitted: 300 });
+    // 300 rows, at most 100 a statement, shared between two transaction slots: 3 or 4.
+    expect(batches.length).toBeLessThanOrEqual(4);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(100);
+    expect(writer.stats()).toMatchObject({ batchesCommitted: batches.length, rowsCommitted: 300 });
   });
 
   it('never lets an older snapshot replace a newer one written elsewhere', async () => {
@@ -94,6 +96,71 @@ describeEachEngine('snapshot writer', (engine) => {
     expect(isStewardError(error, 'ERR_STALE_VERSION')).toBe(true);
     expect(await getSupervisor(db, write.id)).toMatchObject({ version: 7, progress: 70 });
     await Promise.all([first.close(), second.close()]);
+  });
+
+  it('treats a commit whose reply was lost as durable, and journals nothing twice', async () => {
+    let lose = true;
+    // The statement really commits; then the reply is "lost", as with a cut connection.
+    const lossy: SupervisorStore = {
+      ...store,
+      async commit(batch) {
+        const result = await store.commit(batch);
+        if (lose) {
+          lose = false;
+          writer.enqueue({
+            write: { ...base, version: 2, progress: 20 },
+            events: [{ supervisorId: base.id, version: 2, kind: 'second' }],
+            checkpoint: false,
+          });
+          throw Object.assign(new Error('Connection terminated unexpectedly'), {});
+        }
+        return result;
+      },
+    };
+    const base = supervisorWrite({ version: 1, progress: 10 });
+    const writer = createSnapshotWriter({ store: lossy, retryInitialMs: 1 });
+    writer.enqueue({
+      write: base,
+      events: [{ supervisorId: base.id, version: 1, kind: 'first' }],
+      checkpoint: false,
+    });
+    await writer.whenDurable(base.id, 1);
+    await writer.whenDurable(base.id, 2);
+    await writer.close();
+    expect(await getSupervisor(db, base.id)).toMatchObject({ version: 2, progress: 20 });
+    const { rows } = await db.query<{ kind: string }>(
+      'SELECT kind FROM supervisor_events WHERE supervisor_id = $1 ORDER BY id',
+      [base.id],
+    );
+    expect(rows.map((r) => r.kind)).toEqual(['first', 'second']);
+  });
+
+  it('treats a lost reply of the very write it retries as durable', async () => {
+    let lose = true;
+    const lossy: SupervisorStore = {
+      ...store,
+      async commit(batch) {
+        const result = await store.commit(batch);
+        if (lose) {
+          lose = false;
+          throw new Error('Connection terminated unexpectedly');
+        }
+        return result;
+      },
+    };
+    const write = supervisorWrite();
+    const writer = createSnapshotWriter({ store: lossy, retryInitialMs: 1 });
+    writer.enqueue({
+      write,
+      events: [{ supervisorId: write.id, version: 1, kind: 'only' }],
+      checkpoint: false,
+    });
+    await writer.whenDurable(write.id, 1);
+    await writer.close();
+    const { rows } = await db.query('SELECT 1 FROM supervisor_events WHERE supervisor_id = $1', [
+      write.id,
+    ]);
+    expect(rows).toHaveLength(1);
   });
 
   it('rejects a row the database refuses, without holding back the rest of its batch', async () => {
