@@ -19,6 +19,15 @@ export const surveyMachine = setup({
   guards: {
     lastAnswer: ({ context }) => context.pendingQuestions.length === 1,
   },
+  actions: {
+    recordAnswer: assign({
+      answers: ({ context, event }) =>
+        event.type === 'question.answered'
+          ? { ...context.answers, [event.questionId]: event.value }
+          : context.answers,
+      progress: ({ context }) => Math.min(100, context.progress + 1),
+    }),
+  },
 }).createMachine({
   id: 'survey',
   context: ({ input }) => ({
@@ -38,31 +47,8 @@ export const surveyMachine = setup({
       tags: ['waiting_for_user'],
       on: {
         'question.answered': [
-          {
-            guard: 'lastAnswer',
-            target: 'answered',
-            actions: [
-              acceptAnswer(),
-              assign({
-                answers: ({ context, event }) => ({
-                  ...context.answers,
-                  [event.questionId]: event.value,
-                }),
-              }),
-            ],
-          },
-          {
-            actions: [
-              acceptAnswer(),
-              assign({
-                answers: ({ context, event }) => ({
-                  ...context.answers,
-                  [event.questionId]: event.value,
-                }),
-                progress: ({ context }) => Math.min(100, context.progress + 1),
-              }),
-            ],
-          },
+          { guard: 'lastAnswer', target: 'answered', actions: [acceptAnswer(), 'recordAnswer'] },
+          { actions: [acceptAnswer(), 'recordAnswer'] },
         ],
       },
     },

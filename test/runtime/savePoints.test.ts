@@ -1,44 +1,29 @@
 // The seed's save points, each checked in the database: task spawned, question asked,
 // question answered, phase changed (with its checkpoint), heartbeat.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Database } from '../../src/persistence/database.ts';
+import { beforeAll, expect, it } from 'vitest';
 import { listCheckpoints, listEvents } from '../../src/persistence/journalRepository.ts';
-import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
 import type { CommittedChange } from '../../src/runtime/committedChanges.ts';
-import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { testRegistry } from '../helpers/testMachines.ts';
+import { useHost } from '../helpers/host.ts';
 
 describeEachEngine('save points', (engine) => {
-  let db: Database;
-  let host: SupervisorHost;
+  const fixture = useHost(engine);
   const changes: CommittedChange[] = [];
-
-  beforeAll(async () => {
-    db = await engine.openMigrated();
-    host = createSupervisorHost({
-      store: createSupervisorStore(db),
-      registry: testRegistry(),
-      heartbeatIntervalMs: 0,
-    });
-    host.subscribe((change) => changes.push(change));
-  });
-  afterAll(async () => {
-    await host.stop();
-    await db.close();
+  beforeAll(() => {
+    fixture.host.subscribe((change) => changes.push(change));
   });
 
   const journal = async (id: string) =>
-    (await listEvents(db, id)).map((e) => [e.version, e.kind, e.payload] as const);
+    (await listEvents(fixture.db, id)).map((e) => [e.version, e.kind, e.payload] as const);
 
   it('persists a spawned supervisor with its question asked and its first phase checkpointed', async () => {
-    const { id, version } = await host.spawn(
+    const { id, version } = await fixture.host.spawn(
       'reference',
       { goal: 'ship', steps: ['build', 'test'] },
       { owner: 'alice' },
     );
     expect(version).toBe(1);
-    const row = await host.get(id);
+    const row = await fixture.host.get(id);
     expect(row).toMatchObject({
       machineId: 'reference',
       machineVersion: 1,
@@ -56,19 +41,21 @@ describeEachEngine('save points', (engine) => {
     expect(row.pendingQuestions.map((q) => [q.id, q.answer.kind])).toEqual([
       ['approve-plan', 'confirm'],
     ]);
-    expect(row.snapshot).toEqual(host.local(id)?.snapshot);
+    expect(row.snapshot).toEqual(fixture.host.local(id)?.snapshot);
     expect(await journal(id)).toEqual([
       [1, 'question_asked', { questionId: 'approve-plan', prompt: expect.any(String) }],
       [1, 'phase_changed', { from: null, to: 'plan' }],
     ]);
-    expect((await listCheckpoints(db, id)).map((c) => [c.version, c.phase])).toEqual([[1, 'plan']]);
+    expect((await listCheckpoints(fixture.db, id)).map((c) => [c.version, c.phase])).toEqual([
+      [1, 'plan'],
+    ]);
   });
 
   it('records an answer, the tasks it spawned and the phase change in one commit', async () => {
-    const { id } = await host.spawn('reference', { goal: 'g', steps: ['a', 'b', 'c'] });
-    const result = await host.answer(id, 'approve-plan', true, { answeredBy: 'bob' });
+    const { id } = await fixture.host.spawn('reference', { goal: 'g', steps: ['a', 'b', 'c'] });
+    const result = await fixture.host.answer(id, 'approve-plan', true, { answeredBy: 'bob' });
     expect(result).toEqual({ version: 2, duplicate: false });
-    const row = await host.get(id);
+    const row = await fixture.host.get(id);
     expect(row).toMatchObject({ version: 2, state: 'waiting_for_tasks', phase: 'execute' });
     expect(row.pendingQuestions).toEqual([]);
     expect(row.spawnedTaskIds).toHaveLength(3);
@@ -82,26 +69,30 @@ describeEachEngine('save points', (engine) => {
       ]),
       [2, 'phase_changed', { from: 'plan', to: 'execute' }],
     ]);
-    expect((await listCheckpoints(db, id)).map((c) => [c.version, c.phase])).toEqual([
+    expect((await listCheckpoints(fixture.db, id)).map((c) => [c.version, c.phase])).toEqual([
       [2, 'execute'],
       [1, 'plan'],
     ]);
-    const checkpoint = (await listCheckpoints(db, id))[0];
+    const checkpoint = (await listCheckpoints(fixture.db, id))[0];
     expect(checkpoint?.snapshot).toEqual(row.snapshot);
   });
 
   it('journals finished tasks and emits committed changes only after their commit', async () => {
-    const { id } = await host.spawn('reference', { goal: 'g', steps: ['only'] });
-    await host.answer(id, 'approve-plan', true);
-    const [taskId] = (await host.get(id)).spawnedTaskIds;
+    const { id } = await fixture.host.spawn('reference', { goal: 'g', steps: ['only'] });
+    await fixture.host.answer(id, 'approve-plan', true);
+    const [taskId] = (await fixture.host.get(id)).spawnedTaskIds;
     const seen: Array<{ change: CommittedChange; stored: Promise<number> }> = [];
-    const unsubscribe = host.subscribe((change) => {
+    const unsubscribe = fixture.host.subscribe((change) => {
       if (change.supervisorId !== id) return;
       // Read the row at the moment of the notification: it must already hold this version.
-      seen.push({ change, stored: host.get(id).then((row) => row.version) });
+      seen.push({ change, stored: fixture.host.get(id).then((row) => row.version) });
     });
-    const { version } = await host.send(id, { type: 'task.completed', taskId, result: 'ok' });
-    await host.answer(id, 'final-approval', true);
+    const { version } = await fixture.host.send(id, {
+      type: 'task.completed',
+      taskId,
+      result: 'ok',
+    });
+    await fixture.host.answer(id, 'final-approval', true);
     unsubscribe();
     for (const { change, stored } of seen) {
       expect(await stored).toBeGreaterThanOrEqual(change.version);
@@ -118,12 +109,16 @@ describeEachEngine('save points', (engine) => {
       'task_finished',
       { taskId, name: 'step', status: 'succeeded' },
     ]);
-    expect(await host.get(id)).toMatchObject({ state: 'completed', progress: 100 });
+    expect(await fixture.host.get(id)).toMatchObject({ state: 'completed', progress: 100 });
   });
 
   it('streams question.asked with the question and question.resolved as answered', async () => {
-    const { id } = await host.spawn('reference', { goal: 'g', steps: ['x'] }, { owner: 'carol' });
-    await host.answer(id, 'approve-plan', true);
+    const { id } = await fixture.host.spawn(
+      'reference',
+      { goal: 'g', steps: ['x'] },
+      { owner: 'carol' },
+    );
+    await fixture.host.answer(id, 'approve-plan', true);
     const mine = changes.filter((c) => c.supervisorId === id);
     expect(mine[0]).toMatchObject({
       type: 'question.asked',
@@ -143,8 +138,8 @@ describeEachEngine('save points', (engine) => {
 
   it('stores pending delayed transitions as absolute deadlines, and drops them once left', async () => {
     const before = Date.now();
-    const { id } = await host.spawn('patient', undefined);
-    const [timer] = (await host.get(id)).timers as Array<{
+    const { id } = await fixture.host.spawn('patient', undefined);
+    const [timer] = (await fixture.host.get(id)).timers as Array<{
       id: string;
       dueAt: number;
       sourcePath: string[];
@@ -157,15 +152,15 @@ describeEachEngine('save points', (engine) => {
     });
     expect(timer?.dueAt).toBeGreaterThanOrEqual(before + 60_000);
     expect(timer?.dueAt).toBeLessThanOrEqual(Date.now() + 60_000);
-    await host.send(id, { type: 'hurry' });
-    expect((await host.get(id)).timers).toEqual([]);
+    await fixture.host.send(id, { type: 'hurry' });
+    expect((await fixture.host.get(id)).timers).toEqual([]);
   });
 
   it('updates only last_heartbeat at a heartbeat, not the snapshot or its version', async () => {
-    const { id } = await host.spawn('reference', { goal: 'g', steps: ['x'] });
-    const before = await host.get(id);
-    expect(await host.heartbeat()).toBeGreaterThanOrEqual(1);
-    const after = await host.get(id);
+    const { id } = await fixture.host.spawn('reference', { goal: 'g', steps: ['x'] });
+    const before = await fixture.host.get(id);
+    expect(await fixture.host.heartbeat()).toBeGreaterThanOrEqual(1);
+    const after = await fixture.host.get(id);
     expect(after.lastHeartbeat).toBeInstanceOf(Date);
     expect(after.version).toBe(before.version);
     expect(after.snapshot).toEqual(before.snapshot);

@@ -98,25 +98,30 @@ describeEachEngine('snapshot writer', (engine) => {
     await Promise.all([first.close(), second.close()]);
   });
 
-  it('treats a commit whose reply was lost as durable, and journals nothing twice', async () => {
+  /** The real store whose first commit really commits, then "loses" its reply. */
+  function losingFirstReply(beforeLoss: () => void = () => {}): SupervisorStore {
     let lose = true;
-    // The statement really commits; then the reply is "lost", as with a cut connection.
-    const lossy: SupervisorStore = {
+    return {
       ...store,
       async commit(batch) {
         const result = await store.commit(batch);
-        if (lose) {
-          lose = false;
-          writer.enqueue({
-            write: { ...base, version: 2, progress: 20 },
-            events: [{ supervisorId: base.id, version: 2, kind: 'second' }],
-            checkpoint: false,
-          });
-          throw Object.assign(new Error('Connection terminated unexpectedly'), {});
-        }
-        return result;
+        if (!lose) return result;
+        lose = false;
+        beforeLoss();
+        throw new Error('Connection terminated unexpectedly');
       },
     };
+  }
+
+  it('treats a commit whose reply was lost as durable, and journals nothing twice', async () => {
+    // A newer write is queued meanwhile, so the retry carries both versions' entries.
+    const lossy = losingFirstReply(() =>
+      writer.enqueue({
+        write: { ...base, version: 2, progress: 20 },
+        events: [{ supervisorId: base.id, version: 2, kind: 'second' }],
+        checkpoint: false,
+      }),
+    );
     const base = supervisorWrite({ version: 1, progress: 10 });
     const writer = createSnapshotWriter({ store: lossy, retryInitialMs: 1 });
     writer.enqueue({
@@ -136,18 +141,7 @@ describeEachEngine('snapshot writer', (engine) => {
   });
 
   it('treats a lost reply of the very write it retries as durable', async () => {
-    let lose = true;
-    const lossy: SupervisorStore = {
-      ...store,
-      async commit(batch) {
-        const result = await store.commit(batch);
-        if (lose) {
-          lose = false;
-          throw new Error('Connection terminated unexpectedly');
-        }
-        return result;
-      },
-    };
+    const lossy = losingFirstReply();
     const write = supervisorWrite();
     const writer = createSnapshotWriter({ store: lossy, retryInitialMs: 1 });
     writer.enqueue({

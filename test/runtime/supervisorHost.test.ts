@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ErrorCode, isStewardError } from '../../src/errors.ts';
-import type { Database } from '../../src/persistence/database.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
 import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
-import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
+import { createSupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
+import { useHost } from '../helpers/host.ts';
 import { testRegistry } from '../helpers/testMachines.ts';
 
 async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'resolved'> {
@@ -19,94 +19,102 @@ async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'resolved'
 }
 
 describeEachEngine('supervisor host', (engine) => {
-  let db: Database;
-  let host: SupervisorHost;
+  const fixture = useHost(engine);
 
-  beforeAll(async () => {
-    db = await engine.openMigrated();
-    host = createSupervisorHost({
-      store: createSupervisorStore(db),
-      registry: testRegistry(),
-      heartbeatIntervalMs: 0,
-    });
-  });
-  afterAll(async () => {
-    await host.stop();
-    await db.close();
-  });
-
-  const spawnReference = () => host.spawn('reference', { goal: 'g', steps: ['a', 'b'] });
+  const spawnReference = () => fixture.host.spawn('reference', { goal: 'g', steps: ['a', 'b'] });
 
   describe('answers', () => {
     it('applies a repeated answer once and reports it as a duplicate', async () => {
       const { id } = await spawnReference();
-      expect(await host.answer(id, 'approve-plan', true)).toEqual({ version: 2, duplicate: false });
-      expect(await host.answer(id, 'approve-plan', true)).toEqual({ version: 2, duplicate: true });
-      const answers = (await listEvents(db, id)).filter((e) => e.kind === 'question_answered');
+      expect(await fixture.host.answer(id, 'approve-plan', true)).toEqual({
+        version: 2,
+        duplicate: false,
+      });
+      expect(await fixture.host.answer(id, 'approve-plan', true)).toEqual({
+        version: 2,
+        duplicate: true,
+      });
+      const answers = (await listEvents(fixture.db, id)).filter(
+        (e) => e.kind === 'question_answered',
+      );
       expect(answers).toHaveLength(1);
-      expect((await host.get(id)).version).toBe(2);
+      expect((await fixture.host.get(id)).version).toBe(2);
     });
 
     it('applies one of ten simultaneous answers to the same question', async () => {
       const { id } = await spawnReference();
       const results = await Promise.all(
-        Array.from({ length: 10 }, () => host.answer(id, 'approve-plan', true)),
+        Array.from({ length: 10 }, () => fixture.host.answer(id, 'approve-plan', true)),
       );
       expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
       expect(new Set(results.map((r) => r.version))).toEqual(new Set([2]));
-      const spawned = (await listEvents(db, id)).filter((e) => e.kind === 'task_spawned');
+      const spawned = (await listEvents(fixture.db, id)).filter((e) => e.kind === 'task_spawned');
       expect(spawned).toHaveLength(2);
     });
 
     it('refuses an answer of the wrong kind with zod issues and changes nothing', async () => {
       const { id, version } = await spawnReference();
-      const error = await host.answer(id, 'approve-plan', 'yes').catch((e: unknown) => e);
+      const error = await fixture.host.answer(id, 'approve-plan', 'yes').catch((e: unknown) => e);
       expect(isStewardError(error, 'ERR_ANSWER_INVALID')).toBe(true);
       expect((error as { details: { issues: unknown[] } }).details.issues.length).toBeGreaterThan(
         0,
       );
-      expect((await host.get(id)).version).toBe(version);
-      expect(host.local(id)?.version).toBe(version);
+      expect((await fixture.host.get(id)).version).toBe(version);
+      expect(fixture.host.local(id)?.version).toBe(version);
     });
 
     it('refuses an answer to a question that was never asked', async () => {
       const { id } = await spawnReference();
-      expect(await codeOf(host.answer(id, 'no-such-question', true))).toBe(
+      expect(await codeOf(fixture.host.answer(id, 'no-such-question', true))).toBe(
         'ERR_QUESTION_NOT_PENDING',
       );
     });
 
     it('refuses an answer the supervisor cannot take in its current state', async () => {
       const { id } = await spawnReference();
-      await host.pause(id);
-      expect(await codeOf(host.answer(id, 'approve-plan', true))).toBe('ERR_ANSWER_NOT_ACCEPTED');
-      expect((await host.get(id)).pendingQuestions.map((q) => q.id)).toEqual(['approve-plan']);
+      await fixture.host.pause(id);
+      expect(await codeOf(fixture.host.answer(id, 'approve-plan', true))).toBe(
+        'ERR_ANSWER_NOT_ACCEPTED',
+      );
+      expect((await fixture.host.get(id)).pendingQuestions.map((q) => q.id)).toEqual([
+        'approve-plan',
+      ]);
     });
 
     it('recognises an answer to a finished supervisor as a duplicate', async () => {
-      const { id } = await host.spawn('reference', { goal: 'g', steps: ['a'] });
-      await host.answer(id, 'approve-plan', true);
-      const [taskId] = (await host.get(id)).spawnedTaskIds;
-      await host.send(id, { type: 'task.completed', taskId, result: null });
-      await host.answer(id, 'final-approval', true);
-      expect(host.local(id)).toBeUndefined();
-      expect(await host.answer(id, 'final-approval', true)).toMatchObject({ duplicate: true });
-      expect(await codeOf(host.answer(id, 'other', true))).toBe('ERR_SUPERVISOR_TERMINATED');
+      const { id } = await fixture.host.spawn('reference', { goal: 'g', steps: ['a'] });
+      await fixture.host.answer(id, 'approve-plan', true);
+      const [taskId] = (await fixture.host.get(id)).spawnedTaskIds;
+      await fixture.host.send(id, { type: 'task.completed', taskId, result: null });
+      await fixture.host.answer(id, 'final-approval', true);
+      expect(fixture.host.local(id)).toBeUndefined();
+      expect(await fixture.host.answer(id, 'final-approval', true)).toMatchObject({
+        duplicate: true,
+      });
+      expect(await codeOf(fixture.host.answer(id, 'other', true))).toBe(
+        'ERR_SUPERVISOR_TERMINATED',
+      );
     });
   });
 
   describe('bad input', () => {
     it('names unknown supervisors, malformed ids and unknown machines', async () => {
-      expect(await codeOf(host.send(randomUUID(), { type: 'x' }))).toBe('ERR_SUPERVISOR_NOT_FOUND');
-      expect(await codeOf(host.send('not-a-uuid', { type: 'x' }))).toBe('ERR_SUPERVISOR_NOT_FOUND');
-      expect(await codeOf(host.get('not-a-uuid'))).toBe('ERR_SUPERVISOR_NOT_FOUND');
-      expect(await codeOf(host.spawn('no-such-machine', {}))).toBe('ERR_MACHINE_NOT_REGISTERED');
-      expect(await codeOf(host.spawn('reference', {}, { id: 'x' }))).toBe('ERR_VALIDATION');
+      expect(await codeOf(fixture.host.send(randomUUID(), { type: 'x' }))).toBe(
+        'ERR_SUPERVISOR_NOT_FOUND',
+      );
+      expect(await codeOf(fixture.host.send('not-a-uuid', { type: 'x' }))).toBe(
+        'ERR_SUPERVISOR_NOT_FOUND',
+      );
+      expect(await codeOf(fixture.host.get('not-a-uuid'))).toBe('ERR_SUPERVISOR_NOT_FOUND');
+      expect(await codeOf(fixture.host.spawn('no-such-machine', {}))).toBe(
+        'ERR_MACHINE_NOT_REGISTERED',
+      );
+      expect(await codeOf(fixture.host.spawn('reference', {}, { id: 'x' }))).toBe('ERR_VALIDATION');
     });
 
     it('refuses a second supervisor with the same id', async () => {
       const { id } = await spawnReference();
-      expect(await codeOf(host.spawn('reference', { goal: 'g', steps: [] }, { id }))).toBe(
+      expect(await codeOf(fixture.host.spawn('reference', { goal: 'g', steps: [] }, { id }))).toBe(
         'ERR_SUPERVISOR_EXISTS',
       );
     });
@@ -114,88 +122,94 @@ describeEachEngine('supervisor host', (engine) => {
     it('refuses malformed events and events with no transition, changing nothing', async () => {
       const { id, version } = await spawnReference();
       for (const event of [null, 'go', { kind: 'x' }, { type: 42 }, { type: '' }]) {
-        expect(await codeOf(host.send(id, event))).toBe('ERR_EVENT_INVALID');
+        expect(await codeOf(fixture.host.send(id, event))).toBe('ERR_EVENT_INVALID');
       }
-      expect(await codeOf(host.send(id, { type: 'task.completed', taskId: randomUUID() }))).toBe(
+      expect(
+        await codeOf(fixture.host.send(id, { type: 'task.completed', taskId: randomUUID() })),
+      ).toBe('ERR_EVENT_NOT_ACCEPTED');
+      expect(await codeOf(fixture.host.send(id, { type: 'unknown.event' }))).toBe(
         'ERR_EVENT_NOT_ACCEPTED',
       );
-      expect(await codeOf(host.send(id, { type: 'unknown.event' }))).toBe('ERR_EVENT_NOT_ACCEPTED');
-      expect((await host.get(id)).version).toBe(version);
+      expect((await fixture.host.get(id)).version).toBe(version);
     });
   });
 
   describe('pause, resume, cancel', () => {
     it('pauses and resumes to the same state without asking again', async () => {
       const { id } = await spawnReference();
-      await host.answer(id, 'approve-plan', true);
-      const before = await host.get(id);
-      await host.pause(id);
-      expect(await host.get(id)).toMatchObject({ state: 'paused', stateValue: 'paused' });
-      expect(await codeOf(host.pause(id))).toBe('ERR_EVENT_NOT_ACCEPTED');
-      await host.resume(id);
-      const after = await host.get(id);
+      await fixture.host.answer(id, 'approve-plan', true);
+      const before = await fixture.host.get(id);
+      await fixture.host.pause(id);
+      expect(await fixture.host.get(id)).toMatchObject({ state: 'paused', stateValue: 'paused' });
+      expect(await codeOf(fixture.host.pause(id))).toBe('ERR_EVENT_NOT_ACCEPTED');
+      await fixture.host.resume(id);
+      const after = await fixture.host.get(id);
       expect(after).toMatchObject({ state: before.state, stateValue: before.stateValue });
       expect(after.spawnedTaskIds).toEqual(before.spawnedTaskIds);
     });
 
     it('cancels: withdraws the questions, finishes, and takes no more events', async () => {
       const { id } = await spawnReference();
-      const { version } = await host.cancel(id, 'no longer needed');
-      expect(await host.get(id)).toMatchObject({
+      const { version } = await fixture.host.cancel(id, 'no longer needed');
+      expect(await fixture.host.get(id)).toMatchObject({
         state: 'cancelled',
         pendingQuestions: [],
         currentActivity: 'cancelled: no longer needed',
       });
-      const journal = await listEvents(db, id);
+      const journal = await listEvents(fixture.db, id);
       expect(journal.at(-1)).toMatchObject({
         version,
         kind: 'question_withdrawn',
         payload: { questionId: 'approve-plan' },
       });
-      expect(await codeOf(host.resume(id))).toBe('ERR_SUPERVISOR_TERMINATED');
-      expect(host.local(id)).toBeUndefined();
+      expect(await codeOf(fixture.host.resume(id))).toBe('ERR_SUPERVISOR_TERMINATED');
+      expect(fixture.host.local(id)).toBeUndefined();
     });
   });
 
   describe('failure isolation', () => {
     it('fails only the supervisor whose action threw, with its error persisted', async () => {
-      const fragile = await host.spawn('fragile', undefined);
-      const healthy = await host.spawn('fragile', undefined);
-      await host.send(fragile.id, { type: 'boom' });
+      const fragile = await fixture.host.spawn('fragile', undefined);
+      const healthy = await fixture.host.spawn('fragile', undefined);
+      await fixture.host.send(fragile.id, { type: 'boom' });
       await expect
-        .poll(async () => (await host.get(fragile.id)).state, { timeout: 5_000 })
+        .poll(async () => (await fixture.host.get(fragile.id)).state, { timeout: 5_000 })
         .toBe('failed');
-      expect((await host.get(fragile.id)).errorMessage).toBe('the fragile supervisor exploded');
-      expect(await codeOf(host.send(fragile.id, { type: 'poke' }))).toBe(
+      expect((await fixture.host.get(fragile.id)).errorMessage).toBe(
+        'the fragile supervisor exploded',
+      );
+      expect(await codeOf(fixture.host.send(fragile.id, { type: 'poke' }))).toBe(
         'ERR_SUPERVISOR_TERMINATED',
       );
-      await host.send(healthy.id, { type: 'poke' });
-      expect(await host.get(healthy.id)).toMatchObject({
+      await fixture.host.send(healthy.id, { type: 'poke' });
+      expect(await fixture.host.get(healthy.id)).toMatchObject({
         state: 'working',
         currentActivity: 'poked',
       });
-      const errors = (await listEvents(db, fragile.id)).filter((e) => e.kind === 'error');
+      const errors = (await listEvents(fixture.db, fragile.id)).filter((e) => e.kind === 'error');
       expect(errors.map((e) => e.payload)).toEqual([
         { message: 'the fragile supervisor exploded' },
       ]);
     });
 
     it('fails a supervisor whose invoked work rejects with no handler, and only it', async () => {
-      const doomed = await host.spawn('rejecting', undefined);
-      const bystander = await host.spawn('rejecting', undefined);
-      await host.send(doomed.id, { type: 'start' });
+      const doomed = await fixture.host.spawn('rejecting', undefined);
+      const bystander = await fixture.host.spawn('rejecting', undefined);
+      await fixture.host.send(doomed.id, { type: 'start' });
       await expect
-        .poll(async () => (await host.get(doomed.id)).state, { timeout: 5_000 })
+        .poll(async () => (await fixture.host.get(doomed.id)).state, { timeout: 5_000 })
         .toBe('failed');
-      expect((await host.get(doomed.id)).errorMessage).toContain('the invoked work rejected');
-      expect((await host.get(bystander.id)).state).toBe('working');
+      expect((await fixture.host.get(doomed.id)).errorMessage).toContain(
+        'the invoked work rejected',
+      );
+      expect((await fixture.host.get(bystander.id)).state).toBe('working');
     });
   });
 
   describe('stop', () => {
     it('refuses new calls after stop and can be called twice', async () => {
       const other = createSupervisorHost({
-        store: createSupervisorStore(db),
+        store: createSupervisorStore(fixture.db),
         registry: testRegistry(),
         heartbeatIntervalMs: 0,
       });
