@@ -56,6 +56,9 @@ supervisor_tasks.error text
 supervisor_tasks.attempts integer NOT NULL DEFAULT 0
 supervisor_tasks.created_at timestamp with time zone NOT NULL DEFAULT now()
 supervisor_tasks.updated_at timestamp with time zone NOT NULL DEFAULT now()
+supervisor_tasks.restart_policy jsonb NOT NULL DEFAULT '{"restart": "temporary", "periodMs": 60000, "intensity": 3}'::jsonb
+supervisor_tasks.restarts jsonb NOT NULL DEFAULT '[]'::jsonb
+supervisor_tasks.finished_at timestamp with time zone
 
 -- constraints
 steward_migrations steward_migrations_pkey PRIMARY KEY (id)
@@ -74,6 +77,7 @@ supervisor_states supervisor_states_timers_check CHECK ((jsonb_typeof(timers) = 
 supervisor_states supervisor_states_version_check CHECK ((version >= 0))
 supervisor_tasks supervisor_tasks_attempts_check CHECK ((attempts >= 0))
 supervisor_tasks supervisor_tasks_pkey PRIMARY KEY (id)
+supervisor_tasks supervisor_tasks_restarts_check CHECK ((jsonb_typeof(restarts) = 'array'::text))
 supervisor_tasks supervisor_tasks_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text, 'interrupted'::text])))
 supervisor_tasks supervisor_tasks_supervisor_id_fkey FOREIGN KEY (supervisor_id) REFERENCES supervisor_states(id) ON DELETE CASCADE
 

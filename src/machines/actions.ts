@@ -1,6 +1,7 @@
 import { type AnyEventObject, assign } from 'xstate';
 import type { AnswerKind, Audience, PendingQuestion } from '../model/supervisor.ts';
 import type { SupervisorContext } from './context.ts';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './tasks.ts';
 
 /** What an action derives a value from: the machine's context and the current event. */
 export interface ActionArgs<TContext extends SupervisorContext, TEvent extends AnyEventObject> {
@@ -91,15 +92,18 @@ export function withdrawQuestions<
   );
 }
 
-/** A task to spawn: its registered name and its input. */
+/** A task to spawn: its registered name, its input and its restart policy. */
 export interface TaskSpec {
   name: string;
   input?: unknown;
+  /** Defaults to `temporary`, 3 restarts within 60 s. */
+  policy?: Partial<RestartPolicy>;
 }
 
 /**
  * Spawns tasks: gives each a new id and records it in `spawnedTaskIds` and `tasks` as
- * `pending`. The runtime journals each spawn with the snapshot that records it.
+ * `pending`. The runtime starts each one after the commit that records it, and journals
+ * the spawn with that snapshot.
  *
  * @example
  * entry: spawnTasks(({ context }) => context.steps.map((step) => ({ name: 'run-step', input: { step } })))
@@ -112,7 +116,15 @@ export function spawnTasks<
   return assign<TContext, TExpressionEvent, undefined, TEvent, never>((args) => {
     const created = derive(specs, args).map((spec) => ({
       id: globalThis.crypto.randomUUID(),
-      task: { name: spec.name, input: spec.input ?? null, status: 'pending' as const },
+      task: {
+        name: spec.name,
+        input: spec.input ?? null,
+        status: 'pending' as const,
+        attempt: 1,
+        policy: { ...DEFAULT_RESTART_POLICY, ...spec.policy },
+        restarts: [],
+        error: null,
+      },
     }));
     return {
       spawnedTaskIds: [...args.context.spawnedTaskIds, ...created.map((c) => c.id)],
@@ -121,24 +133,6 @@ export function spawnTasks<
         ...Object.fromEntries(created.map((c) => [c.id, c.task])),
       },
     } as Partial<TContext>;
-  });
-}
-
-/**
- * Records the outcome carried by a `task.completed` or `task.failed` event in `tasks`.
- * An event for a task the supervisor did not spawn changes nothing.
- */
-export function recordTaskOutcome<
-  TContext extends SupervisorContext,
-  TExpressionEvent extends AnyEventObject = AnyEventObject,
-  TEvent extends AnyEventObject = TExpressionEvent,
->() {
-  return assign<TContext, TExpressionEvent, undefined, TEvent, never>(({ context, event }) => {
-    const taskId = (event as { taskId?: unknown }).taskId;
-    const task = typeof taskId === 'string' ? context.tasks[taskId] : undefined;
-    if (!task || typeof taskId !== 'string') return {} as Partial<TContext>;
-    const status = event.type === 'task.completed' ? 'succeeded' : 'failed';
-    return { tasks: { ...context.tasks, [taskId]: { ...task, status } } } as Partial<TContext>;
   });
 }
 

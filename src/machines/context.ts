@@ -1,14 +1,6 @@
 import { z } from 'zod';
 import { PendingQuestion } from '../model/supervisor.ts';
-import { TaskStatus } from '../model/task.ts';
-
-/** What the supervisor knows of a task it spawned. */
-export const SpawnedTask = z.object({
-  name: z.string().min(1),
-  input: z.unknown(),
-  status: TaskStatus,
-});
-export type SpawnedTask = z.infer<typeof SpawnedTask>;
+import { SpawnedTask, TaskStrategy } from './tasks.ts';
 
 /** An error as data: `Error` objects serialize to `{}`, so message and stack are kept apart. */
 export const SupervisorError = z.object({
@@ -29,6 +21,8 @@ export const SupervisorContext = z.looseObject({
   spawnedTaskIds: z.array(z.uuid()),
   /** The spawned tasks by id, in `spawnedTaskIds` order. */
   tasks: z.record(z.uuid(), SpawnedTask),
+  /** How a task failure affects its siblings when it is restarted. */
+  taskStrategy: TaskStrategy,
   error: SupervisorError.nullable(),
 });
 export type SupervisorContext = z.infer<typeof SupervisorContext>;
@@ -47,6 +41,7 @@ export function initialSupervisorContext(): SupervisorContext {
     pendingQuestions: [],
     spawnedTaskIds: [],
     tasks: {},
+    taskStrategy: 'one_for_one',
     error: null,
   };
 }

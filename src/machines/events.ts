@@ -10,9 +10,17 @@ export const QuestionAnsweredEvent = z.object({
 });
 export type QuestionAnsweredEvent = z.infer<typeof QuestionAnsweredEvent>;
 
+/** Sent by the runtime once a task run has started (after the commit that spawned it). */
+export const TaskStartedEvent = z.object({
+  type: z.literal('task.started'),
+  taskId: z.uuid(),
+  attempt: z.number().int().positive(),
+});
+
 export const TaskCompletedEvent = z.object({
   type: z.literal('task.completed'),
   taskId: z.uuid(),
+  attempt: z.number().int().positive().optional(),
   result: z.unknown(),
 });
 export type TaskCompletedEvent = z.infer<typeof TaskCompletedEvent>;
@@ -20,9 +28,29 @@ export type TaskCompletedEvent = z.infer<typeof TaskCompletedEvent>;
 export const TaskFailedEvent = z.object({
   type: z.literal('task.failed'),
   taskId: z.uuid(),
+  attempt: z.number().int().positive().optional(),
   error: z.string(),
 });
 export type TaskFailedEvent = z.infer<typeof TaskFailedEvent>;
+
+/** Sent by the runtime when a task run ended and its policy starts it (and siblings) again. */
+export const TaskRestartingEvent = z.object({
+  type: z.literal('task.restarting'),
+  /** The task whose run ended; it spends restart budget. */
+  taskId: z.uuid(),
+  /** Every task started again: the one that ended, and its siblings under one_for_all. */
+  taskIds: z.array(z.uuid()),
+  attempt: z.number().int().positive(),
+  error: z.string().nullable(),
+  at: z.number(),
+});
+
+/** Sent when a task exhausted its restart budget. A machine that does not take it fails. */
+export const TaskEscalatedEvent = z.object({
+  type: z.literal('task.escalated'),
+  taskId: z.uuid(),
+  reason: z.string(),
+});
 
 export const PauseEvent = z.object({ type: z.literal('supervisor.pause') });
 export const ResumeEvent = z.object({ type: z.literal('supervisor.resume') });
@@ -35,8 +63,11 @@ export const HeartbeatEvent = z.object({ type: z.literal('supervisor.heartbeat')
 /** The events every supervisor may receive from the runtime. */
 export const StandardEvent = z.discriminatedUnion('type', [
   QuestionAnsweredEvent,
+  TaskStartedEvent,
   TaskCompletedEvent,
   TaskFailedEvent,
+  TaskRestartingEvent,
+  TaskEscalatedEvent,
   PauseEvent,
   ResumeEvent,
   CancelEvent,

@@ -3,7 +3,6 @@ import {
   acceptAnswer,
   askQuestion,
   fail,
-  recordTaskOutcome,
   reportActivity,
   setPhase,
   setProgress,
@@ -12,6 +11,7 @@ import {
 } from './actions.ts';
 import { initialSupervisorContext, type SupervisorContext } from './context.ts';
 import type { StandardEvent } from './events.ts';
+import { cancelTasks, isOutstandingTaskEvent, recordTaskEvent } from './tasks.ts';
 
 /** Input of the reference supervisor: what to achieve and the steps (one task each). */
 export interface ReferenceInput {
@@ -85,10 +85,7 @@ export const referenceSupervisor = setup({
     skipChosen: ({ context, event }) => answerTo(event, failureQuestionId(context), 'skip'),
     abortChosen: ({ context, event }) => answerTo(event, failureQuestionId(context), 'abort'),
     hasUndecidedFailure: ({ context }) => firstUndecidedFailure(context) !== undefined,
-    taskOutstanding: ({ context, event }) => {
-      const status = 'taskId' in event ? context.tasks[event.taskId]?.status : undefined;
-      return status === 'pending' || status === 'running';
-    },
+    taskOutstanding: ({ context, event }) => isOutstandingTaskEvent(context, event),
     allTasksSettled: ({ context }) =>
       context.spawnedTaskIds.every((id) => {
         const status = context.tasks[id]?.status;
@@ -110,14 +107,17 @@ export const referenceSupervisor = setup({
   on: {
     // Task outcomes are kept in every state, paused included: a result must not be lost
     // because it arrived while a person had paused the supervisor.
+    'task.started': { guard: 'taskOutstanding', actions: recordTaskEvent() },
     'task.completed': {
       guard: 'taskOutstanding',
-      actions: [
-        recordTaskOutcome(),
-        setProgress(({ context }) => 10 + 80 * succeededShare(context)),
-      ],
+      actions: [recordTaskEvent(), setProgress(({ context }) => 10 + 80 * succeededShare(context))],
     },
-    'task.failed': { guard: 'taskOutstanding', actions: recordTaskOutcome() },
+    'task.failed': { guard: 'taskOutstanding', actions: recordTaskEvent() },
+    'task.restarting': { guard: 'taskOutstanding', actions: recordTaskEvent() },
+    'task.escalated': {
+      target: '.failed',
+      actions: [cancelTasks(), fail(({ event }) => event.reason)],
+    },
     'supervisor.cancel': {
       target: '.cancelled',
       actions: reportActivity(({ event }) => `cancelled${event.reason ? `: ${event.reason}` : ''}`),
@@ -276,13 +276,14 @@ export const referenceSupervisor = setup({
       tags: ['failed'],
       entry: [
         withdrawQuestions(),
+        cancelTasks(),
         reportActivity(({ context }) => context.error?.message ?? 'failed'),
       ],
     },
     cancelled: {
       type: 'final',
       tags: ['cancelled'],
-      entry: withdrawQuestions(),
+      entry: [withdrawQuestions(), cancelTasks()],
     },
   },
 });

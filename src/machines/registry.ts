@@ -1,4 +1,4 @@
-import type { AnyStateMachine } from 'xstate';
+import type { AnyActorLogic, AnyStateMachine } from 'xstate';
 import { StewardError } from '../errors.ts';
 import { findLifecycleTagProblems, findUnregisteredInvokes } from './lifecycle.ts';
 
@@ -11,8 +11,29 @@ export interface MachineDefinition {
   description?: string;
 }
 
-/** The machines a runtime hosts, by id and version. */
+/**
+ * The input every task run receives: its own input and what identifies the run. Pass
+ * `idempotencyKey` to the outside world: a run may happen more than once (after a crash,
+ * a restart), and the same key means the same run.
+ */
+export interface TaskRunInput<TInput = unknown> {
+  input: TInput;
+  taskId: string;
+  attempt: number;
+  idempotencyKey: string;
+  supervisorId: string;
+}
+
+/** The machines a runtime hosts, by id and version, and the task logic they spawn, by name. */
 export interface MachineRegistry {
+  /**
+   * Registers the logic of a task by name: any XState actor logic (a promise, a callback,
+   * a machine) whose input is a `TaskRunInput`. A promise task gets xstate's abort signal,
+   * fired when the task is cancelled.
+   */
+  registerTask(name: string, logic: AnyActorLogic): void;
+  /** The logic of a task, or undefined when none is registered under that name. */
+  task(name: string): AnyActorLogic | undefined;
   /** Checks and adds a machine; refuses one with untagged states or inline invoked logic. */
   register(definition: MachineDefinition): void;
   /** The exact version, or `ERR_MACHINE_NOT_REGISTERED`. */
@@ -31,9 +52,22 @@ export interface MachineRegistry {
  */
 export function createMachineRegistry(): MachineRegistry {
   const byKey = new Map<string, MachineDefinition>();
+  const tasks = new Map<string, AnyActorLogic>();
   const key = (id: string, version: number) => `${id}@${version}`;
 
   return {
+    registerTask(name, logic) {
+      if (!/^[A-Za-z0-9._-]{1,100}$/.test(name) || tasks.has(name)) {
+        throw new StewardError(
+          'ERR_MACHINE_INVALID',
+          `task name "${name}" is invalid or already registered`,
+        );
+      }
+      tasks.set(name, logic);
+    },
+
+    task: (name) => tasks.get(name),
+
     register(definition) {
       if (!/^[A-Za-z0-9._-]{1,100}$/.test(definition.id)) {
         throw new StewardError(

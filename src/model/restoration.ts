@@ -5,6 +5,8 @@ import { LifecycleState, PendingQuestion, RestorationSource } from './supervisor
 export const StateRecoveryAction = z.enum([
   /** The state is consistent: restore it as it is. */
   'proceed',
+  /** The snapshot stands; derived records are brought in line with it (see each violation). */
+  'repair',
   /** The state is inconsistent: restore the newest checkpoint that validates. */
   'restore_from_checkpoint',
   /** Nothing usable is stored: start the supervisor afresh and warn. */
@@ -19,6 +21,8 @@ export const StateViolation = z.object({
   message: z.string(),
   /** The offending id (task, question, child actor), where there is one. */
   subject: z.string().optional(),
+  /** What repairs it, where the snapshot can (e.g. `deliver_outcome`, `write_row`). */
+  action: z.string().optional(),
 });
 export type StateViolation = z.infer<typeof StateViolation>;
 

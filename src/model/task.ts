@@ -21,10 +21,26 @@ export const TaskRecord = z.object({
   result: z.unknown(),
   error: z.string().nullable(),
   attempts: z.number().int().nonnegative(),
+  policy: z.unknown(),
+  restarts: z.array(z.number()),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
 export type TaskRecord = z.infer<typeof TaskRecord>;
+
+/** A task row as a supervisor's snapshot describes it, written with that snapshot. */
+export interface TaskRowWrite {
+  id: string;
+  supervisorId: string;
+  name: string;
+  status: TaskStatus;
+  input: unknown;
+  result: unknown;
+  error: string | null;
+  attempt: number;
+  policy: unknown;
+  restarts: number[];
+}
 
 /** One entry of a supervisor's journal (`supervisor_events`). */
 export const JournalEvent = z.object({

@@ -1,4 +1,5 @@
-import type { SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
+import type { RestorationSource, SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
+import type { TaskRecord, TaskRowWrite } from '../model/task.ts';
 import type { Database } from './database.ts';
 import { type FleetFilter, listSupervisors } from './fleetQueries.ts';
 import {
@@ -11,16 +12,27 @@ import {
 } from './journalRepository.ts';
 import {
   getSupervisor,
+  listRestorable,
+  markRestored,
   stateRows,
   updateHeartbeats,
   upsertStatesSql,
 } from './supervisorRepository.ts';
+import {
+  listTasks,
+  recordTaskOutcome,
+  type TaskOutcome,
+  taskRows,
+  upsertTasksSql,
+} from './taskRepository.ts';
 
 /** Everything one group commit writes: snapshots, the journal entries they caused, checkpoints. */
 export interface CommitBatch {
   states: readonly SupervisorWrite[];
   events: readonly NewJournalEvent[];
   checkpoints: readonly NewCheckpoint[];
+  /** Task rows as the written snapshots describe them. */
+  tasks?: readonly TaskRowWrite[];
 }
 
 /** What a group commit did, per supervisor. */
@@ -56,6 +68,16 @@ export interface SupervisorStore {
   findAnswer(supervisorId: string, questionId: string): Promise<RecordedAnswer | null>;
   /** The lightweight heartbeat save point: touches `last_heartbeat` only. */
   touchHeartbeats(ids: readonly string[]): Promise<number>;
+  /** Records how a task run ended, before its supervisor is told. */
+  recordTaskOutcome(outcome: TaskOutcome): Promise<boolean>;
+  listTasks(supervisorId: string): Promise<TaskRecord[]>;
+  /** Counts a restore and journals it (`restoration_count`, time, source). */
+  markRestored(
+    id: string,
+    source: RestorationSource,
+  ): Promise<{ restorationCount: number; lastRestoredAt: Date }>;
+  /** A page of the supervisors a restart must restore, in id order. */
+  listRestorable(page: { afterId?: string; limit: number }): Promise<SupervisorState[]>;
 }
 
 /** The store over a database. */
@@ -77,10 +99,16 @@ export function createSupervisorStore(db: Database): SupervisorStore {
            SELECT s.id, s.version FROM supervisor_states s JOIN incoming USING (id)
          ), saved AS (${upsertStatesSql('$1')}),
          journal AS (${insertEventsSql('$2', { onlyFor: 'saved', newerThan: 'stored' })}),
-         kept AS (${insertCheckpointsSql('$3', 'saved')})
+         kept AS (${insertCheckpointsSql('$3', 'saved')}),
+         task_rows AS (${upsertTasksSql('$4', 'saved')})
          SELECT i.id, i.id IN (SELECT id FROM saved) AS saved, stored.version AS stored_version
          FROM incoming i LEFT JOIN stored USING (id)`,
-        [stateRows(batch.states), eventRows(batch.events), checkpointRows(batch.checkpoints)],
+        [
+          stateRows(batch.states),
+          eventRows(batch.events),
+          checkpointRows(batch.checkpoints),
+          taskRows(batch.tasks ?? []),
+        ],
       );
       return {
         saved: rows.filter((r) => r.saved).map((r) => r.id),
@@ -109,5 +137,9 @@ export function createSupervisorStore(db: Database): SupervisorStore {
       };
     },
     touchHeartbeats: (ids) => updateHeartbeats(db, ids),
+    recordTaskOutcome: (outcome) => recordTaskOutcome(db, outcome),
+    listTasks: (supervisorId) => listTasks(db, supervisorId),
+    markRestored: (id, source) => markRestored(db, id, source),
+    listRestorable: (page) => listRestorable(db, page),
   };
 }

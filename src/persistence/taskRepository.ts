@@ -1,9 +1,11 @@
 import type { StateValidationResult, StateViolation } from '../model/restoration.ts';
-import type { TaskRecord, TaskStatus } from '../model/task.ts';
+import type { TaskRecord, TaskRowWrite, TaskStatus } from '../model/task.ts';
 import type { Queryable } from './database.ts';
 import { getSupervisor } from './supervisorRepository.ts';
 
 interface TaskRow {
+  restart_policy: unknown;
+  restarts: number[];
   id: string;
   supervisor_id: string;
   name: string;
@@ -26,9 +28,93 @@ function toTaskRecord(row: TaskRow): TaskRecord {
     result: row.result,
     error: row.error,
     attempts: row.attempts,
+    policy: row.restart_policy,
+    restarts: row.restarts,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+// A terminal outcome recorded for an attempt (recordTaskOutcome) is not walked back by a
+// snapshot written before the supervisor took it: the row may run ahead of the snapshot.
+const OUTCOME_AHEAD = `(t.status IN ('succeeded', 'failed', 'cancelled', 'interrupted')
+      AND excluded.status IN ('pending', 'running') AND t.attempts = excluded.attempts)`;
+
+/**
+ * The upsert of task rows as supervisors' snapshots describe them, from a jsonb array
+ * parameter (see `taskRows`). With `onlyFor`, a relation with an `id` column, only tasks
+ * of those supervisors.
+ */
+export function upsertTasksSql(param: string, onlyFor?: string): string {
+  return `
+  INSERT INTO supervisor_tasks AS t (id, supervisor_id, name, status, input, result, error,
+    attempts, restart_policy, restarts)
+  SELECT id, supervisor_id, name, status, input, result, error, attempts, restart_policy, restarts
+  FROM jsonb_to_recordset(${param}::jsonb) AS r (
+    id uuid, supervisor_id uuid, name text, status text, input jsonb, result jsonb, error text,
+    attempts integer, restart_policy jsonb, restarts jsonb
+  )
+  ${onlyFor ? `WHERE supervisor_id IN (SELECT id FROM ${onlyFor})` : ''}
+  ON CONFLICT (id) DO UPDATE SET
+    status = CASE WHEN ${OUTCOME_AHEAD} THEN t.status ELSE excluded.status END,
+    result = CASE WHEN ${OUTCOME_AHEAD} THEN t.result ELSE excluded.result END,
+    error = CASE WHEN ${OUTCOME_AHEAD} THEN t.error ELSE excluded.error END,
+    finished_at = CASE
+      WHEN ${OUTCOME_AHEAD} THEN t.finished_at
+      WHEN excluded.status IN ('succeeded', 'failed', 'cancelled', 'interrupted')
+      THEN coalesce(t.finished_at, now()) END,
+    attempts = excluded.attempts,
+    restart_policy = excluded.restart_policy,
+    restarts = excluded.restarts,
+    updated_at = now()`;
+}
+
+/** The parameter of `upsertTasksSql`. */
+export function taskRows(tasks: readonly TaskRowWrite[]): string {
+  return JSON.stringify(
+    tasks.map((t) => ({
+      id: t.id,
+      supervisor_id: t.supervisorId,
+      name: t.name,
+      status: t.status,
+      input: t.input ?? null,
+      result: t.result ?? null,
+      error: t.error,
+      attempts: t.attempt,
+      restart_policy: t.policy,
+      restarts: t.restarts,
+    })),
+  );
+}
+
+/** How one run of a task ended, recorded before the supervisor is told. */
+export interface TaskOutcome {
+  taskId: string;
+  attempt: number;
+  status: 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+  result?: unknown;
+  error?: string | null;
+}
+
+/**
+ * Records how a task run ended in its row, ahead of the supervisor's snapshot: an outcome
+ * the supervisor had not taken yet when the process died is delivered after a restore
+ * instead of being computed again. Only the run's own attempt is updated.
+ */
+export async function recordTaskOutcome(db: Queryable, outcome: TaskOutcome): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE supervisor_tasks
+     SET status = $3, result = $4::jsonb, error = $5, finished_at = now(), updated_at = now()
+     WHERE id = $1 AND attempts = $2`,
+    [
+      outcome.taskId,
+      outcome.attempt,
+      outcome.status,
+      JSON.stringify(outcome.result ?? null),
+      outcome.error ?? null,
+    ],
+  );
+  return rowCount === 1;
 }
 
 /** A task to record; status defaults to `pending`. */
@@ -72,10 +158,55 @@ export async function listTasks(db: Queryable, supervisorId: string): Promise<Ta
   return rows.map(toTaskRecord);
 }
 
+interface SnapshotTask {
+  status?: TaskStatus;
+  attempt?: number;
+}
+
+function tasksInSnapshot(snapshot: unknown): Record<string, SnapshotTask> {
+  const tasks = (snapshot as { context?: { tasks?: unknown } } | null)?.context?.tasks;
+  return tasks && typeof tasks === 'object' ? (tasks as Record<string, SnapshotTask>) : {};
+}
+
+const TERMINAL: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
+
+/** The disagreements between the snapshot's view of one task and its row. */
+function compareTask(id: string, mine: SnapshotTask, row: TaskRecord): StateViolation[] {
+  if (mine.attempt !== undefined && mine.attempt !== row.attempts) {
+    return [
+      {
+        code: 'task_attempt_mismatch',
+        message: `task ${id}: the snapshot is at attempt ${mine.attempt}, its row at ${row.attempts}`,
+        subject: id,
+        action: 'write_row',
+      },
+    ];
+  }
+  if (mine.status === row.status) return [];
+  const rowAhead = TERMINAL.includes(row.status) && !TERMINAL.includes(mine.status ?? 'pending');
+  return [
+    rowAhead
+      ? {
+          code: 'task_outcome_undelivered',
+          message: `task ${id} ${row.status}, but the snapshot still has it ${mine.status}: its outcome must be delivered`,
+          subject: id,
+          action: 'deliver_outcome',
+        }
+      : {
+          code: 'task_status_mismatch',
+          message: `task ${id} is ${mine.status} in the snapshot but ${row.status} in its row`,
+          subject: id,
+          action: 'write_row',
+        },
+  ];
+}
+
 /**
- * Checks that a supervisor's `spawned_task_ids` and its task rows agree (the seed's
- * `validate_spawned_tasks`): every listed id has a row, every row is listed. Any
- * disagreement means the stored state is not to be trusted as it is.
+ * Checks a supervisor's tasks (the seed's `validate_spawned_tasks`): every id of
+ * `spawned_task_ids` has a row, every row is listed, and each row's status and attempt
+ * agree with the snapshot. The snapshot is the truth, so each violation names what
+ * repairs it: write the row from the snapshot, deliver an outcome the row recorded first,
+ * or cancel a row no snapshot knows of.
  */
 export async function validateSpawnedTasks(
   db: Queryable,
@@ -91,28 +222,34 @@ export async function validateSpawnedTasks(
       recovery: 'start_fresh',
     };
   }
-  const rows = await listTasks(db, supervisorId);
+  const rows = new Map((await listTasks(db, supervisorId)).map((row) => [row.id, row]));
   const listed = new Set(supervisor.spawnedTaskIds);
-  const recorded = new Set(rows.map((row) => row.id));
-  const violations: StateViolation[] = [
-    ...supervisor.spawnedTaskIds
-      .filter((id) => !recorded.has(id))
-      .map((id) => ({
+  const snapshotTasks = tasksInSnapshot(supervisor.snapshot);
+  const violations: StateViolation[] = [];
+  for (const id of supervisor.spawnedTaskIds) {
+    const row = rows.get(id);
+    if (!row) {
+      violations.push({
         code: 'task_row_missing',
         message: `spawned task ${id} has no row in supervisor_tasks`,
         subject: id,
-      })),
-    ...rows
-      .filter((row) => !listed.has(row.id))
-      .map((row) => ({
+        action: 'write_row',
+      });
+    } else violations.push(...compareTask(id, snapshotTasks[id] ?? {}, row));
+  }
+  for (const row of rows.values()) {
+    if (!listed.has(row.id)) {
+      violations.push({
         code: 'task_row_extra',
         message: `task ${row.id} (${row.name}) is recorded but not in spawned_task_ids`,
         subject: row.id,
-      })),
-  ];
+        action: 'cancel_row',
+      });
+    }
+  }
   return {
     valid: violations.length === 0,
     violations,
-    recovery: violations.length === 0 ? 'proceed' : 'restore_from_checkpoint',
+    recovery: violations.length === 0 ? 'proceed' : 'repair',
   };
 }

@@ -1,8 +1,9 @@
 import type { AnyActorRef, AnyMachineSnapshot, StateValue } from 'xstate';
 import { SupervisorContext } from '../machines/context.ts';
 import { lifecycleOf, otherTagsOf } from '../machines/lifecycle.ts';
+import type { SpawnedTask } from '../machines/tasks.ts';
 import type { LifecycleState, PendingQuestion, SupervisorWrite } from '../model/supervisor.ts';
-import type { TaskStatus } from '../model/task.ts';
+import type { TaskRowWrite } from '../model/task.ts';
 import type { NewJournalEvent } from '../persistence/journalRepository.ts';
 
 /** Who a supervisor is: what the snapshot itself does not carry. */
@@ -21,7 +22,7 @@ export interface SupervisorView {
   progress: number;
   phase: string | null;
   questions: readonly PendingQuestion[];
-  tasks: Readonly<Record<string, { name: string; input: unknown; status: TaskStatus }>>;
+  tasks: Readonly<Record<string, SpawnedTask>>;
   errorMessage: string | null;
 }
 
@@ -157,8 +158,8 @@ export function toWrite(
 }
 
 /**
- * The journal entries between two consecutive views of a supervisor, and whether the new
- * one is a checkpoint (its phase changed). Questions removed by an answer are journaled by
+ * The journal entries between two consecutive views of a supervisor, whether the new one
+ * is a checkpoint (its phase changed), and the task rows that changed. Questions removed by an answer are journaled by
  * the answer itself (`answered` holds their ids); any other removal is a withdrawal.
  */
 export function journalBetween(
@@ -167,7 +168,7 @@ export function journalBetween(
   before: SupervisorView | null,
   after: SupervisorView,
   answered: ReadonlySet<string>,
-): { events: NewJournalEvent[]; checkpoint: boolean } {
+): { events: NewJournalEvent[]; checkpoint: boolean; tasks: TaskRowWrite[] } {
   const events: NewJournalEvent[] = [];
   const add = (kind: string, payload: unknown) =>
     events.push({ supervisorId, version, kind, payload });
@@ -182,12 +183,22 @@ export function journalBetween(
   for (const id of beforeQuestions) {
     if (!afterQuestions.has(id) && !answered.has(id)) add('question_withdrawn', { questionId: id });
   }
+  const tasks: TaskRowWrite[] = [];
   for (const [taskId, task] of Object.entries(after.tasks)) {
     const previous = before?.tasks[taskId];
+    if (previous === task) continue;
     if (!previous) add('task_spawned', { taskId, name: task.name, input: task.input });
-    else if (previous.status !== task.status) {
-      add('task_finished', { taskId, name: task.name, status: task.status });
+    else if (previous.attempt !== task.attempt) {
+      add('task_restarted', { taskId, name: task.name, attempt: task.attempt, error: task.error });
+    } else if (previous.status !== task.status) {
+      add(task.status === 'running' ? 'task_started' : 'task_finished', {
+        taskId,
+        name: task.name,
+        status: task.status,
+        attempt: task.attempt,
+      });
     }
+    tasks.push(toTaskRow(supervisorId, taskId, task));
   }
   // The first phase counts too: it gives restoration a checkpoint to fall back to.
   const checkpoint = after.phase !== null && before?.phase !== after.phase;
@@ -195,5 +206,21 @@ export function journalBetween(
   if (after.state === 'failed' && before?.state !== 'failed') {
     add('error', { message: after.errorMessage });
   }
-  return { events, checkpoint };
+  return { events, checkpoint, tasks };
+}
+
+/** The task row a task entry of the context is stored as. */
+export function toTaskRow(supervisorId: string, id: string, task: SpawnedTask): TaskRowWrite {
+  return {
+    id,
+    supervisorId,
+    name: task.name,
+    status: task.status,
+    input: task.input,
+    result: task.result ?? null,
+    error: task.error,
+    attempt: task.attempt,
+    policy: task.policy,
+    restarts: task.restarts,
+  };
 }

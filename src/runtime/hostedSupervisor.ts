@@ -106,7 +106,7 @@ export function captureSupervisor(hosted: HostedSupervisor): WriteRequest | null
   if (hosted.refusal) view = { ...view, state: 'failed', errorMessage: hosted.refusal };
 
   const version = hosted.version + 1;
-  const { events, checkpoint } = journalBetween(
+  const { events, checkpoint, tasks } = journalBetween(
     hosted.identity.id,
     version,
     hosted.lastView,
@@ -128,7 +128,24 @@ export function captureSupervisor(hosted: HostedSupervisor): WriteRequest | null
   hosted.version = version;
   hosted.lastJson = json;
   hosted.lastView = view;
-  return { write, events: [...extra, ...events], checkpoint };
+  return { write, events: [...extra, ...events], checkpoint, tasks };
+}
+
+/**
+ * Takes a restored actor's snapshot as already stored: the next capture compares against
+ * it, so restoring writes nothing and journals nothing twice. A snapshot XState could not
+ * restore (a removed state, say) fails the supervisor with XState's reason.
+ */
+export function adoptRestored(hosted: HostedSupervisor): void {
+  const snapshot = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+  hosted.lastJson = JSON.stringify(hosted.actor.getPersistedSnapshot());
+  hosted.lastView = deriveView(snapshot);
+  hosted.dirty = false;
+  if (snapshot.status === 'error') {
+    const error = snapshot.error;
+    hosted.refusal = `the stored snapshot cannot be restored: ${error instanceof Error ? error.message : String(error)}`;
+    hosted.dirty = true;
+  }
 }
 
 /** True once the supervisor can take no more events. */

@@ -1,6 +1,7 @@
 import { StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import type { SupervisorWrite } from '../model/supervisor.ts';
+import type { TaskRowWrite } from '../model/task.ts';
 import type { NewCheckpoint, NewJournalEvent } from '../persistence/journalRepository.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 
@@ -11,12 +12,15 @@ export interface WriteRequest {
   events: NewJournalEvent[];
   /** Keep this snapshot as a checkpoint (taken on phase change). */
   checkpoint: boolean;
+  /** Task rows that changed with the snapshots this write covers. */
+  tasks?: TaskRowWrite[];
 }
 
 /** A write that committed: what the committed-changes stream is derived from. */
 export interface CommittedWrite {
   write: SupervisorWrite;
   events: readonly NewJournalEvent[];
+  tasks: readonly TaskRowWrite[];
 }
 
 /** Options of the snapshot writer. */
@@ -71,10 +75,13 @@ function isDataError(error: unknown): boolean {
 }
 
 function merge(older: WriteRequest, newer: WriteRequest): WriteRequest {
+  // A task that changed twice is written as it stands in the newer snapshot.
+  const tasks = new Map([...(older.tasks ?? []), ...(newer.tasks ?? [])].map((t) => [t.id, t]));
   return {
     write: newer.write.version >= older.write.version ? newer.write : older.write,
     events: [...older.events, ...newer.events],
     checkpoint: older.checkpoint || newer.checkpoint,
+    tasks: [...tasks.values()],
   };
 }
 
@@ -178,6 +185,7 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
         states: batch.map((r) => r.write),
         events: batch.flatMap((r) => r.events),
         checkpoints: batch.filter((r) => r.checkpoint).map(toCheckpoint),
+        tasks: batch.flatMap((r) => r.tasks ?? []),
       });
       failures = 0;
       if (isolateRemaining > 0) isolateRemaining -= batch.length;
@@ -206,7 +214,9 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
         committed.set(write.id, Math.max(committed.get(write.id) ?? 0, write.version));
         settleWaiters(write.id, write.version);
       }
-      if (durable.length > 0) options.onCommitted?.(durable);
+      if (durable.length > 0) {
+        options.onCommitted?.(durable.map((r) => ({ ...r, tasks: r.tasks ?? [] })));
+      }
     } catch (error) {
       for (const request of batch) inFlight.delete(request.write.id);
       if (isDataError(error) && batch.length === 1) {

@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot, Snapshot } from 'xstate';
 import { isStewardError, StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { validateAnswer } from '../machines/answers.ts';
 import { ExternalEvent } from '../machines/events.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
-import type { SupervisorState } from '../model/supervisor.ts';
+import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
 import type { FleetFilter } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import {
   type ChangeListener,
+  type CommittedChange,
   type CommittedView,
   changesOf,
   isTerminal,
   viewOf,
 } from './committedChanges.ts';
 import {
+  adoptRestored,
   captureSupervisor,
   type HostedSupervisor,
   isFinished,
@@ -27,6 +29,7 @@ import {
   createSnapshotWriter,
   type SnapshotWriterOptions,
 } from './snapshotWriter.ts';
+import { createTaskRunner } from './taskRunner.ts';
 
 /** Options of the actor host. */
 export interface SupervisorHostOptions {
@@ -94,8 +97,27 @@ export interface SupervisorHost {
   local(id: string): { version: number; snapshot: unknown } | undefined;
   /** How many supervisors are in memory. */
   size(): number;
+  /**
+   * Brings a stored supervisor back into memory: rebuilds its actor from the stored
+   * snapshot, counts the restore (`restoration_count`, time, source), re-sends its pending
+   * questions on the committed-changes stream, and picks up its tasks.
+   */
+  restore(id: string, source?: RestorationSource): Promise<RestoredSupervisor>;
+  /** Restores every stored supervisor that is not finished, page by page, logging progress. */
+  restoreAll(source?: RestorationSource): Promise<{ restored: number; failed: number }>;
   /** Flushes every pending write, then stops the actors. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** What a restore did. */
+export interface RestoredSupervisor {
+  supervisorId: string;
+  source: RestorationSource;
+  restorationCount: number;
+  restoredAt: Date;
+  state: SupervisorState['state'];
+  version: number;
+  pendingQuestions: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -114,6 +136,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
   const hosted = new Map<string, HostedSupervisor>();
   const lastCommitted = new Map<string, CommittedView>();
   const listeners = new Set<ChangeListener>();
+  const undelivered = new Map<string, Array<{ type: string } & Record<string, unknown>>>();
   let stopping: Promise<void> | undefined;
 
   const writer = createSnapshotWriter({
@@ -123,6 +146,13 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     onCommitted: publish,
     onRejected: (id, error) =>
       log.error({ supervisorId: id, err: error }, 'supervisor row refused'),
+  });
+
+  const runner = createTaskRunner({
+    registry: options.registry,
+    store: options.store,
+    log,
+    deliver: (h, event) => deliver(h, event),
   });
 
   const heartbeatTimer =
@@ -143,16 +173,54 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
       } else {
         lastCommitted.set(write.id, viewOf(write));
       }
-      for (const change of changes) {
-        for (const listener of listeners) {
-          try {
-            listener(change);
-          } catch (error) {
-            log.error({ err: error, change: change.type }, 'a committed-change listener threw');
-          }
+      emit(changes);
+      const h = hosted.get(write.id);
+      if (h) {
+        if (committed.tasks.length > 0) runner.afterCommit(h, committed.tasks);
+        retryUndelivered(h);
+      }
+    }
+  }
+
+  function emit(changes: readonly CommittedChange[]): void {
+    for (const change of changes) {
+      for (const listener of listeners) {
+        try {
+          listener(change);
+        } catch (error) {
+          log.error({ err: error, change: change.type }, 'a committed-change listener threw');
         }
       }
     }
+  }
+
+  /**
+   * Hands the runtime's own events (task outcomes) to a supervisor. One the current state
+   * cannot take waits and is offered again after each of its commits, so a task result
+   * that arrives while the supervisor is paused is not lost. An escalation the machine
+   * does not handle fails the supervisor: that is the default of the restart policy.
+   */
+  function deliver(h: HostedSupervisor, event: { type: string } & Record<string, unknown>): void {
+    if (isFinished(h) || stopping) return;
+    if ((h.actor.getSnapshot() as AnyMachineSnapshot).can(event)) {
+      h.actor.send(event);
+      capture(h);
+    } else if (event.type === 'task.escalated') {
+      h.refusal = String(event.reason);
+      h.dirty = true;
+      capture(h);
+    } else {
+      const waiting = undelivered.get(h.identity.id) ?? [];
+      waiting.push(event);
+      undelivered.set(h.identity.id, waiting);
+    }
+  }
+
+  function retryUndelivered(h: HostedSupervisor): void {
+    const waiting = undelivered.get(h.identity.id);
+    if (!waiting) return;
+    undelivered.delete(h.identity.id);
+    for (const event of waiting) deliver(h, event);
   }
 
   /** A finished supervisor leaves memory once its last snapshot is durable. */
@@ -160,7 +228,9 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     const h = hosted.get(id);
     if (!h || h.version !== version || !isFinished(h)) return;
     hosted.delete(id);
+    undelivered.delete(id);
     writer.forget(id);
+    runner.stopAll(id);
     h.actor.stop();
   }
 
@@ -338,7 +408,100 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     return ids.length === 0 ? 0 : options.store.touchHeartbeats(ids);
   }
 
+  async function restore(id: string, source: RestorationSource): Promise<RestoredSupervisor> {
+    checkOpen();
+    const live = hosted.get(id);
+    if (live && !isFinished(live)) {
+      throw new StewardError('ERR_SUPERVISOR_EXISTS', `supervisor ${id} is already running here`, {
+        id,
+      });
+    }
+    const stored = UUID.test(id) ? await options.store.getSupervisor(id) : null;
+    if (!stored) {
+      throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
+    }
+    if (isTerminal(stored.state)) {
+      throw new StewardError(
+        'ERR_SUPERVISOR_TERMINATED',
+        `supervisor ${id} is ${stored.state}: nothing to restore`,
+        { id, state: stored.state },
+      );
+    }
+    const definition = options.registry.get(stored.machineId, stored.machineVersion);
+    const h = startSupervisor({
+      identity: {
+        id,
+        machineId: stored.machineId,
+        machineVersion: stored.machineVersion,
+        owner: stored.owner,
+      },
+      machine: definition.machine,
+      restore: { snapshot: stored.snapshot as Snapshot<unknown>, version: stored.version },
+      onDirty,
+      onError,
+    });
+    adoptRestored(h);
+    hosted.set(id, h);
+    if (h.dirty) capture(h);
+    lastCommitted.set(id, viewOf({ ...stored }));
+    const { restorationCount, lastRestoredAt } = await options.store.markRestored(id, source);
+    // Whoever answers questions hears of the pending ones again: delivery is idempotent by id.
+    emit(
+      stored.pendingQuestions.map((question) => ({
+        type: 'question.asked' as const,
+        supervisorId: id,
+        version: stored.version,
+        owner: stored.owner,
+        question,
+      })),
+    );
+    await runner.resumeAfterRestore(h);
+    log.info({ supervisorId: id, source, restorationCount }, 'supervisor restored');
+    return {
+      supervisorId: id,
+      source,
+      restorationCount,
+      restoredAt: lastRestoredAt,
+      state: stored.state,
+      version: stored.version,
+      pendingQuestions: stored.pendingQuestions.length,
+    };
+  }
+
   return {
+    restore: (id, source = 'manual') => restore(id, source),
+
+    async restoreAll(source = 'restart') {
+      const started = performance.now();
+      let restored = 0;
+      let failed = 0;
+      let afterId: string | undefined;
+      for (;;) {
+        const page = await options.store.listRestorable({
+          limit: 500,
+          ...(afterId ? { afterId } : {}),
+        });
+        if (page.length === 0) break;
+        afterId = page.at(-1)?.id;
+        for (const stored of page) {
+          if (hosted.has(stored.id)) continue;
+          try {
+            await restore(stored.id, source);
+            restored++;
+          } catch (error) {
+            failed++;
+            log.error({ supervisorId: stored.id, err: error }, 'supervisor could not be restored');
+          }
+        }
+        log.info({ restored, failed, ms: Math.round(performance.now() - started) }, 'restoring');
+      }
+      log.info(
+        { restored, failed, ms: Math.round(performance.now() - started), source },
+        'restoration finished',
+      );
+      return { restored, failed };
+    },
+
     async spawn(machineId, input, spawnOptions = {}) {
       checkOpen();
       const definition = options.registry.latest(machineId);
@@ -404,7 +567,10 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
         if (heartbeatTimer) clearInterval(heartbeatTimer);
         for (const h of hosted.values()) capture(h);
         await writer.close();
-        for (const h of hosted.values()) h.actor.stop();
+        for (const h of hosted.values()) {
+          runner.stopAll(h.identity.id);
+          h.actor.stop();
+        }
         log.info({ supervisors: hosted.size }, 'supervisor host stopped');
       })();
       return stopping;

@@ -110,6 +110,14 @@ export const patientMachine = setup({
   },
 });
 
+/** A task that runs until it is cancelled: tests send its outcome themselves. */
+export const waitingTask = fromPromise<never, unknown>(
+  ({ signal }) =>
+    new Promise((_, reject) => {
+      signal.addEventListener('abort', () => reject(new Error('cancelled')));
+    }),
+);
+
 /** A registry with the reference supervisor and the test machines. */
 export function testRegistry(): MachineRegistry {
   const registry = createMachineRegistry();
@@ -118,5 +126,6 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'fragile', version: 1, machine: fragileMachine });
   registry.register({ id: 'rejecting', version: 1, machine: rejectingMachine });
   registry.register({ id: 'patient', version: 1, machine: patientMachine });
+  registry.registerTask('step', waitingTask);
   return registry;
 }

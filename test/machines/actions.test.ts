@@ -5,7 +5,6 @@ import {
   askQuestion,
   fail,
   type QuestionSpec,
-  recordTaskOutcome,
   reportActivity,
   setPhase,
   setProgress,
@@ -14,6 +13,7 @@ import {
   withdrawQuestions,
 } from '../../src/machines/actions.ts';
 import { initialSupervisorContext, SupervisorContext } from '../../src/machines/context.ts';
+import { recordTaskEvent } from '../../src/machines/tasks.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const NOW = '2026-03-04T05:06:07.089Z';
@@ -45,8 +45,8 @@ const workbench = setup({
         'question.answered': { actions: acceptAnswer() },
         withdraw: { actions: withdrawQuestions() },
         spawn: { actions: spawnTasks(({ event }) => event.specs) },
-        'task.completed': { actions: recordTaskOutcome() },
-        'task.failed': { actions: recordTaskOutcome() },
+        'task.completed': { actions: recordTaskEvent() },
+        'task.failed': { actions: recordTaskEvent() },
         progress: { actions: setProgress(({ event }) => event.value) },
         phase: { actions: setPhase(({ event }) => event.phase) },
         activity: {
@@ -184,18 +184,24 @@ describe('spawnTasks', () => {
     for (const id of spawnedTaskIds) expect(id).toMatch(UUID);
     expect(new Set(spawnedTaskIds).size).toBe(3);
     expect(Object.keys(tasks)).toEqual(spawnedTaskIds);
-    expect(spawnedTaskIds.map((id) => tasks[id])).toEqual([
-      { name: 'fetch', input: { url: 'u' }, status: 'pending' },
-      { name: 'parse', input: null, status: 'pending' },
-      { name: 'store', input: 3, status: 'pending' },
+    const fresh = { status: 'pending', attempt: 1, restarts: [], error: null };
+    expect(spawnedTaskIds.map((id) => tasks[id])).toMatchObject([
+      { name: 'fetch', input: { url: 'u' }, ...fresh },
+      { name: 'parse', input: null, ...fresh },
+      { name: 'store', input: 3, ...fresh },
     ]);
+    expect(tasks[spawnedTaskIds[0] as string]?.policy).toEqual({
+      restart: 'temporary',
+      intensity: 3,
+      periodMs: 60_000,
+    });
     expect(SupervisorContext.safeParse(actor.getSnapshot().context).success).toBe(true);
   });
 
   it('takes a constant list of specs', () => {
     const { spawnedTaskIds, tasks } = createActor(constants).start().getSnapshot().context;
     expect(spawnedTaskIds).toHaveLength(1);
-    expect(tasks[spawnedTaskIds[0] as string]).toEqual({
+    expect(tasks[spawnedTaskIds[0] as string]).toMatchObject({
       name: 'build',
       input: null,
       status: 'pending',
@@ -203,7 +209,7 @@ describe('spawnTasks', () => {
   });
 });
 
-describe('recordTaskOutcome', () => {
+describe('recordTaskEvent', () => {
   it("marks a completed task 'succeeded' and a failed one 'failed'", () => {
     const actor = start();
     actor.send({ type: 'spawn', specs: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] });

@@ -95,7 +95,7 @@ describe('referenceSupervisor', () => {
     expect(pendingIds(actor)).toEqual([]);
     const [build, test] = taskIds(actor);
     expect(context(actor).spawnedTaskIds).toEqual([build, test]);
-    expect(context(actor).tasks).toEqual({
+    expect(context(actor).tasks).toMatchObject({
       [build]: { name: 'step', input: { step: 'build' }, status: 'pending' },
       [test]: { name: 'step', input: { step: 'test' }, status: 'pending' },
     });
@@ -191,7 +191,7 @@ describe('referenceSupervisor', () => {
       expect(ids).toHaveLength(3);
       expect(ids.slice(0, 2)).toEqual([build, test]);
       const retried = ids[2] as string;
-      expect(context(actor).tasks[retried]).toEqual({
+      expect(context(actor).tasks[retried]).toMatchObject({
         name: 'step',
         input: { step: 'build' },
         status: 'pending',

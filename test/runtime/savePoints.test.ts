@@ -107,7 +107,7 @@ describeEachEngine('save points', (engine) => {
     expect((await journal(id)).filter(([v]) => v === version)).toContainEqual([
       version,
       'task_finished',
-      { taskId, name: 'step', status: 'succeeded' },
+      { taskId, name: 'step', status: 'succeeded', attempt: 1 },
     ]);
     expect(await fixture.host.get(id)).toMatchObject({ state: 'completed', progress: 100 });
   });

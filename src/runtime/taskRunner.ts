@@ -1,0 +1,223 @@
+import { type AnyActor, type AnyMachineSnapshot, createActor } from 'xstate';
+import type { Logger } from '../logger.ts';
+import type { MachineRegistry, TaskRunInput } from '../machines/registry.ts';
+import {
+  decideRestart,
+  idempotencyKey,
+  type SpawnedTask,
+  type TaskStrategy,
+} from '../machines/tasks.ts';
+import type { TaskRowWrite } from '../model/task.ts';
+import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import type { HostedSupervisor } from './hostedSupervisor.ts';
+
+/** Hands an event to a supervisor, as the host does with any event from outside. */
+export type Deliver = (
+  hosted: HostedSupervisor,
+  event: { type: string } & Record<string, unknown>,
+) => void;
+
+/** Runs the tasks of the hosted supervisors and supervises them by their restart policies. */
+export interface TaskRunner {
+  /**
+   * Brings running tasks in line with task rows a supervisor just committed: starts the
+   * pending ones (new or restarted) and stops the cancelled ones. Called after the commit,
+   * so no task runs for a spawn that was never made durable.
+   */
+  afterCommit(hosted: HostedSupervisor, tasks: readonly TaskRowWrite[]): void;
+  /**
+   * Picks up a restored supervisor's tasks: delivers outcomes their rows recorded while the
+   * supervisor never heard of them, treats other runs in flight as interrupted by the
+   * crash (their policy decides on a restart, which spends budget), starts pending ones.
+   */
+  resumeAfterRestore(hosted: HostedSupervisor): Promise<void>;
+  /** Stops every task of a supervisor (it finished, or the runtime stops). */
+  stopAll(supervisorId: string): void;
+  /** Task runs in progress, for tests and metrics. */
+  running(): number;
+}
+
+interface Run {
+  actor: AnyActor;
+  attempt: number;
+}
+
+function contextOf(hosted: HostedSupervisor): {
+  tasks: Record<string, SpawnedTask>;
+  taskStrategy: TaskStrategy;
+} {
+  const context = (hosted.actor.getSnapshot() as AnyMachineSnapshot).context as {
+    tasks?: Record<string, SpawnedTask>;
+    taskStrategy?: TaskStrategy;
+  };
+  return { tasks: context.tasks ?? {}, taskStrategy: context.taskStrategy ?? 'one_for_one' };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Creates the task runner. Tasks run as actors of the runtime tied to their supervisor,
+ * started only after the commit that recorded them; each outcome is recorded in the task
+ * row before the supervisor hears of it.
+ */
+export function createTaskRunner(options: {
+  registry: MachineRegistry;
+  store: SupervisorStore;
+  log: Logger;
+  deliver: Deliver;
+  now?: () => number;
+}): TaskRunner {
+  const { registry, store, log, deliver } = options;
+  const now = options.now ?? Date.now;
+  const runs = new Map<string, Map<string, Run>>();
+
+  function runsOf(supervisorId: string): Map<string, Run> {
+    let mine = runs.get(supervisorId);
+    if (!mine) {
+      mine = new Map();
+      runs.set(supervisorId, mine);
+    }
+    return mine;
+  }
+
+  function stop(supervisorId: string, taskId: string): void {
+    const run = runs.get(supervisorId)?.get(taskId);
+    if (!run) return;
+    runs.get(supervisorId)?.delete(taskId);
+    run.actor.stop();
+  }
+
+  function start(hosted: HostedSupervisor, taskId: string, task: SpawnedTask): void {
+    const supervisorId = hosted.identity.id;
+    const current = runsOf(supervisorId).get(taskId);
+    if (current?.attempt === task.attempt) return;
+    if (current) stop(supervisorId, taskId);
+    const logic = registry.task(task.name);
+    if (!logic) {
+      void ended(hosted, taskId, task.attempt, {
+        ok: false,
+        error: `no task logic is registered as "${task.name}"`,
+      });
+      return;
+    }
+    const input: TaskRunInput = {
+      input: task.input,
+      taskId,
+      attempt: task.attempt,
+      idempotencyKey: idempotencyKey(taskId, task.attempt),
+      supervisorId,
+    };
+    const actor = createActor(logic, { input });
+    runsOf(supervisorId).set(taskId, { actor, attempt: task.attempt });
+    actor.subscribe({
+      next: (snapshot) => {
+        if (snapshot.status === 'done') {
+          void ended(hosted, taskId, task.attempt, { ok: true, result: snapshot.output });
+        }
+      },
+      error: (error) =>
+        void ended(hosted, taskId, task.attempt, { ok: false, error: messageOf(error) }),
+    });
+    actor.start();
+    deliver(hosted, { type: 'task.started', taskId, attempt: task.attempt });
+  }
+
+  async function ended(
+    hosted: HostedSupervisor,
+    taskId: string,
+    attempt: number,
+    outcome: { ok: true; result: unknown } | { ok: false; error: string; interrupted?: boolean },
+  ): Promise<void> {
+    const supervisorId = hosted.identity.id;
+    const run = runs.get(supervisorId)?.get(taskId);
+    if (run && run.attempt !== attempt) return;
+    runs.get(supervisorId)?.delete(taskId);
+    try {
+      await store.recordTaskOutcome({
+        taskId,
+        attempt,
+        status: outcome.ok ? 'succeeded' : outcome.interrupted ? 'interrupted' : 'failed',
+        result: outcome.ok ? outcome.result : null,
+        error: outcome.ok ? null : outcome.error,
+      });
+    } catch (error) {
+      // The supervisor's own commit records the outcome too; only the head start is lost.
+      log.warn({ err: error, supervisorId, taskId }, 'could not record a task outcome ahead');
+    }
+    const context = contextOf(hosted);
+    const decision = decideRestart(context, taskId, !outcome.ok, now());
+    const error = outcome.ok ? null : outcome.error;
+    if (decision.kind === 'restart') {
+      for (const sibling of decision.taskIds) if (sibling !== taskId) stop(supervisorId, sibling);
+      deliver(hosted, {
+        type: 'task.restarting',
+        taskId,
+        taskIds: decision.taskIds,
+        attempt: attempt + 1,
+        error,
+        at: now(),
+      });
+      return;
+    }
+    deliver(
+      hosted,
+      outcome.ok
+        ? { type: 'task.completed', taskId, attempt, result: outcome.result }
+        : { type: 'task.failed', taskId, attempt, error: outcome.error },
+    );
+    if (decision.kind === 'escalate') {
+      deliver(hosted, { type: 'task.escalated', taskId, reason: decision.reason });
+    }
+  }
+
+  return {
+    afterCommit(hosted, tasks) {
+      const supervisorId = hosted.identity.id;
+      const live = contextOf(hosted).tasks;
+      for (const row of tasks) {
+        // The live context may already be ahead of the commit: act on what it holds now.
+        const task = live[row.id];
+        if (!task) continue;
+        if (task.status === 'pending') start(hosted, row.id, task);
+        else if (task.status === 'cancelled') stop(supervisorId, row.id);
+      }
+    },
+
+    async resumeAfterRestore(hosted) {
+      const rows = new Map((await store.listTasks(hosted.identity.id)).map((row) => [row.id, row]));
+      for (const [taskId, task] of Object.entries(contextOf(hosted).tasks)) {
+        if (task.status === 'pending') {
+          start(hosted, taskId, task);
+          continue;
+        }
+        if (task.status !== 'running') continue;
+        const row = rows.get(taskId);
+        if (row?.attempts === task.attempt && row.status === 'succeeded') {
+          deliver(hosted, {
+            type: 'task.completed',
+            taskId,
+            attempt: task.attempt,
+            result: row.result,
+          });
+        } else if (row?.attempts === task.attempt && row.status === 'failed') {
+          await ended(hosted, taskId, task.attempt, { ok: false, error: row.error ?? 'failed' });
+        } else {
+          await ended(hosted, taskId, task.attempt, {
+            ok: false,
+            interrupted: true,
+            error: 'interrupted: the runtime stopped while the task ran',
+          });
+        }
+      }
+    },
+
+    stopAll(supervisorId) {
+      for (const taskId of [...(runs.get(supervisorId)?.keys() ?? [])]) stop(supervisorId, taskId);
+      runs.delete(supervisorId);
+    },
+
+    running: () => [...runs.values()].reduce((n, mine) => n + mine.size, 0),
+  };
+}
