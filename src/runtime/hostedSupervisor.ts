@@ -96,7 +96,9 @@ export function captureSupervisor(hosted: HostedSupervisor): WriteRequest | null
   if (snapshot.status === 'stopped') return null;
   const persisted = hosted.actor.getPersistedSnapshot();
   const json = JSON.stringify(persisted);
-  if (json === hosted.lastJson && hosted.extraEvents.length === 0) return null;
+  // A refusal changes the row (failed) without changing the snapshot: it is written once.
+  const refusalPending = hosted.refusal !== undefined && hosted.lastView?.state !== 'failed';
+  if (json === hosted.lastJson && hosted.extraEvents.length === 0 && !refusalPending) return null;
 
   let view = deriveView(snapshot);
   const inline = findInlineChild(persisted);

@@ -161,15 +161,17 @@ export function createTaskRunner(options: {
       });
       return;
     }
+    // An escalation goes first: the outcome alone could let the supervisor settle and
+    // complete, and an exhausted budget must fail it (or reach its own handler) all the same.
+    if (decision.kind === 'escalate') {
+      deliver(hosted, { type: 'task.escalated', taskId, reason: decision.reason });
+    }
     deliver(
       hosted,
       outcome.ok
         ? { type: 'task.completed', taskId, attempt, result: outcome.result }
         : { type: 'task.failed', taskId, attempt, error: outcome.error },
     );
-    if (decision.kind === 'escalate') {
-      deliver(hosted, { type: 'task.escalated', taskId, reason: decision.reason });
-    }
   }
 
   return {

@@ -4,6 +4,7 @@ import { initialSupervisorContext, type SupervisorContext } from '../../src/mach
 import type { StandardEvent } from '../../src/machines/events.ts';
 import { referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
 import { createMachineRegistry, type MachineRegistry } from '../../src/machines/registry.ts';
+import { registerTaskMachines } from './taskMachines.ts';
 
 interface SurveyContext extends SupervisorContext {
   answers: Record<string, unknown>;
@@ -127,5 +128,6 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'rejecting', version: 1, machine: rejectingMachine });
   registry.register({ id: 'patient', version: 1, machine: patientMachine });
   registry.registerTask('step', waitingTask);
+  registerTaskMachines(registry);
   return registry;
 }
