@@ -2,7 +2,7 @@
 // The `steward` command: the composition root that reads configuration and picks adapters.
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.ts';
-import { startDemo } from './demo.ts';
+import { demoStepTask, startDemo } from './demo.ts';
 import { isStewardError } from './errors.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { referenceSupervisor } from './machines/referenceSupervisor.ts';
@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
 async function serve(db: Awaited<ReturnType<typeof openDatabase>>, log: Logger): Promise<void> {
   const registry = createMachineRegistry();
   registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+  registry.registerTask('step', demoStepTask());
   const host = createSupervisorHost({ store: createSupervisorStore(db), registry, log });
   const stopDemo =
     process.env.STEWARD_DEMO === 'off'
@@ -70,9 +71,15 @@ async function serve(db: Awaited<ReturnType<typeof openDatabase>>, log: Logger):
             ? { answerDelayMs: Number(process.env.STEWARD_DEMO_ANSWER_DELAY_MS) }
             : {}),
         });
+  const { restored } = await host.restoreAll('restart');
   log.info(
-    { engine: db.engine, location: db.location, machines: registry.list().map((m) => m.id) },
-    'Steward runtime started; press Ctrl+C to stop',
+    {
+      engine: db.engine,
+      location: db.location,
+      machines: registry.list().map((m) => m.id),
+      restored,
+    },
+    `Steward runtime started with ${restored} supervisors restored; press Ctrl+C to stop`,
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);

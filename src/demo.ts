@@ -1,4 +1,6 @@
+import { fromPromise } from 'xstate';
 import type { Logger } from './logger.ts';
+import type { TaskRunInput } from './machines/registry.ts';
 import type { CommittedChange } from './runtime/committedChanges.ts';
 import type { SupervisorHost } from './runtime/supervisorHost.ts';
 
@@ -10,8 +12,32 @@ export interface DemoOptions {
   supervisors?: number;
   /** How long the stand-in person takes to answer a question. */
   answerDelayMs?: number;
-  /** How long a simulated task runs. */
-  taskDelayMs?: number;
+}
+
+/**
+ * The demo's step task: takes a moment, and the second step of each run fails on its first
+ * try, so the demo shows a failure question and a retry.
+ */
+export function demoStepTask(delayMs = 1_500) {
+  const failed = new Set<string>();
+  return fromPromise<{ done: string }, TaskRunInput<{ step: string }>>(
+    async ({ input, signal }) => {
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, delayMs);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(new Error('cancelled'));
+        });
+      });
+      const key = `${input.supervisorId}/${input.input.step}`;
+      const second = GOALS.some((g) => g.steps[1] === input.input.step);
+      if (second && !failed.has(key)) {
+        failed.add(key);
+        throw new Error(`simulated failure of "${input.input.step}"`);
+      }
+      return { done: input.input.step };
+    },
+  );
 }
 
 const GOALS = [
@@ -22,15 +48,13 @@ const GOALS = [
 
 /**
  * Runs reference supervisors so a new user sees questions arrive. Until Steward has its
- * WebSocket server, a stand-in person answers after a delay, and tasks are simulated (the
- * second step of each run fails once, to show the retry question). Returns `stop`.
+ * WebSocket server, a stand-in person answers after a delay. The steps are real tasks
+ * (`demoStepTask`). Returns `stop`.
  */
 export function startDemo(options: DemoOptions): () => void {
   const { host, log } = options;
   const answerDelayMs = options.answerDelayMs ?? 3_000;
-  const taskDelayMs = options.taskDelayMs ?? 1_500;
   const timers = new Set<NodeJS.Timeout>();
-  const failedOnce = new Set<string>();
   let stopped = false;
   let next = 0;
 
@@ -65,34 +89,12 @@ export function startDemo(options: DemoOptions): () => void {
         log.info({ supervisorId, questionId: question.id, value }, 'demo answer committed');
       });
     }
-    if (change.type === 'status.changed' && change.state === 'waiting_for_tasks') {
-      later(taskDelayMs, () => finishTasks(change.supervisorId));
-    }
     if (change.type === 'supervisor.finished') {
       log.info(
         { supervisorId: change.supervisorId, state: change.state },
         'demo supervisor finished',
       );
       later(answerDelayMs, spawnOne);
-    }
-  };
-
-  const finishTasks = async (supervisorId: string) => {
-    const state = await host.get(supervisorId);
-    for (const taskId of state.spawnedTaskIds) {
-      const step = state.spawnedTaskIds.indexOf(taskId);
-      const fail = step === 1 && !failedOnce.has(supervisorId);
-      if (fail) failedOnce.add(supervisorId);
-      await host
-        .send(
-          supervisorId,
-          fail
-            ? { type: 'task.failed', taskId, error: 'simulated failure' }
-            : { type: 'task.completed', taskId, result: { ok: true } },
-        )
-        .catch(() => {
-          // Already finished, or the supervisor moved on: nothing to simulate.
-        });
     }
   };
 

@@ -16,16 +16,20 @@ export {
   createMachineRegistry,
   type MachineDefinition,
   type MachineRegistry,
+  type TaskRunInput,
 } from './machines/registry.ts';
+export * from './machines/tasks.ts';
 export * from './model/index.ts';
 export type { FleetFilter } from './persistence/fleetQueries.ts';
 export { type Database, migrate, openDatabase } from './persistence/index.ts';
 export { createSupervisorStore, type SupervisorStore } from './persistence/supervisorStore.ts';
+export { validateSpawnedTasks } from './persistence/taskRepository.ts';
 export type { ChangeListener, CommittedChange } from './runtime/committedChanges.ts';
 export {
   type AnswerResult,
   type Committed,
   createSupervisorHost,
+  type RestoredSupervisor,
   type SupervisorHost,
   type SupervisorHostOptions,
 } from './runtime/supervisorHost.ts';
