@@ -46,6 +46,7 @@ supervisor_states.state_value text NOT NULL DEFAULT ''::text
 supervisor_states.tags _text NOT NULL DEFAULT '{}'::text[]
 supervisor_states.state_entered_at timestamp with time zone NOT NULL DEFAULT now()
 supervisor_states.has_pending_questions boolean
+supervisor_states.input jsonb
 supervisor_tasks.id uuid NOT NULL
 supervisor_tasks.supervisor_id uuid NOT NULL
 supervisor_tasks.name text NOT NULL

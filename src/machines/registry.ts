@@ -9,6 +9,11 @@ export interface MachineDefinition {
   version: number;
   machine: AnyStateMachine;
   description?: string;
+  /**
+   * Checks of the machine's own that a stored snapshot must pass before it is restored;
+   * each returned line is a violation. Restoration falls back to a checkpoint otherwise.
+   */
+  invariants?: (snapshot: { value: unknown; context: unknown }) => string[];
 }
 
 /**

@@ -76,6 +76,8 @@ export const SupervisorState = z.object({
   owner: z.string().nullable(),
   /** XState's `getPersistedSnapshot()`, as JSON. */
   snapshot: z.unknown(),
+  /** The input it was spawned with; written once, at spawn. */
+  input: z.unknown(),
   xstateVersion: z.string().nullable(),
   /** Pending delayed events as absolute deadlines: XState's snapshot does not carry them. */
   timers: z.array(z.unknown()),
@@ -112,6 +114,7 @@ export const SupervisorWrite = SupervisorState.pick({
   machineVersion: true,
   owner: true,
   snapshot: true,
+  input: true,
   xstateVersion: true,
   timers: true,
   version: true,

@@ -29,15 +29,15 @@ export interface SaveStatesResult {
 export function upsertStatesSql(param: string): string {
   return `
   INSERT INTO supervisor_states AS s (
-    id, machine_id, machine_version, owner, snapshot, xstate_version, timers, version,
+    id, machine_id, machine_version, owner, snapshot, input, xstate_version, timers, version,
     state, state_value, tags, current_activity, progress, phase, error_message,
     spawned_task_ids, pending_questions
   )
-  SELECT id, machine_id, machine_version, owner, snapshot, xstate_version, timers, version,
+  SELECT id, machine_id, machine_version, owner, snapshot, input, xstate_version, timers, version,
          state, state_value, tags, current_activity, progress, phase, error_message,
          spawned_task_ids, pending_questions
   FROM jsonb_to_recordset(${param}::jsonb) AS r (
-    id uuid, machine_id text, machine_version integer, owner text, snapshot jsonb,
+    id uuid, machine_id text, machine_version integer, owner text, snapshot jsonb, input jsonb,
     xstate_version text, timers jsonb, version bigint, state supervisor_state,
     state_value text, tags text[], current_activity text, progress smallint, phase text,
     error_message text, spawned_task_ids uuid[], pending_questions jsonb
@@ -74,6 +74,7 @@ export function stateRows(writes: readonly SupervisorWrite[]): string {
       machine_id: w.machineId,
       machine_version: w.machineVersion,
       owner: w.owner,
+      input: w.input ?? null,
       xstate_version: w.xstateVersion,
       timers: w.timers,
       version: w.version,

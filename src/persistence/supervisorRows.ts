@@ -12,6 +12,7 @@ export interface SupervisorRow {
   machine_version: number;
   owner: string | null;
   snapshot: unknown;
+  input: unknown;
   xstate_version: string | null;
   timers: unknown[];
   version: string | number;
@@ -35,7 +36,7 @@ export interface SupervisorRow {
 
 /** The select list that `toSupervisorState` maps; arrays come back as text[] on both engines. */
 export const SUPERVISOR_COLUMNS = `
-  id, machine_id, machine_version, owner, snapshot, xstate_version, timers, version,
+  id, machine_id, machine_version, owner, snapshot, input, xstate_version, timers, version,
   state, state_value, tags, state_entered_at, current_activity, progress, phase, error_message,
   spawned_task_ids::text[] AS spawned_task_ids, pending_questions,
   restoration_count, last_restored_at, restoration_source, last_heartbeat,
@@ -49,6 +50,7 @@ export function toSupervisorState(row: SupervisorRow): SupervisorState {
     machineVersion: row.machine_version,
     owner: row.owner,
     snapshot: row.snapshot,
+    input: row.input,
     xstateVersion: row.xstate_version,
     timers: row.timers,
     version: Number(row.version),

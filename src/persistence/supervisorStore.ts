@@ -1,5 +1,5 @@
 import type { RestorationSource, SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
-import type { TaskRecord, TaskRowWrite } from '../model/task.ts';
+import type { Checkpoint, TaskRecord, TaskRowWrite } from '../model/task.ts';
 import type { Database } from './database.ts';
 import { type FleetFilter, listSupervisors } from './fleetQueries.ts';
 import {
@@ -7,6 +7,7 @@ import {
   eventRows,
   insertCheckpointsSql,
   insertEventsSql,
+  listCheckpoints,
   type NewCheckpoint,
   type NewJournalEvent,
 } from './journalRepository.ts';
@@ -76,6 +77,8 @@ export interface SupervisorStore {
     id: string,
     source: RestorationSource,
   ): Promise<{ restorationCount: number; lastRestoredAt: Date }>;
+  /** A supervisor's checkpoints, newest first. */
+  listCheckpoints(supervisorId: string, limit?: number): Promise<Checkpoint[]>;
   /** A page of the supervisors a restart must restore, in id order. */
   listRestorable(page: { afterId?: string; limit: number }): Promise<SupervisorState[]>;
 }
@@ -141,5 +144,6 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     listTasks: (supervisorId) => listTasks(db, supervisorId),
     markRestored: (id, source) => markRestored(db, id, source),
     listRestorable: (page) => listRestorable(db, page),
+    listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),
   };
 }

@@ -138,10 +138,12 @@ export function toWrite(
   timers: TimerRecord[],
   version: number,
   xstateVersion: string,
+  input: unknown = null,
 ): SupervisorWrite {
   return {
     ...identity,
     snapshot: persisted,
+    input,
     xstateVersion,
     timers,
     version,

@@ -45,7 +45,7 @@ export type CommittedView = Pick<
 >;
 
 /** The part of a committed write the stream keeps until the next commit. */
-export function viewOf(write: SupervisorWrite): CommittedView {
+export function viewOf(write: CommittedView): CommittedView {
   return {
     owner: write.owner,
     state: write.state,

@@ -33,6 +33,8 @@ export interface HostedSupervisor {
   readonly answeredSinceCapture: Set<string>;
   /** Why the runtime failed this supervisor on its own (a snapshot it cannot persist). */
   refusal: string | undefined;
+  /** The spawn input, stored with the first write (a fresh start after restore uses it). */
+  readonly input: unknown;
 }
 
 /** What starting a supervisor needs besides its machine. */
@@ -40,8 +42,10 @@ export interface StartOptions {
   identity: SupervisorIdentity;
   machine: AnyActor['logic'];
   input?: unknown;
-  /** A persisted snapshot to restore instead of starting fresh, with its stored version. */
-  restore?: { snapshot: Snapshot<unknown>; version: number };
+  /** A persisted snapshot to restore instead of starting fresh. */
+  snapshot?: Snapshot<unknown>;
+  /** The version last stored; the first capture writes `version + 1`. */
+  version?: number;
   /** Called when the actor tree changed outside a host call (timers, children). */
   onDirty: (hosted: HostedSupervisor) => void;
   /** Called when the actor failed (an action threw, a child failed unhandled). */
@@ -56,7 +60,7 @@ export function startSupervisor(options: StartOptions): HostedSupervisor {
   const hosted: HostedSupervisor = {
     identity: options.identity,
     actor: undefined as unknown as AnyActor,
-    version: options.restore?.version ?? 0,
+    version: options.version ?? 0,
     lastJson: undefined,
     lastView: null,
     dirty: true,
@@ -64,11 +68,12 @@ export function startSupervisor(options: StartOptions): HostedSupervisor {
     extraEvents: [],
     answeredSinceCapture: new Set(),
     refusal: undefined,
+    input: options.input ?? null,
   };
   const actor = createActor(options.machine, {
     id: options.identity.id,
     ...(options.input === undefined ? {} : { input: options.input }),
-    ...(options.restore ? { snapshot: options.restore.snapshot } : {}),
+    ...(options.snapshot ? { snapshot: options.snapshot } : {}),
     inspect: (event) => {
       // `stopped` snapshots come from stop(), after the final flush: never persisted.
       if (event.type !== '@xstate.snapshot' || event.snapshot.status === 'stopped') return;
@@ -124,6 +129,7 @@ export function captureSupervisor(hosted: HostedSupervisor): WriteRequest | null
     timers,
     version,
     XSTATE_VERSION,
+    hosted.lastJson === undefined ? hosted.input : null,
   );
   const extra = hosted.extraEvents.splice(0).map((e) => ({ ...e, version }));
   hosted.answeredSinceCapture.clear();

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { AnyMachineSnapshot, Snapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { isStewardError, StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { validateAnswer } from '../machines/answers.ts';
 import { ExternalEvent } from '../machines/events.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
+import type {
+  StateRecoveryAction,
+  StateViolation,
+  SupervisorRestorationContext,
+} from '../model/restoration.ts';
 import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
 import type { FleetFilter } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
@@ -17,13 +22,13 @@ import {
   viewOf,
 } from './committedChanges.ts';
 import {
-  adoptRestored,
   captureSupervisor,
   type HostedSupervisor,
   isFinished,
   startSupervisor,
   stopLeakedChildren,
 } from './hostedSupervisor.ts';
+import { type RestorationPorts, restoreStored } from './restoration.ts';
 import {
   type CommittedWrite,
   createSnapshotWriter,
@@ -109,16 +114,11 @@ export interface SupervisorHost {
   stop(): Promise<void>;
 }
 
-/** What a restore did. */
-export interface RestoredSupervisor {
-  supervisorId: string;
-  source: RestorationSource;
-  restorationCount: number;
-  restoredAt: Date;
-  state: SupervisorState['state'];
-  version: number;
-  pendingQuestions: number;
-}
+/** What a restore did: the seed's RestorationInfo, with the violations that caused a fallback. */
+export type RestoredSupervisor = SupervisorRestorationContext & {
+  violations: StateViolation[];
+  recovery: StateRecoveryAction;
+};
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -408,6 +408,26 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     return ids.length === 0 ? 0 : options.store.touchHeartbeats(ids);
   }
 
+  const restorationPorts: RestorationPorts = {
+    store: options.store,
+    registry: options.registry,
+    log,
+    runner,
+    start: (startOptions) => startSupervisor({ ...startOptions, onDirty, onError }),
+    admit(h, committed) {
+      hosted.set(h.identity.id, h);
+      if (committed)
+        lastCommitted.set(
+          h.identity.id,
+          viewOf({ ...committed, owner: h.identity.owner } as never),
+        );
+      else lastCommitted.delete(h.identity.id);
+    },
+    capture,
+    emit,
+    now: Date.now,
+  };
+
   async function restore(id: string, source: RestorationSource): Promise<RestoredSupervisor> {
     checkOpen();
     const live = hosted.get(id);
@@ -427,45 +447,12 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
         { id, state: stored.state },
       );
     }
-    const definition = options.registry.get(stored.machineId, stored.machineVersion);
-    const h = startSupervisor({
-      identity: {
-        id,
-        machineId: stored.machineId,
-        machineVersion: stored.machineVersion,
-        owner: stored.owner,
-      },
-      machine: definition.machine,
-      restore: { snapshot: stored.snapshot as Snapshot<unknown>, version: stored.version },
-      onDirty,
-      onError,
-    });
-    adoptRestored(h);
-    hosted.set(id, h);
-    if (h.dirty) capture(h);
-    lastCommitted.set(id, viewOf({ ...stored }));
-    const { restorationCount, lastRestoredAt } = await options.store.markRestored(id, source);
-    // Whoever answers questions hears of the pending ones again: delivery is idempotent by id.
-    emit(
-      stored.pendingQuestions.map((question) => ({
-        type: 'question.asked' as const,
-        supervisorId: id,
-        version: stored.version,
-        owner: stored.owner,
-        question,
-      })),
+    const info = await restoreStored(restorationPorts, stored, source);
+    log.info(
+      { supervisorId: id, source: info.source, restorationCount: info.restorationCount },
+      'supervisor restored',
     );
-    await runner.resumeAfterRestore(h);
-    log.info({ supervisorId: id, source, restorationCount }, 'supervisor restored');
-    return {
-      supervisorId: id,
-      source,
-      restorationCount,
-      restoredAt: lastRestoredAt,
-      state: stored.state,
-      version: stored.version,
-      pendingQuestions: stored.pendingQuestions.length,
-    };
+    return info;
   }
 
   return {

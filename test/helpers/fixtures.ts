@@ -9,6 +9,7 @@ export function supervisorWrite(overrides: Partial<SupervisorWrite> = {}): Super
     machineVersion: 1,
     owner: 'alice',
     snapshot: { status: 'active', value: 'planning', context: {}, children: {} },
+    input: null,
     xstateVersion: '5.33.3',
     timers: [],
     version: 1,

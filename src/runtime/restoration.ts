@@ -1,0 +1,330 @@
+import type { AnyActorRef, AnyMachineSnapshot, Snapshot } from 'xstate';
+import type { Logger } from '../logger.ts';
+import type { MachineDefinition, MachineRegistry } from '../machines/registry.ts';
+import type {
+  StateRecoveryAction,
+  StateViolation,
+  SupervisorRestorationContext,
+} from '../model/restoration.ts';
+import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
+import type { Checkpoint } from '../model/task.ts';
+import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import type { TimerRecord } from './capture.ts';
+import type { CommittedChange, CommittedView } from './committedChanges.ts';
+import { adoptRestored, type HostedSupervisor, type StartOptions } from './hostedSupervisor.ts';
+import { validateSnapshot } from './snapshotValidation.ts';
+import type { TaskRunner } from './taskRunner.ts';
+
+/** What restoration needs from the host it restores into. */
+export interface RestorationPorts {
+  store: SupervisorStore;
+  registry: MachineRegistry;
+  log: Logger;
+  runner: TaskRunner;
+  start(options: Omit<StartOptions, 'onDirty' | 'onError'>): HostedSupervisor;
+  /** Puts a supervisor in service, with the view its last commit left (null: none). */
+  admit(hosted: HostedSupervisor, committed: CommittedView | null): void;
+  capture(hosted: HostedSupervisor): number;
+  emit(changes: readonly CommittedChange[]): void;
+  now(): number;
+}
+
+/** What a restore starts from: the stored snapshot, a checkpoint, or nothing (afresh). */
+type Plan =
+  | { from: 'stored'; definition: MachineDefinition; snapshot: unknown; timers: unknown[] }
+  | {
+      from: 'checkpoint';
+      definition: MachineDefinition;
+      checkpoint: Checkpoint;
+      violations: StateViolation[];
+    }
+  | { from: 'fresh'; definition: MachineDefinition; violations: StateViolation[] };
+
+function definitionOf(
+  registry: MachineRegistry,
+  machineId: string,
+  version: number,
+): MachineDefinition | StateViolation {
+  try {
+    return registry.get(machineId, version);
+  } catch {
+    return {
+      code: 'machine_not_registered',
+      message: `machine ${machineId} version ${version} is not registered`,
+    };
+  }
+}
+
+function check(
+  registry: MachineRegistry,
+  machineId: string,
+  version: number,
+  snapshot: unknown,
+): { definition?: MachineDefinition; violations: StateViolation[] } {
+  const definition = definitionOf(registry, machineId, version);
+  if ('code' in definition) return { violations: [definition] };
+  return { definition, violations: validateSnapshot(definition, snapshot) };
+}
+
+/**
+ * The seed's decision: a stored state that validates is restored as it is; one that does
+ * not falls back to the newest checkpoint that validates, walking back; with none, the
+ * supervisor starts afresh from its stored input.
+ */
+async function plan(ports: RestorationPorts, stored: SupervisorState): Promise<Plan> {
+  const mine = check(ports.registry, stored.machineId, stored.machineVersion, stored.snapshot);
+  if (mine.definition && mine.violations.length === 0) {
+    return {
+      from: 'stored',
+      definition: mine.definition,
+      snapshot: stored.snapshot,
+      timers: stored.timers,
+    };
+  }
+  for (const checkpoint of await ports.store.listCheckpoints(stored.id, 20)) {
+    const candidate = check(
+      ports.registry,
+      stored.machineId,
+      checkpoint.machineVersion,
+      checkpoint.snapshot,
+    );
+    if (candidate.definition && candidate.violations.length === 0) {
+      return {
+        from: 'checkpoint',
+        definition: candidate.definition,
+        checkpoint,
+        violations: mine.violations,
+      };
+    }
+  }
+  return {
+    from: 'fresh',
+    definition: ports.registry.latest(stored.machineId),
+    violations: mine.violations,
+  };
+}
+
+function childAt(root: AnyActorRef, path: readonly string[]): AnyActorRef | undefined {
+  let ref: AnyActorRef | undefined = root;
+  for (const id of path) {
+    ref = (ref?.getSnapshot() as { children?: Record<string, AnyActorRef> } | undefined)
+      ?.children?.[id];
+  }
+  return ref;
+}
+
+/**
+ * Schedules the delayed events XState's snapshot does not carry, at their original
+ * deadlines (at once when overdue), with their original ids so that leaving the state
+ * still cancels them.
+ */
+function rearmTimers(
+  hosted: HostedSupervisor,
+  timers: readonly unknown[],
+  now: number,
+  log: Logger,
+): number {
+  const scheduler = (
+    hosted.actor.system as unknown as {
+      scheduler: {
+        schedule(
+          source: AnyActorRef,
+          target: AnyActorRef,
+          event: unknown,
+          delay: number,
+          id: string,
+        ): void;
+      };
+    }
+  ).scheduler;
+  let armed = 0;
+  for (const timer of timers as TimerRecord[]) {
+    const source = childAt(hosted.actor, timer.sourcePath);
+    const target = childAt(hosted.actor, timer.targetPath);
+    if (!source || !target) {
+      log.warn({ supervisorId: hosted.identity.id, timer: timer.id }, 'timer target is gone');
+      continue;
+    }
+    scheduler.schedule(source, target, timer.event, Math.max(0, timer.dueAt - now), timer.id);
+    armed++;
+  }
+  return armed;
+}
+
+function describeTasks(snapshot: AnyMachineSnapshot): { waiting: string[]; summary: string } {
+  const tasks = (snapshot.context as { tasks?: Record<string, { name: string; status: string }> })
+    .tasks;
+  const entries = Object.entries(tasks ?? {});
+  const waiting = entries
+    .filter(([, t]) => t.status === 'pending' || t.status === 'running')
+    .map(([id]) => id);
+  const counts = new Map<string, number>();
+  for (const [, t] of entries) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
+  const summary =
+    entries.length === 0
+      ? 'no tasks'
+      : `${entries.length} tasks (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`;
+  return { waiting, summary };
+}
+
+/** A readable account of where a restored supervisor stands, for a person or an LLM. */
+export function restorationMessage(input: {
+  stored: SupervisorState;
+  snapshot: AnyMachineSnapshot;
+  source: RestorationSource;
+  restorationCount: number;
+  from: Plan['from'];
+  checkpointVersion: number | null;
+  tasks: string;
+  now: number;
+}): string {
+  const { stored, snapshot } = input;
+  const context = snapshot.context as {
+    phase?: string | null;
+    activity?: string | null;
+    progress?: number;
+    pendingQuestions?: Array<{ id: string; prompt: string }>;
+  };
+  const since = stored.lastHeartbeat ?? stored.updatedAt;
+  const seconds = Math.max(0, Math.round((input.now - since.getTime()) / 1000));
+  const questions = context.pendingQuestions ?? [];
+  const lines = [
+    `Supervisor ${stored.id} (${stored.machineId} v${stored.machineVersion}) was restored after a ${input.source}` +
+      ` (restoration ${input.restorationCount}); it was last seen ${seconds} s ago.`,
+    input.from === 'stored'
+      ? 'Its last saved state was valid and is resumed as it was.'
+      : input.from === 'checkpoint'
+        ? `Its last saved state was not valid; it resumes from the checkpoint of version ${input.checkpointVersion}.`
+        : 'Neither its last saved state nor any checkpoint was valid; it starts afresh.',
+    `State: ${JSON.stringify(snapshot.value)}; phase: ${context.phase ?? 'none'}; activity: ${context.activity ?? 'none'}; progress: ${context.progress ?? 0} %.`,
+    questions.length === 0
+      ? 'No question is pending.'
+      : `Pending questions (asked again): ${questions.map((q) => `${q.id} — ${q.prompt}`).join('; ')}.`,
+    `Tasks: ${input.tasks}.`,
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * Restores one stored supervisor into the host: the seed's protocol after the row is
+ * loaded (validate → fall back → rebuild → re-deliver questions → resume tasks → tell the
+ * supervisor → resume).
+ */
+export async function restoreStored(
+  ports: RestorationPorts,
+  stored: SupervisorState,
+  source: RestorationSource,
+): Promise<
+  SupervisorRestorationContext & { violations: StateViolation[]; recovery: StateRecoveryAction }
+> {
+  const chosen = await plan(ports, stored);
+  const snapshot =
+    chosen.from === 'stored'
+      ? chosen.snapshot
+      : chosen.from === 'checkpoint'
+        ? chosen.checkpoint.snapshot
+        : undefined;
+  const hosted = ports.start({
+    identity: {
+      id: stored.id,
+      machineId: stored.machineId,
+      machineVersion: chosen.definition.version,
+      owner: stored.owner,
+    },
+    machine: chosen.definition.machine,
+    version: stored.version,
+    ...(snapshot === undefined
+      ? { input: stored.input ?? undefined }
+      : { snapshot: structuredClone(snapshot) as Snapshot<unknown> }),
+  });
+  const checkpointVersion = chosen.from === 'checkpoint' ? chosen.checkpoint.version : null;
+  const violations = chosen.from === 'stored' ? [] : chosen.violations;
+  if (chosen.from === 'stored') {
+    adoptRestored(hosted);
+    ports.admit(hosted, { ...stored });
+  } else {
+    // The state changes under the supervisor: written as a new version, journaled with why.
+    ports.log.warn(
+      { supervisorId: stored.id, from: chosen.from, checkpointVersion, violations },
+      chosen.from === 'checkpoint'
+        ? 'stored state invalid: restoring from a checkpoint'
+        : 'stored state and checkpoints invalid: starting afresh',
+    );
+    hosted.extraEvents.push({
+      supervisorId: stored.id,
+      version: null,
+      kind: 'restoration_fallback',
+      payload: { from: chosen.from, checkpointVersion, violations },
+    });
+    hosted.dirty = true;
+    ports.admit(hosted, null);
+  }
+  const now = ports.now();
+  const timers =
+    chosen.from === 'stored'
+      ? chosen.timers
+      : chosen.from === 'checkpoint'
+        ? chosen.checkpoint.timers
+        : [];
+  rearmTimers(hosted, timers, now, ports.log);
+  if (hosted.dirty) ports.capture(hosted);
+
+  const effectiveSource: RestorationSource = chosen.from === 'checkpoint' ? 'checkpoint' : source;
+  const { restorationCount, lastRestoredAt } = await ports.store.markRestored(
+    stored.id,
+    effectiveSource,
+  );
+  const live = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+  if (chosen.from === 'stored') {
+    // Whoever answers questions hears of the pending ones again; delivery is idempotent.
+    ports.emit(
+      stored.pendingQuestions.map((question) => ({
+        type: 'question.asked' as const,
+        supervisorId: stored.id,
+        version: stored.version,
+        owner: stored.owner,
+        question,
+      })),
+    );
+  }
+  await ports.runner.resumeAfterRestore(hosted);
+  const tasks = describeTasks(live);
+  const context = live.context as { phase?: string | null; pendingQuestions?: unknown[] };
+  const info = {
+    supervisorId: stored.id,
+    source: effectiveSource,
+    restorationCount,
+    restoredAt: lastRestoredAt,
+    state: stored.state,
+    phase: context.phase ?? null,
+    pendingQuestions: (context.pendingQuestions ??
+      []) as SupervisorRestorationContext['pendingQuestions'],
+    waitingTaskIds: tasks.waiting,
+    checkpointVersion,
+    contextMessage: restorationMessage({
+      stored,
+      snapshot: live,
+      source: effectiveSource,
+      restorationCount,
+      from: chosen.from,
+      checkpointVersion,
+      tasks: tasks.summary,
+      now,
+    }),
+    violations,
+    recovery: (chosen.from === 'stored'
+      ? 'proceed'
+      : chosen.from === 'checkpoint'
+        ? 'restore_from_checkpoint'
+        : 'start_fresh') as StateRecoveryAction,
+  };
+  const event = {
+    type: 'supervisor.restored',
+    info: { ...info, restoredAt: info.restoredAt.toISOString() },
+  };
+  if (live.status === 'active' && live.can(event)) {
+    hosted.actor.send(event);
+    ports.capture(hosted);
+  }
+  return info;
+}
