@@ -119,6 +119,19 @@ export const waitingTask = fromPromise<never, unknown>(
     }),
 );
 
+/** Like `patientMachine`, with a deadline short enough to watch it fire after a restore. */
+export const hastyMachine = setup({
+  types: { context: {} as SupervisorContext, events: {} as { type: 'hurry' } },
+}).createMachine({
+  id: 'hasty',
+  context: () => initialSupervisorContext(),
+  initial: 'waiting',
+  states: {
+    waiting: { tags: ['working'], after: { 400: 'late' } },
+    late: { tags: ['working'], entry: assign({ activity: () => `late at ${Date.now()}` }) },
+  },
+});
+
 /** A registry with the reference supervisor and the test machines. */
 export function testRegistry(): MachineRegistry {
   const registry = createMachineRegistry();
@@ -127,6 +140,7 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'fragile', version: 1, machine: fragileMachine });
   registry.register({ id: 'rejecting', version: 1, machine: rejectingMachine });
   registry.register({ id: 'patient', version: 1, machine: patientMachine });
+  registry.register({ id: 'hasty', version: 1, machine: hastyMachine });
   registry.registerTask('step', waitingTask);
   registerTaskMachines(registry);
   return registry;

@@ -1,0 +1,176 @@
+import { expect, it } from 'vitest';
+import { listEvents } from '../../src/persistence/journalRepository.ts';
+import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
+import type { CommittedChange } from '../../src/runtime/committedChanges.ts';
+import { validateSnapshot } from '../../src/runtime/snapshotValidation.ts';
+import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
+import { describeEachEngine } from '../helpers/engines.ts';
+import { useHost } from '../helpers/host.ts';
+import { testRegistry } from '../helpers/testMachines.ts';
+
+describeEachEngine('restoration', (engine) => {
+  const fixture = useHost(engine);
+
+  /** A second runtime on the same database, as after a restart. */
+  function restartedHost(): SupervisorHost {
+    return createSupervisorHost({
+      store: createSupervisorStore(fixture.db),
+      registry: testRegistry(),
+      heartbeatIntervalMs: 0,
+    });
+  }
+
+  /** Spawns in a runtime of its own and stops it, leaving only the stored state. */
+  async function stored(machineId: string, input: unknown, answer?: [string, unknown]) {
+    const first = restartedHost();
+    const { id } = await first.spawn(machineId, input, { owner: 'olga' });
+    if (answer) await first.answer(id, answer[0], answer[1]);
+    await first.stop();
+    return id;
+  }
+
+  it('restores a valid supervisor as it was, asks its questions again and counts the restore', async () => {
+    const id = await stored('reference', { goal: 'ship', steps: ['a'] });
+    const host = restartedHost();
+    const changes: CommittedChange[] = [];
+    host.subscribe((change) => changes.push(change));
+    const info = await host.restore(id, 'restart');
+    expect(info).toMatchObject({
+      supervisorId: id,
+      source: 'restart',
+      restorationCount: 1,
+      recovery: 'proceed',
+      checkpointVersion: null,
+      state: 'waiting_for_user',
+      phase: 'plan',
+    });
+    expect(info.pendingQuestions.map((q) => q.id)).toEqual(['approve-plan']);
+    expect(info.contextMessage).toContain('approve-plan');
+    expect(info.contextMessage).toContain('restored after a restart (restoration 1)');
+    expect(changes).toContainEqual(
+      expect.objectContaining({ type: 'question.asked', supervisorId: id, owner: 'olga' }),
+    );
+    // It carries on where it was: the answer is version 2, nothing was rewritten on restore.
+    expect(await host.answer(id, 'approve-plan', true)).toEqual({ version: 2, duplicate: false });
+    expect(await host.get(id)).toMatchObject({
+      restorationCount: 1,
+      restorationSource: 'restart',
+      state: 'waiting_for_tasks',
+    });
+    await host.stop();
+  });
+
+  it('falls back to the newest valid checkpoint when the stored snapshot names a removed state', async () => {
+    const id = await stored('reference', { goal: 'g', steps: ['a'] }, ['approve-plan', true]);
+    await fixture.db.query(
+      `UPDATE supervisor_states SET snapshot = jsonb_set(snapshot, '{value}', '"nowhere"') WHERE id = $1`,
+      [id],
+    );
+    const host = restartedHost();
+    const info = await host.restore(id, 'manual');
+    expect(info).toMatchObject({
+      source: 'checkpoint',
+      checkpointVersion: 2,
+      recovery: 'restore_from_checkpoint',
+    });
+    expect(info.violations.map((v) => v.code)).toContain('state_missing');
+    expect(info.violations[0]?.message).toContain('nowhere');
+    expect(info.contextMessage).toContain('checkpoint of version 2');
+    const fallbackWritten = async () =>
+      (await listEvents(fixture.db, id)).find((e) => e.kind === 'restoration_fallback');
+    await expect.poll(fallbackWritten).toBeDefined();
+    const row = await host.get(id);
+    expect(row).toMatchObject({
+      restorationSource: 'checkpoint',
+      stateValue: 'active.executing.running',
+    });
+    const fallback = await fallbackWritten();
+    expect(fallback?.payload).toMatchObject({ from: 'checkpoint', checkpointVersion: 2 });
+    await host.stop();
+  });
+
+  it('starts afresh from the stored input, with a warning, when no checkpoint validates', async () => {
+    const id = await stored('reference', { goal: 'fresh goal', steps: ['a'] }, [
+      'approve-plan',
+      true,
+    ]);
+    await fixture.db.query(
+      `UPDATE supervisor_states SET snapshot = jsonb_set(snapshot, '{value}', '"nowhere"') WHERE id = $1`,
+      [id],
+    );
+    await fixture.db.query('DELETE FROM supervisor_checkpoints WHERE supervisor_id = $1', [id]);
+    const host = restartedHost();
+    const info = await host.restore(id, 'manual');
+    expect(info).toMatchObject({
+      recovery: 'start_fresh',
+      checkpointVersion: null,
+      source: 'manual',
+    });
+    await expect.poll(async () => (await host.get(id)).stateValue).toBe('active.awaitingApproval');
+    expect((await host.get(id)).currentActivity).toBe('waiting for plan approval');
+    expect(info.contextMessage).toContain('starts afresh');
+    await host.stop();
+  });
+
+  it('names an unregistered child, a removed state and a broken context in validation', () => {
+    const definition = testRegistry().get('reference', 1);
+    const snapshot = {
+      status: 'active',
+      value: { active: 'nowhere' },
+      historyValue: {},
+      children: { ghost: { src: 'no-such-logic', snapshot: {} } },
+      context: { progress: 140 },
+    };
+    const codes = validateSnapshot(definition, snapshot).map((v) => [v.code, v.subject ?? null]);
+    expect(codes).toContainEqual(['state_missing', null]);
+    expect(codes).toContainEqual(['child_unregistered', 'ghost (no-such-logic)']);
+    expect(codes).toContainEqual(['context_invalid', 'progress']);
+  });
+
+  it('restores the rest of the fleet when one supervisor cannot be restored at all', async () => {
+    const good = await stored('reference', { goal: 'g', steps: ['a'] });
+    const orphan = await stored('reference', { goal: 'g', steps: ['a'] });
+    await fixture.db.query(`UPDATE supervisor_states SET machine_id = 'retired' WHERE id = $1`, [
+      orphan,
+    ]);
+    const host = restartedHost();
+    const result = await host.restoreAll('restart');
+    expect(result.failed).toBeGreaterThanOrEqual(1);
+    expect(host.local(good)).toBeDefined();
+    expect(host.local(orphan)).toBeUndefined();
+    await host.stop();
+    await fixture.db.query(`DELETE FROM supervisor_states WHERE id = $1`, [orphan]);
+  });
+
+  it('fires a pending delayed transition at its original deadline after a restore', async () => {
+    const first = restartedHost();
+    const spawnedAt = Date.now();
+    const { id } = await first.spawn('hasty', undefined);
+    await first.stop();
+    const host = restartedHost();
+    await host.restore(id, 'restart');
+    await expect
+      .poll(async () => (await host.get(id)).stateValue, { timeout: 3_000, interval: 20 })
+      .toBe('late');
+    const firedAt = Number((await host.get(id)).currentActivity?.replace('late at ', ''));
+    expect(firedAt - spawnedAt).toBeGreaterThanOrEqual(400);
+    expect(firedAt - spawnedAt).toBeLessThan(1_500);
+    await host.stop();
+  });
+
+  it('fires an overdue delayed transition at once after a restore', async () => {
+    const first = restartedHost();
+    const { id } = await first.spawn('hasty', undefined);
+    await first.stop();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const host = restartedHost();
+    const restoredAt = Date.now();
+    await host.restore(id, 'restart');
+    await expect
+      .poll(async () => (await host.get(id)).stateValue, { timeout: 3_000, interval: 20 })
+      .toBe('late');
+    const firedAt = Number((await host.get(id)).currentActivity?.replace('late at ', ''));
+    expect(firedAt - restoredAt).toBeLessThan(300);
+    await host.stop();
+  });
+});
