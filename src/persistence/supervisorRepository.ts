@@ -301,35 +301,60 @@ export async function removePendingQuestion(
   return { removed: rows[0].changed === 1 };
 }
 
+/** What marking a restore recorded for one supervisor. */
+export interface RestoreMark {
+  id: string;
+  restorationCount: number;
+  lastRestoredAt: Date;
+}
+
 /**
- * Records a restore (the seed's `mark_supervisor_restored`): increments
- * `restoration_count`, sets `last_restored_at` and `restoration_source`, and journals it,
- * in one statement.
+ * Records restores of many supervisors in one statement (the seed's
+ * `mark_supervisor_restored`): increments `restoration_count`, sets `last_restored_at` and
+ * `restoration_source`, and journals each. Unknown ids are left out of the result.
  */
+export async function markRestoredMany(
+  db: Queryable,
+  restores: ReadonlyArray<{ id: string; source: RestorationSource }>,
+): Promise<RestoreMark[]> {
+  if (restores.length === 0) return [];
+  const { rows } = await db.query<{
+    id: string;
+    restoration_count: number;
+    last_restored_at: Date;
+  }>(
+    `WITH restored AS (
+       UPDATE supervisor_states s
+       SET restoration_count = s.restoration_count + 1, last_restored_at = now(),
+           restoration_source = r.source
+       FROM jsonb_to_recordset($1::jsonb) AS r (id uuid, source text)
+       WHERE s.id = r.id
+       RETURNING s.id, s.version, s.restoration_count, s.last_restored_at, s.restoration_source
+     ), journaled AS (
+       INSERT INTO supervisor_events (supervisor_id, version, kind, payload)
+       SELECT id, version, 'restored',
+              jsonb_build_object('source', restoration_source, 'restorationCount', restoration_count)
+       FROM restored
+     )
+     SELECT id, restoration_count, last_restored_at FROM restored`,
+    [JSON.stringify(restores)],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    restorationCount: row.restoration_count,
+    lastRestoredAt: row.last_restored_at,
+  }));
+}
+
+/** Records the restore of one supervisor; see `markRestoredMany`. */
 export async function markRestored(
   db: Queryable,
   id: string,
   source: RestorationSource,
 ): Promise<{ restorationCount: number; lastRestoredAt: Date }> {
-  const { rows } = await db.query<{ restoration_count: number; last_restored_at: Date }>(
-    `WITH restored AS (
-       UPDATE supervisor_states
-       SET restoration_count = restoration_count + 1, last_restored_at = now(),
-           restoration_source = $2
-       WHERE id = $1
-       RETURNING id, version, restoration_count, last_restored_at
-     ), journaled AS (
-       INSERT INTO supervisor_events (supervisor_id, version, kind, payload)
-       SELECT id, version, 'restored',
-              jsonb_build_object('source', $2::text, 'restorationCount', restoration_count)
-       FROM restored
-     )
-     SELECT restoration_count, last_restored_at FROM restored`,
-    [id, source],
-  );
-  const row = rows[0];
-  if (!row) throw notFound(id);
-  return { restorationCount: row.restoration_count, lastRestoredAt: row.last_restored_at };
+  const [mark] = await markRestoredMany(db, [{ id, source }]);
+  if (!mark) throw notFound(id);
+  return { restorationCount: mark.restorationCount, lastRestoredAt: mark.lastRestoredAt };
 }
 
 /**

@@ -14,7 +14,8 @@ import {
 import {
   getSupervisor,
   listRestorable,
-  markRestored,
+  markRestoredMany,
+  type RestoreMark,
   stateRows,
   updateHeartbeats,
   upsertStatesSql,
@@ -72,11 +73,10 @@ export interface SupervisorStore {
   /** Records how a task run ended, before its supervisor is told. */
   recordTaskOutcome(outcome: TaskOutcome): Promise<boolean>;
   listTasks(supervisorId: string): Promise<TaskRecord[]>;
-  /** Counts a restore and journals it (`restoration_count`, time, source). */
+  /** Counts restores and journals them (`restoration_count`, time, source), in one statement. */
   markRestored(
-    id: string,
-    source: RestorationSource,
-  ): Promise<{ restorationCount: number; lastRestoredAt: Date }>;
+    restores: ReadonlyArray<{ id: string; source: RestorationSource }>,
+  ): Promise<RestoreMark[]>;
   /** A supervisor's checkpoints, newest first. */
   listCheckpoints(supervisorId: string, limit?: number): Promise<Checkpoint[]>;
   /** A page of the supervisors a restart must restore, in id order. */
@@ -142,7 +142,7 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     touchHeartbeats: (ids) => updateHeartbeats(db, ids),
     recordTaskOutcome: (outcome) => recordTaskOutcome(db, outcome),
     listTasks: (supervisorId) => listTasks(db, supervisorId),
-    markRestored: (id, source) => markRestored(db, id, source),
+    markRestored: (restores) => markRestoredMany(db, restores),
     listRestorable: (page) => listRestorable(db, page),
     listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),
   };

@@ -8,6 +8,7 @@ import type {
 } from '../model/restoration.ts';
 import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
 import type { Checkpoint } from '../model/task.ts';
+import type { RestoreMark } from '../persistence/supervisorRepository.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { TimerRecord } from './capture.ts';
 import type { CommittedChange, CommittedView } from './committedChanges.ts';
@@ -205,18 +206,27 @@ export function restorationMessage(input: {
   return lines.join('\n');
 }
 
-/**
- * Restores one stored supervisor into the host: the seed's protocol after the row is
- * loaded (validate → fall back → rebuild → re-deliver questions → resume tasks → tell the
- * supervisor → resume).
- */
-export async function restoreStored(
+/** What a restore did: the seed's RestorationInfo, with why it fell back, if it did. */
+export type RestorationInfo = SupervisorRestorationContext & {
+  violations: StateViolation[];
+  recovery: StateRecoveryAction;
+};
+
+/** A supervisor rebuilt in memory, not yet counted as restored. */
+interface Prepared {
+  stored: SupervisorState;
+  chosen: Plan;
+  hosted: HostedSupervisor;
+  source: RestorationSource;
+  now: number;
+}
+
+/** Validates, falls back if need be, rebuilds the actor and re-arms its timers. */
+async function prepare(
   ports: RestorationPorts,
   stored: SupervisorState,
-  source: RestorationSource,
-): Promise<
-  SupervisorRestorationContext & { violations: StateViolation[]; recovery: StateRecoveryAction }
-> {
+  requested: RestorationSource,
+): Promise<Prepared> {
   const chosen = await plan(ports, stored);
   const snapshot =
     chosen.from === 'stored'
@@ -237,15 +247,19 @@ export async function restoreStored(
       ? { input: stored.input ?? undefined }
       : { snapshot: structuredClone(snapshot) as Snapshot<unknown> }),
   });
-  const checkpointVersion = chosen.from === 'checkpoint' ? chosen.checkpoint.version : null;
-  const violations = chosen.from === 'stored' ? [] : chosen.violations;
   if (chosen.from === 'stored') {
     adoptRestored(hosted);
     ports.admit(hosted, { ...stored });
   } else {
     // The state changes under the supervisor: written as a new version, journaled with why.
+    const checkpointVersion = chosen.from === 'checkpoint' ? chosen.checkpoint.version : null;
     ports.log.warn(
-      { supervisorId: stored.id, from: chosen.from, checkpointVersion, violations },
+      {
+        supervisorId: stored.id,
+        from: chosen.from,
+        checkpointVersion,
+        violations: chosen.violations,
+      },
       chosen.from === 'checkpoint'
         ? 'stored state invalid: restoring from a checkpoint'
         : 'stored state and checkpoints invalid: starting afresh',
@@ -254,7 +268,7 @@ export async function restoreStored(
       supervisorId: stored.id,
       version: null,
       kind: 'restoration_fallback',
-      payload: { from: chosen.from, checkpointVersion, violations },
+      payload: { from: chosen.from, checkpointVersion, violations: chosen.violations },
     });
     hosted.dirty = true;
     ports.admit(hosted, null);
@@ -268,12 +282,17 @@ export async function restoreStored(
         : [];
   rearmTimers(hosted, timers, now, ports.log);
   if (hosted.dirty) ports.capture(hosted);
+  const source: RestorationSource = chosen.from === 'checkpoint' ? 'checkpoint' : requested;
+  return { stored, chosen, hosted, source, now };
+}
 
-  const effectiveSource: RestorationSource = chosen.from === 'checkpoint' ? 'checkpoint' : source;
-  const { restorationCount, lastRestoredAt } = await ports.store.markRestored(
-    stored.id,
-    effectiveSource,
-  );
+/** Re-delivers questions, resumes tasks, and tells the supervisor it was restored. */
+async function finish(
+  ports: RestorationPorts,
+  prepared: Prepared,
+  mark: RestoreMark,
+): Promise<RestorationInfo> {
+  const { stored, chosen, hosted, source, now } = prepared;
   const live = hosted.actor.getSnapshot() as AnyMachineSnapshot;
   if (chosen.from === 'stored') {
     // Whoever answers questions hears of the pending ones again; delivery is idempotent.
@@ -287,14 +306,15 @@ export async function restoreStored(
       })),
     );
   }
-  await ports.runner.resumeAfterRestore(hosted);
   const tasks = describeTasks(live);
+  if (tasks.waiting.length > 0) await ports.runner.resumeAfterRestore(hosted);
+  const checkpointVersion = chosen.from === 'checkpoint' ? chosen.checkpoint.version : null;
   const context = live.context as { phase?: string | null; pendingQuestions?: unknown[] };
-  const info = {
+  const info: RestorationInfo = {
     supervisorId: stored.id,
-    source: effectiveSource,
-    restorationCount,
-    restoredAt: lastRestoredAt,
+    source,
+    restorationCount: mark.restorationCount,
+    restoredAt: mark.lastRestoredAt,
     state: stored.state,
     phase: context.phase ?? null,
     pendingQuestions: (context.pendingQuestions ??
@@ -304,19 +324,20 @@ export async function restoreStored(
     contextMessage: restorationMessage({
       stored,
       snapshot: live,
-      source: effectiveSource,
-      restorationCount,
+      source,
+      restorationCount: mark.restorationCount,
       from: chosen.from,
       checkpointVersion,
       tasks: tasks.summary,
       now,
     }),
-    violations,
-    recovery: (chosen.from === 'stored'
-      ? 'proceed'
-      : chosen.from === 'checkpoint'
-        ? 'restore_from_checkpoint'
-        : 'start_fresh') as StateRecoveryAction,
+    violations: chosen.from === 'stored' ? [] : chosen.violations,
+    recovery:
+      chosen.from === 'stored'
+        ? 'proceed'
+        : chosen.from === 'checkpoint'
+          ? 'restore_from_checkpoint'
+          : 'start_fresh',
   };
   const event = {
     type: 'supervisor.restored',
@@ -327,4 +348,37 @@ export async function restoreStored(
     ports.capture(hosted);
   }
   return info;
+}
+
+/**
+ * Restores stored supervisors into the host: the seed's protocol after the rows are
+ * loaded (validate → fall back → rebuild → count the restore → re-deliver questions →
+ * resume tasks → tell the supervisor). One statement counts the restores of all of them.
+ * A supervisor that cannot be restored is reported in `failed` and stops nothing else.
+ */
+export async function restoreStored(
+  ports: RestorationPorts,
+  rows: readonly SupervisorState[],
+  source: RestorationSource,
+): Promise<{ restored: RestorationInfo[]; failed: Array<{ id: string; error: unknown }> }> {
+  const prepared: Prepared[] = [];
+  const failed: Array<{ id: string; error: unknown }> = [];
+  for (const stored of rows) {
+    try {
+      prepared.push(await prepare(ports, stored, source));
+    } catch (error) {
+      failed.push({ id: stored.id, error });
+    }
+  }
+  const marks = new Map(
+    (
+      await ports.store.markRestored(prepared.map((p) => ({ id: p.stored.id, source: p.source })))
+    ).map((mark) => [mark.id, mark]),
+  );
+  const restored: RestorationInfo[] = [];
+  for (const one of prepared) {
+    const mark = marks.get(one.stored.id);
+    if (mark) restored.push(await finish(ports, one, mark));
+  }
+  return { restored, failed };
 }

@@ -5,11 +5,6 @@ import { type Logger, silentLogger } from '../logger.ts';
 import { validateAnswer } from '../machines/answers.ts';
 import { ExternalEvent } from '../machines/events.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
-import type {
-  StateRecoveryAction,
-  StateViolation,
-  SupervisorRestorationContext,
-} from '../model/restoration.ts';
 import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
 import type { FleetFilter } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
@@ -28,7 +23,7 @@ import {
   startSupervisor,
   stopLeakedChildren,
 } from './hostedSupervisor.ts';
-import { type RestorationPorts, restoreStored } from './restoration.ts';
+import { type RestorationInfo, type RestorationPorts, restoreStored } from './restoration.ts';
 import {
   type CommittedWrite,
   createSnapshotWriter,
@@ -114,11 +109,8 @@ export interface SupervisorHost {
   stop(): Promise<void>;
 }
 
-/** What a restore did: the seed's RestorationInfo, with the violations that caused a fallback. */
-export type RestoredSupervisor = SupervisorRestorationContext & {
-  violations: StateViolation[];
-  recovery: StateRecoveryAction;
-};
+/** What a restore did: the seed's RestorationInfo, with why it fell back, if it did. */
+export type RestoredSupervisor = RestorationInfo;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -447,7 +439,9 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
         { id, state: stored.state },
       );
     }
-    const info = await restoreStored(restorationPorts, stored, source);
+    const { restored, failed } = await restoreStored(restorationPorts, [stored], source);
+    const info = restored[0];
+    if (!info) throw failed[0]?.error ?? new Error(`supervisor ${id} was not restored`);
     log.info(
       { supervisorId: id, source: info.source, restorationCount: info.restorationCount },
       'supervisor restored',
@@ -459,6 +453,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     restore: (id, source = 'manual') => restore(id, source),
 
     async restoreAll(source = 'restart') {
+      checkOpen();
       const started = performance.now();
       let restored = 0;
       let failed = 0;
@@ -470,17 +465,21 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
         });
         if (page.length === 0) break;
         afterId = page.at(-1)?.id;
-        for (const stored of page) {
-          if (hosted.has(stored.id)) continue;
-          try {
-            await restore(stored.id, source);
-            restored++;
-          } catch (error) {
-            failed++;
-            log.error({ supervisorId: stored.id, err: error }, 'supervisor could not be restored');
-          }
+        const result = await restoreStored(
+          restorationPorts,
+          page.filter((stored) => !hosted.has(stored.id)),
+          source,
+        );
+        restored += result.restored.length;
+        failed += result.failed.length;
+        for (const { id, error } of result.failed) {
+          log.error({ supervisorId: id, err: error }, 'supervisor could not be restored');
         }
-        log.info({ restored, failed, ms: Math.round(performance.now() - started) }, 'restoring');
+        const ms = performance.now() - started;
+        log.info(
+          { restored, failed, ms: Math.round(ms), perSecond: Math.round((restored / ms) * 1000) },
+          'restoring',
+        );
       }
       log.info(
         { restored, failed, ms: Math.round(performance.now() - started), source },
