@@ -145,6 +145,9 @@ export function sleep(ms: number): Promise<void> {
 /** The line the memory child prints its result on; everything else it prints is progress. */
 export const RESULT_PREFIX = 'BENCH_MEMORY_RESULT ';
 
+/** The line on which bench/restoreChild.ts reports its result. */
+export const RESTORE_RESULT_PREFIX = 'BENCH_RESTORE_RESULT ';
+
 /** What the memory child measured. */
 export interface MemoryResult {
   supervisors: number;

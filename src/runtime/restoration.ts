@@ -243,9 +243,11 @@ async function prepare(
     },
     machine: chosen.definition.machine,
     version: stored.version,
+    // The row's objects are used once: XState may mutate them while restoring (the dry
+    // run of validation worked on a copy).
     ...(snapshot === undefined
       ? { input: stored.input ?? undefined }
-      : { snapshot: structuredClone(snapshot) as Snapshot<unknown> }),
+      : { snapshot: snapshot as Snapshot<unknown> }),
   });
   if (chosen.from === 'stored') {
     adoptRestored(hosted);
