@@ -8,13 +8,16 @@ import { createLogger, type Logger } from './logger.ts';
 import { referenceSupervisor } from './machines/referenceSupervisor.ts';
 import { createMachineRegistry } from './machines/registry.ts';
 import { createSupervisorStore, migrate, openDatabase } from './persistence/index.ts';
+import { checkMigrations } from './runtime/migrationCheck.ts';
 import { createSupervisorHost } from './runtime/supervisorHost.ts';
 
 const USAGE = `usage: steward <command>
 
 commands:
-  serve     apply migrations and start the runtime
-  migrate   apply pending migrations and exit
+  serve             apply migrations and start the runtime
+  migrate           apply pending migrations and exit
+  check-migration   dry run: what restoring every stored supervisor would do with the
+                    registered machines (restore, migrate, checkpoint, fresh); writes nothing
 
 configuration (environment):
   DATABASE_URL      postgres://user@host:5432/db; unset: embedded PGlite
@@ -33,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command || values.help ? 0 : 2;
   }
-  if (command !== 'serve' && command !== 'migrate') {
+  if (command !== 'serve' && command !== 'migrate' && command !== 'check-migration') {
     console.error(`steward: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
@@ -49,6 +52,10 @@ async function main(argv: string[]): Promise<number> {
       'database migrated',
     );
     if (command === 'serve') await serve(db, log);
+    if (command === 'check-migration') {
+      const report = await checkMigrations(createSupervisorStore(db), builtInRegistry(), log);
+      console.log(JSON.stringify({ checkMigration: report }, null, 2));
+    }
     return 0;
   } finally {
     await db.close();
@@ -56,10 +63,16 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Runs the supervisor host until SIGINT or SIGTERM, then shuts down in reverse order. */
-async function serve(db: Awaited<ReturnType<typeof openDatabase>>, log: Logger): Promise<void> {
+/** The machines and tasks this command hosts. */
+function builtInRegistry() {
   const registry = createMachineRegistry();
   registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
   registry.registerTask('step', demoStepTask());
+  return registry;
+}
+
+async function serve(db: Awaited<ReturnType<typeof openDatabase>>, log: Logger): Promise<void> {
+  const registry = builtInRegistry();
   const host = createSupervisorHost({ store: createSupervisorStore(db), registry, log });
   const stopDemo =
     process.env.STEWARD_DEMO === 'off'

@@ -25,6 +25,8 @@ export { type Database, migrate, openDatabase } from './persistence/index.ts';
 export { createSupervisorStore, type SupervisorStore } from './persistence/supervisorStore.ts';
 export { validateSpawnedTasks } from './persistence/taskRepository.ts';
 export type { ChangeListener, CommittedChange } from './runtime/committedChanges.ts';
+export { checkMigrations, type MigrationCheck } from './runtime/migrationCheck.ts';
+export type { RestorationInfo } from './runtime/restoration.ts';
 export {
   type AnswerResult,
   type Committed,

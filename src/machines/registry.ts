@@ -14,6 +14,12 @@ export interface MachineDefinition {
    * each returned line is a violation. Restoration falls back to a checkpoint otherwise.
    */
   invariants?: (snapshot: { value: unknown; context: unknown }) => string[];
+  /**
+   * Upgrades a persisted snapshot of the previous version (`version - 1`) to this one: rename
+   * states in `value` and `historyValue`, fill new context fields, rename children. Runs on
+   * plain JSON before XState sees it; chained over several versions when needed.
+   */
+  migrateFrom?: (snapshot: Record<string, unknown>) => Record<string, unknown>;
 }
 
 /**

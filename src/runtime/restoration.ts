@@ -13,6 +13,7 @@ import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { TimerRecord } from './capture.ts';
 import type { CommittedChange, CommittedView } from './committedChanges.ts';
 import { adoptRestored, type HostedSupervisor, type StartOptions } from './hostedSupervisor.ts';
+import { type Upgraded, upgradeSnapshot } from './machineUpgrade.ts';
 import { validateSnapshot } from './snapshotValidation.ts';
 import type { TaskRunner } from './taskRunner.ts';
 
@@ -31,40 +32,26 @@ export interface RestorationPorts {
 }
 
 /** What a restore starts from: the stored snapshot, a checkpoint, or nothing (afresh). */
-type Plan =
-  | { from: 'stored'; definition: MachineDefinition; snapshot: unknown; timers: unknown[] }
+export type Plan =
+  | { from: 'stored'; definition: MachineDefinition; upgraded: Upgraded; timers: unknown[] }
   | {
       from: 'checkpoint';
       definition: MachineDefinition;
       checkpoint: Checkpoint;
+      upgraded: Upgraded;
       violations: StateViolation[];
     }
   | { from: 'fresh'; definition: MachineDefinition; violations: StateViolation[] };
-
-function definitionOf(
-  registry: MachineRegistry,
-  machineId: string,
-  version: number,
-): MachineDefinition | StateViolation {
-  try {
-    return registry.get(machineId, version);
-  } catch {
-    return {
-      code: 'machine_not_registered',
-      message: `machine ${machineId} version ${version} is not registered`,
-    };
-  }
-}
 
 function check(
   registry: MachineRegistry,
   machineId: string,
   version: number,
   snapshot: unknown,
-): { definition?: MachineDefinition; violations: StateViolation[] } {
-  const definition = definitionOf(registry, machineId, version);
-  if ('code' in definition) return { violations: [definition] };
-  return { definition, violations: validateSnapshot(definition, snapshot) };
+): { upgraded?: Upgraded; violations: StateViolation[] } {
+  const upgraded = upgradeSnapshot(registry, machineId, version, snapshot);
+  if ('code' in upgraded) return { violations: [upgraded] };
+  return { upgraded, violations: validateSnapshot(upgraded.definition, upgraded.snapshot) };
 }
 
 /**
@@ -72,13 +59,16 @@ function check(
  * not falls back to the newest checkpoint that validates, walking back; with none, the
  * supervisor starts afresh from its stored input.
  */
-async function plan(ports: RestorationPorts, stored: SupervisorState): Promise<Plan> {
+export async function plan(
+  ports: Pick<RestorationPorts, 'registry' | 'store'>,
+  stored: SupervisorState,
+): Promise<Plan> {
   const mine = check(ports.registry, stored.machineId, stored.machineVersion, stored.snapshot);
-  if (mine.definition && mine.violations.length === 0) {
+  if (mine.upgraded && mine.violations.length === 0) {
     return {
       from: 'stored',
-      definition: mine.definition,
-      snapshot: stored.snapshot,
+      definition: mine.upgraded.definition,
+      upgraded: mine.upgraded,
       timers: stored.timers,
     };
   }
@@ -89,11 +79,12 @@ async function plan(ports: RestorationPorts, stored: SupervisorState): Promise<P
       checkpoint.machineVersion,
       checkpoint.snapshot,
     );
-    if (candidate.definition && candidate.violations.length === 0) {
+    if (candidate.upgraded && candidate.violations.length === 0) {
       return {
         from: 'checkpoint',
-        definition: candidate.definition,
+        definition: candidate.upgraded.definition,
         checkpoint,
+        upgraded: candidate.upgraded,
         violations: mine.violations,
       };
     }
@@ -228,12 +219,7 @@ async function prepare(
   requested: RestorationSource,
 ): Promise<Prepared> {
   const chosen = await plan(ports, stored);
-  const snapshot =
-    chosen.from === 'stored'
-      ? chosen.snapshot
-      : chosen.from === 'checkpoint'
-        ? chosen.checkpoint.snapshot
-        : undefined;
+  const snapshot = chosen.from === 'fresh' ? undefined : chosen.upgraded.snapshot;
   const hosted = ports.start({
     identity: {
       id: stored.id,
@@ -249,8 +235,21 @@ async function prepare(
       ? { input: stored.input ?? undefined }
       : { snapshot: snapshot as Snapshot<unknown> }),
   });
-  if (chosen.from === 'stored') {
+  const migratedFrom = chosen.from === 'fresh' ? null : chosen.upgraded.migratedFrom;
+  if (chosen.from === 'stored' && migratedFrom === null) {
     adoptRestored(hosted);
+    ports.admit(hosted, { ...stored });
+  } else if (chosen.from === 'stored') {
+    // Upgraded to a newer machine version: written at once with the version it now has.
+    adoptRestored(hosted);
+    hosted.lastJson = undefined;
+    hosted.dirty = true;
+    hosted.extraEvents.push({
+      supervisorId: stored.id,
+      version: null,
+      kind: 'snapshot_migrated',
+      payload: { from: migratedFrom, to: chosen.definition.version },
+    });
     ports.admit(hosted, { ...stored });
   } else {
     // The state changes under the supervisor: written as a new version, journaled with why.
