@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type Actor, createActor, type Snapshot, type SnapshotFrom } from 'xstate';
+import { type Actor, createActor, getNextSnapshot, type Snapshot, type SnapshotFrom } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
 import { SupervisorContext } from '../../src/machines/context.ts';
 import type { StandardEvent } from '../../src/machines/events.ts';
@@ -460,6 +460,34 @@ describe('referenceSupervisor, model-based', () => {
       expect(restored.getSnapshot().value, where).toEqual(state.value);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('answers every next event the same way after a persist, discard and restore from JSON', () => {
+    const problems: string[] = [];
+    let compared = 0;
+    for (const { state } of paths) {
+      const stored = JSON.parse(
+        JSON.stringify(referenceSupervisor.getPersistedSnapshot(state)),
+      ) as Snapshot<unknown>;
+      const restoredActor = createActor(referenceSupervisor, { snapshot: stored, input });
+      const restored = restoredActor.getSnapshot() as State;
+      if (serializeState(restored) !== serializeState(state)) {
+        problems.push(`${describeState(state)}: restored snapshot differs`);
+        continue;
+      }
+      for (const event of eventsFor(state)) {
+        const expected = serializeState(
+          getNextSnapshot(referenceSupervisor, state, event) as State,
+        );
+        const actual = serializeState(
+          getNextSnapshot(referenceSupervisor, restored, event) as State,
+        );
+        compared++;
+        if (actual !== expected) problems.push(`${describeState(state)} + ${event.type}: differs`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(compared).toBeGreaterThan(paths.length);
   });
 
   it('waits for a person exactly when a question is pending, and takes an allowed answer to each', () => {
