@@ -1,3 +1,4 @@
+import type { StateValidationResult } from '../model/restoration.ts';
 import type { RestorationSource, SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
 import type { Checkpoint, TaskRecord, TaskRowWrite } from '../model/task.ts';
 import type { Database } from './database.ts';
@@ -23,9 +24,11 @@ import {
 import {
   listTasks,
   recordTaskOutcome,
+  repairTaskRows,
   type TaskOutcome,
   taskRows,
   upsertTasksSql,
+  validateSpawnedTasks,
 } from './taskRepository.ts';
 
 /** Everything one group commit writes: snapshots, the journal entries they caused, checkpoints. */
@@ -73,6 +76,10 @@ export interface SupervisorStore {
   /** Records how a task run ended, before its supervisor is told. */
   recordTaskOutcome(outcome: TaskOutcome): Promise<boolean>;
   listTasks(supervisorId: string): Promise<TaskRecord[]>;
+  /** Task rows checked against the stored snapshot (see `validateSpawnedTasks`). */
+  validateTasks(supervisorId: string): Promise<StateValidationResult>;
+  /** Writes task rows as the snapshot describes them and cancels rows it does not know. */
+  repairTasks(rows: readonly TaskRowWrite[], cancelIds: readonly string[]): Promise<void>;
   /** Counts restores and journals them (`restoration_count`, time, source), in one statement. */
   markRestored(
     restores: ReadonlyArray<{ id: string; source: RestorationSource }>,
@@ -142,6 +149,8 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     touchHeartbeats: (ids) => updateHeartbeats(db, ids),
     recordTaskOutcome: (outcome) => recordTaskOutcome(db, outcome),
     listTasks: (supervisorId) => listTasks(db, supervisorId),
+    validateTasks: (supervisorId) => validateSpawnedTasks(db, supervisorId),
+    repairTasks: (rows, cancelIds) => repairTaskRows(db, rows, cancelIds),
     markRestored: (restores) => markRestoredMany(db, restores),
     listRestorable: (page) => listRestorable(db, page),
     listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),

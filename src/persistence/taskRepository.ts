@@ -238,7 +238,8 @@ export async function validateSpawnedTasks(
     } else violations.push(...compareTask(id, snapshotTasks[id] ?? {}, row));
   }
   for (const row of rows.values()) {
-    if (!listed.has(row.id)) {
+    // A row no snapshot knows of is harmless once cancelled: that is its repair.
+    if (!listed.has(row.id) && row.status !== 'cancelled') {
       violations.push({
         code: 'task_row_extra',
         message: `task ${row.id} (${row.name}) is recorded but not in spawned_task_ids`,
@@ -252,4 +253,24 @@ export async function validateSpawnedTasks(
     violations,
     recovery: violations.length === 0 ? 'proceed' : 'repair',
   };
+}
+
+/**
+ * Brings task rows in line with the snapshot, as validation asks: writes the rows the
+ * snapshot describes (`write_row`) and cancels rows it does not know (`cancel_row`).
+ */
+export async function repairTaskRows(
+  db: Queryable,
+  rows: readonly TaskRowWrite[],
+  cancelIds: readonly string[],
+): Promise<void> {
+  if (rows.length > 0) await db.query(upsertTasksSql('$1'), [taskRows(rows)]);
+  if (cancelIds.length > 0) {
+    await db.query(
+      `UPDATE supervisor_tasks SET status = 'cancelled', finished_at = coalesce(finished_at, now()),
+         updated_at = now()
+       WHERE id = ANY ($1::uuid[]) AND status IN ('pending', 'running')`,
+      [cancelIds],
+    );
+  }
 }

@@ -1,6 +1,7 @@
 import type { AnyActorRef, AnyMachineSnapshot, Snapshot } from 'xstate';
 import type { Logger } from '../logger.ts';
 import type { MachineDefinition, MachineRegistry } from '../machines/registry.ts';
+import type { SpawnedTask } from '../machines/tasks.ts';
 import type {
   StateRecoveryAction,
   StateViolation,
@@ -10,7 +11,7 @@ import type { RestorationSource, SupervisorState } from '../model/supervisor.ts'
 import type { Checkpoint } from '../model/task.ts';
 import type { RestoreMark } from '../persistence/supervisorRepository.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
-import type { TimerRecord } from './capture.ts';
+import { type TimerRecord, toTaskRow } from './capture.ts';
 import type { CommittedChange, CommittedView } from './committedChanges.ts';
 import { adoptRestored, type HostedSupervisor, type StartOptions } from './hostedSupervisor.ts';
 import { type Upgraded, upgradeSnapshot } from './machineUpgrade.ts';
@@ -143,7 +144,39 @@ function rearmTimers(
   return armed;
 }
 
-function describeTasks(snapshot: AnyMachineSnapshot): { waiting: string[]; summary: string } {
+/**
+ * Applies the repairs task validation names (the snapshot is the truth): rows it describes
+ * are written from it, rows it does not know are cancelled. Outcomes a row recorded ahead
+ * are delivered by the task runner instead.
+ */
+async function repairTaskRows(
+  ports: RestorationPorts,
+  hosted: HostedSupervisor,
+  live: AnyMachineSnapshot,
+): Promise<void> {
+  const { violations } = await ports.store.validateTasks(hosted.identity.id);
+  const tasks = (live.context as { tasks?: Record<string, SpawnedTask> }).tasks ?? {};
+  const rewrite = violations
+    .filter((v) => v.action === 'write_row' && v.subject && tasks[v.subject])
+    .map((v) =>
+      toTaskRow(hosted.identity.id, v.subject as string, tasks[v.subject as string] as SpawnedTask),
+    );
+  const cancel = violations
+    .filter((v) => v.action === 'cancel_row' && v.subject)
+    .map((v) => v.subject as string);
+  if (rewrite.length === 0 && cancel.length === 0) return;
+  ports.log.warn(
+    { supervisorId: hosted.identity.id, violations },
+    'task rows disagreed with the snapshot; repaired from it',
+  );
+  await ports.store.repairTasks(rewrite, cancel);
+}
+
+function describeTasks(snapshot: AnyMachineSnapshot): {
+  waiting: string[];
+  summary: string;
+  total: number;
+} {
   const tasks = (snapshot.context as { tasks?: Record<string, { name: string; status: string }> })
     .tasks;
   const entries = Object.entries(tasks ?? {});
@@ -156,7 +189,7 @@ function describeTasks(snapshot: AnyMachineSnapshot): { waiting: string[]; summa
     entries.length === 0
       ? 'no tasks'
       : `${entries.length} tasks (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`;
-  return { waiting, summary };
+  return { waiting, summary, total: entries.length };
 }
 
 /** A readable account of where a restored supervisor stands, for a person or an LLM. */
@@ -308,6 +341,7 @@ async function finish(
     );
   }
   const tasks = describeTasks(live);
+  if (tasks.total > 0) await repairTaskRows(ports, hosted, live);
   if (tasks.waiting.length > 0) await ports.runner.resumeAfterRestore(hosted);
   const checkpointVersion = chosen.from === 'checkpoint' ? chosen.checkpoint.version : null;
   const context = live.context as { phase?: string | null; pendingQuestions?: unknown[] };

@@ -189,7 +189,10 @@ export function createTaskRunner(options: {
 
     async resumeAfterRestore(hosted) {
       const rows = new Map((await store.listTasks(hosted.identity.id)).map((row) => [row.id, row]));
+      const live = runsOf(hosted.identity.id);
       for (const [taskId, task] of Object.entries(contextOf(hosted).tasks)) {
+        // Already running here (started after a commit made during the restore): not cut.
+        if (live.get(taskId)?.attempt === task.attempt) continue;
         if (task.status === 'pending') {
           start(hosted, taskId, task);
           continue;

@@ -1,6 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
 import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
+import {
+  insertTasks,
+  listTasks,
+  validateSpawnedTasks,
+} from '../../src/persistence/taskRepository.ts';
 import type { CommittedChange } from '../../src/runtime/committedChanges.ts';
 import { validateSnapshot } from '../../src/runtime/snapshotValidation.ts';
 import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
@@ -109,6 +115,32 @@ describeEachEngine('restoration', (engine) => {
     await expect.poll(async () => (await host.get(id)).stateValue).toBe('active.awaitingApproval');
     expect((await host.get(id)).currentActivity).toBe('waiting for plan approval');
     expect(info.contextMessage).toContain('starts afresh');
+    await host.stop();
+  });
+
+  it('repairs task rows that disagree with the snapshot while restoring', async () => {
+    const first = restartedHost();
+    const { id } = await first.spawn('worker', { tasks: [{ name: 'slow' }, { name: 'slow' }] });
+    await expect
+      .poll(async () => (await listTasks(fixture.db, id)).map((t) => t.status))
+      .toEqual(['running', 'running']);
+    await first.stop();
+    const [lost] = await listTasks(fixture.db, id);
+    await fixture.db.query('DELETE FROM supervisor_tasks WHERE id = $1', [lost?.id]);
+    const orphan = randomUUID();
+    await insertTasks(fixture.db, [
+      { id: orphan, supervisorId: id, name: 'slow', status: 'running' },
+    ]);
+    expect(
+      (await validateSpawnedTasks(fixture.db, id)).violations.map((v) => v.code).sort(),
+    ).toEqual(['task_row_extra', 'task_row_missing']);
+    const host = restartedHost();
+    await host.restore(id, 'restart');
+    const rows = await listTasks(fixture.db, id);
+    expect(rows.find((r) => r.id === orphan)?.status).toBe('cancelled');
+    expect(rows.some((r) => r.id === lost?.id)).toBe(true);
+    // The cut runs were interrupted; their outcomes reach the supervisor, rows follow.
+    await expect.poll(async () => (await validateSpawnedTasks(fixture.db, id)).valid).toBe(true);
     await host.stop();
   });
 
