@@ -68,6 +68,15 @@ describe('steward command', () => {
     expect(messages.slice(-2)).toEqual(['supervisor host stopped', 'Steward runtime stopped']);
   });
 
+  it('check-migration reports what restoring would do, per machine version', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'steward-check-'));
+    dirs.push(dir);
+    const result = await steward(['check-migration'], { STEWARD_DATA_DIR: join(dir, 'data') });
+    expect(result.code).toBe(0);
+    const json = result.stdout.slice(result.stdout.indexOf('{\n'));
+    expect(JSON.parse(json)).toEqual({ checkMigration: [] });
+  });
+
   it('exits non-zero with one line for an unreachable server', async () => {
     const result = await steward(['migrate'], {
       DATABASE_URL: 'postgres://me:hunter2@127.0.0.1:1/x',

@@ -89,6 +89,46 @@ export async function listEvents(
   }));
 }
 
+/**
+ * The newest `perSupervisor` journal entries of each of many supervisors, oldest first
+ * per supervisor, in one statement: the history a restore hands back.
+ */
+export async function recentEvents(
+  db: Queryable,
+  supervisorIds: readonly string[],
+  perSupervisor: number,
+): Promise<Map<string, JournalEvent[]>> {
+  const history = new Map<string, JournalEvent[]>();
+  if (supervisorIds.length === 0) return history;
+  const { rows } = await db.query<{
+    id: string | number;
+    supervisor_id: string;
+    version: string | number | null;
+    kind: string;
+    payload: unknown;
+    created_at: Date;
+  }>(
+    `SELECT id, supervisor_id, version, kind, payload, created_at FROM (
+       SELECT e.*, row_number() OVER (PARTITION BY supervisor_id ORDER BY id DESC) AS newest
+       FROM supervisor_events e WHERE supervisor_id = ANY ($1::uuid[])
+     ) ranked WHERE newest <= $2 ORDER BY supervisor_id, id`,
+    [supervisorIds, perSupervisor],
+  );
+  for (const row of rows) {
+    const list = history.get(row.supervisor_id) ?? [];
+    list.push({
+      id: Number(row.id),
+      supervisorId: row.supervisor_id,
+      version: row.version === null ? null : Number(row.version),
+      kind: row.kind,
+      payload: row.payload,
+      createdAt: row.created_at,
+    });
+    history.set(row.supervisor_id, list);
+  }
+  return history;
+}
+
 /** A checkpoint to keep. */
 export type NewCheckpoint = Omit<Checkpoint, 'createdAt'>;
 

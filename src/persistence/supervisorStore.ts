@@ -1,6 +1,6 @@
 import type { StateValidationResult } from '../model/restoration.ts';
 import type { RestorationSource, SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
-import type { Checkpoint, TaskRecord, TaskRowWrite } from '../model/task.ts';
+import type { Checkpoint, JournalEvent, TaskRecord, TaskRowWrite } from '../model/task.ts';
 import type { Database } from './database.ts';
 import { type FleetFilter, listSupervisors } from './fleetQueries.ts';
 import {
@@ -11,6 +11,7 @@ import {
   listCheckpoints,
   type NewCheckpoint,
   type NewJournalEvent,
+  recentEvents,
 } from './journalRepository.ts';
 import {
   getSupervisor,
@@ -84,6 +85,11 @@ export interface SupervisorStore {
   markRestored(
     restores: ReadonlyArray<{ id: string; source: RestorationSource }>,
   ): Promise<RestoreMark[]>;
+  /** The newest journal entries of each supervisor, oldest first (restored history). */
+  recentHistory(
+    supervisorIds: readonly string[],
+    perSupervisor: number,
+  ): Promise<Map<string, JournalEvent[]>>;
   /** A supervisor's checkpoints, newest first. */
   listCheckpoints(supervisorId: string, limit?: number): Promise<Checkpoint[]>;
   /** A page of the supervisors a restart must restore, in id order. */
@@ -154,5 +160,6 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     markRestored: (restores) => markRestoredMany(db, restores),
     listRestorable: (page) => listRestorable(db, page),
     listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),
+    recentHistory: (ids, perSupervisor) => recentEvents(db, ids, perSupervisor),
   };
 }

@@ -8,7 +8,7 @@ import type {
   SupervisorRestorationContext,
 } from '../model/restoration.ts';
 import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
-import type { Checkpoint } from '../model/task.ts';
+import type { Checkpoint, JournalEvent } from '../model/task.ts';
 import type { RestoreMark } from '../persistence/supervisorRepository.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import { type TimerRecord, toTaskRow } from './capture.ts';
@@ -153,7 +153,7 @@ async function repairTaskRows(
   ports: RestorationPorts,
   hosted: HostedSupervisor,
   live: AnyMachineSnapshot,
-): Promise<void> {
+): Promise<StateViolation[]> {
   const { violations } = await ports.store.validateTasks(hosted.identity.id);
   const tasks = (live.context as { tasks?: Record<string, SpawnedTask> }).tasks ?? {};
   const rewrite = violations
@@ -164,12 +164,13 @@ async function repairTaskRows(
   const cancel = violations
     .filter((v) => v.action === 'cancel_row' && v.subject)
     .map((v) => v.subject as string);
-  if (rewrite.length === 0 && cancel.length === 0) return;
+  if (rewrite.length === 0 && cancel.length === 0) return [];
   ports.log.warn(
     { supervisorId: hosted.identity.id, violations },
     'task rows disagreed with the snapshot; repaired from it',
   );
   await ports.store.repairTasks(rewrite, cancel);
+  return violations.filter((v) => v.action === 'write_row' || v.action === 'cancel_row');
 }
 
 function describeTasks(snapshot: AnyMachineSnapshot): {
@@ -201,6 +202,7 @@ export function restorationMessage(input: {
   from: Plan['from'];
   checkpointVersion: number | null;
   tasks: string;
+  history: readonly JournalEvent[];
   now: number;
 }): string {
   const { stored, snapshot } = input;
@@ -226,6 +228,14 @@ export function restorationMessage(input: {
       ? 'No question is pending.'
       : `Pending questions (asked again): ${questions.map((q) => `${q.id} — ${q.prompt}`).join('; ')}.`,
     `Tasks: ${input.tasks}.`,
+    ...(input.history.length === 0
+      ? []
+      : [
+          'Recent history:',
+          ...input.history.map(
+            (e) => `- v${e.version ?? '?'} ${e.kind} ${JSON.stringify(e.payload).slice(0, 160)}`,
+          ),
+        ]),
   ];
   return lines.join('\n');
 }
@@ -234,7 +244,12 @@ export function restorationMessage(input: {
 export type RestorationInfo = SupervisorRestorationContext & {
   violations: StateViolation[];
   recovery: StateRecoveryAction;
+  /** The newest journal entries ("conversation history"), oldest first. */
+  history: JournalEvent[];
 };
+
+/** How many journal entries a restore hands back per supervisor. */
+const HISTORY_ENTRIES = 20;
 
 /** A supervisor rebuilt in memory, not yet counted as restored. */
 interface Prepared {
@@ -325,6 +340,7 @@ async function finish(
   ports: RestorationPorts,
   prepared: Prepared,
   mark: RestoreMark,
+  history: JournalEvent[],
 ): Promise<RestorationInfo> {
   const { stored, chosen, hosted, source, now } = prepared;
   const live = hosted.actor.getSnapshot() as AnyMachineSnapshot;
@@ -341,7 +357,7 @@ async function finish(
     );
   }
   const tasks = describeTasks(live);
-  if (tasks.total > 0) await repairTaskRows(ports, hosted, live);
+  const repairs = tasks.total > 0 ? await repairTaskRows(ports, hosted, live) : [];
   if (tasks.waiting.length > 0) await ports.runner.resumeAfterRestore(hosted);
   const checkpointVersion = chosen.from === 'checkpoint' ? chosen.checkpoint.version : null;
   const context = live.context as { phase?: string | null; pendingQuestions?: unknown[] };
@@ -364,12 +380,16 @@ async function finish(
       from: chosen.from,
       checkpointVersion,
       tasks: tasks.summary,
+      history,
       now,
     }),
-    violations: chosen.from === 'stored' ? [] : chosen.violations,
+    violations: [...(chosen.from === 'stored' ? [] : chosen.violations), ...repairs],
+    history,
     recovery:
       chosen.from === 'stored'
-        ? 'proceed'
+        ? repairs.length > 0
+          ? 'repair'
+          : 'proceed'
         : chosen.from === 'checkpoint'
           ? 'restore_from_checkpoint'
           : 'start_fresh',
@@ -410,10 +430,14 @@ export async function restoreStored(
       await ports.store.markRestored(prepared.map((p) => ({ id: p.stored.id, source: p.source })))
     ).map((mark) => [mark.id, mark]),
   );
+  const history = await ports.store.recentHistory(
+    prepared.map((p) => p.stored.id),
+    HISTORY_ENTRIES,
+  );
   const restored: RestorationInfo[] = [];
   for (const one of prepared) {
     const mark = marks.get(one.stored.id);
-    if (mark) restored.push(await finish(ports, one, mark));
+    if (mark) restored.push(await finish(ports, one, mark, history.get(one.stored.id) ?? []));
   }
   return { restored, failed };
 }

@@ -53,6 +53,12 @@ describeEachEngine('restoration', (engine) => {
     expect(info.pendingQuestions.map((q) => q.id)).toEqual(['approve-plan']);
     expect(info.contextMessage).toContain('approve-plan');
     expect(info.contextMessage).toContain('restored after a restart (restoration 1)');
+    expect(info.history.map((e) => e.kind)).toEqual([
+      'question_asked',
+      'phase_changed',
+      'restored',
+    ]);
+    expect(info.contextMessage).toContain('Recent history:\n- v1 question_asked');
     expect(changes).toContainEqual(
       expect.objectContaining({ type: 'question.asked', supervisorId: id, owner: 'olga' }),
     );
@@ -135,7 +141,12 @@ describeEachEngine('restoration', (engine) => {
       (await validateSpawnedTasks(fixture.db, id)).violations.map((v) => v.code).sort(),
     ).toEqual(['task_row_extra', 'task_row_missing']);
     const host = restartedHost();
-    await host.restore(id, 'restart');
+    const info = await host.restore(id, 'restart');
+    expect(info.recovery).toBe('repair');
+    expect(info.violations.map((v) => [v.code, v.action]).sort()).toEqual([
+      ['task_row_extra', 'cancel_row'],
+      ['task_row_missing', 'write_row'],
+    ]);
     const rows = await listTasks(fixture.db, id);
     expect(rows.find((r) => r.id === orphan)?.status).toBe('cancelled');
     expect(rows.some((r) => r.id === lost?.id)).toBe(true);
