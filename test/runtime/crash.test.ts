@@ -66,5 +66,5 @@ describePostgresOnly('a runtime killed with SIGKILL', (engine) => {
       const stillPending = new Set(pending.flatMap((p) => p.questions.map((q) => `${p.id}/${q}`)));
       for (const ack of acks) expect(stillPending.has(`${ack.id}/${ack.questionId}`)).toBe(false);
     }
-  });
+  }, 60_000);
 });

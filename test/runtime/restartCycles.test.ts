@@ -83,5 +83,5 @@ describePostgresOnly('restarts by SIGKILL', (engine) => {
       for (const ack of acked) expect(stored.get(`${ack.id}/${ack.questionId}`)).toBe(1);
     }
     expect(acked.length).toBeGreaterThan(CYCLES);
-  });
+  }, 240_000);
 });

@@ -52,5 +52,5 @@ describePostgresOnly('a task crash loop across SIGKILL', (engine) => {
     const kinds = (await listEvents(db, id as string)).map((e) => e.kind);
     expect(kinds.filter((k) => k === 'task_restarted')).toHaveLength(2);
     expect(kinds).toContain('restored');
-  });
+  }, 60_000);
 });
