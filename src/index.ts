@@ -6,6 +6,7 @@ export * from './machines/actions.ts';
 export { validateAnswer } from './machines/answers.ts';
 export { initialSupervisorContext, SupervisorContext } from './machines/context.ts';
 export * from './machines/events.ts';
+export { invocationKey } from './machines/invocations.ts';
 export { lifecycleOf } from './machines/lifecycle.ts';
 export {
   type ReferenceContext,

@@ -2,6 +2,7 @@ import { assign, fromPromise, setup } from 'xstate';
 import { acceptAnswer, askQuestion } from '../../src/machines/actions.ts';
 import { initialSupervisorContext, type SupervisorContext } from '../../src/machines/context.ts';
 import type { StandardEvent } from '../../src/machines/events.ts';
+import { invocationKey } from '../../src/machines/invocations.ts';
 import { referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
 import { createMachineRegistry, type MachineRegistry } from '../../src/machines/registry.ts';
 import { registerTaskMachines } from './taskMachines.ts';
@@ -132,6 +133,43 @@ export const hastyMachine = setup({
   },
 });
 
+/** Keys the `charge` work was invoked with, across runtimes of one test process. */
+export const invocations: string[] = [];
+
+/** Invokes work with a stable idempotency key; the work never settles on its own. */
+export const invokerMachine = setup({
+  types: { context: {} as SupervisorContext & { charges: number }, events: {} as { type: 'go' } },
+  actors: {
+    charge: fromPromise<never, { key: string }>(({ input }) => {
+      invocations.push(input.key);
+      return new Promise(() => {});
+    }),
+  },
+}).createMachine({
+  id: 'invoker',
+  context: () => ({ ...initialSupervisorContext(), charges: 0 }),
+  initial: 'idle',
+  states: {
+    idle: {
+      tags: ['working'],
+      on: {
+        go: {
+          target: 'charging',
+          actions: assign({ charges: ({ context }) => context.charges + 1 }),
+        },
+      },
+    },
+    charging: {
+      tags: ['working'],
+      invoke: {
+        id: 'charge',
+        src: 'charge',
+        input: ({ self, context }) => ({ key: invocationKey(self, 'charge', context.charges) }),
+      },
+    },
+  },
+});
+
 /** A registry with the reference supervisor and the test machines. */
 export function testRegistry(): MachineRegistry {
   const registry = createMachineRegistry();
@@ -141,6 +179,7 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'rejecting', version: 1, machine: rejectingMachine });
   registry.register({ id: 'patient', version: 1, machine: patientMachine });
   registry.register({ id: 'hasty', version: 1, machine: hastyMachine });
+  registry.register({ id: 'invoker', version: 1, machine: invokerMachine });
   registry.registerTask('step', waitingTask);
   registerTaskMachines(registry);
   return registry;

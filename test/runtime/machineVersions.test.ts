@@ -46,6 +46,23 @@ describeEachEngine('machine versions', (engine) => {
     await host.stop();
   });
 
+  it("falls back when the machine's own invariant rejects the stored state", async () => {
+    const id = await storedBusyV1();
+    const strict: MachineDefinition = {
+      ...shifterV1,
+      invariants: ({ value }) => (value === 'busy' ? ['busy may not be resumed'] : []),
+    };
+    const { host } = hostWith(strict);
+    const info = await host.restore(id, 'restart');
+    expect(info.violations).toContainEqual(
+      expect.objectContaining({ code: 'invariant', message: 'busy may not be resumed' }),
+    );
+    // No checkpoint (the machine has no phases): it starts afresh, in `idle`.
+    expect(info.recovery).toBe('start_fresh');
+    await expect.poll(async () => (await host.get(id)).stateValue).toBe('idle');
+    await host.stop();
+  });
+
   it('reports in a dry run what restoring would do, per machine version, writing nothing', async () => {
     await fixture.db.query(`DELETE FROM supervisor_states WHERE machine_id = 'shifter'`);
     const busy = await storedBusyV1();

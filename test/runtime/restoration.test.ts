@@ -12,7 +12,7 @@ import { validateSnapshot } from '../../src/runtime/snapshotValidation.ts';
 import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { useHost } from '../helpers/host.ts';
-import { testRegistry } from '../helpers/testMachines.ts';
+import { invocations, testRegistry } from '../helpers/testMachines.ts';
 
 describeEachEngine('restoration', (engine) => {
   const fixture = useHost(engine);
@@ -152,6 +152,18 @@ describeEachEngine('restoration', (engine) => {
     expect(rows.some((r) => r.id === lost?.id)).toBe(true);
     // The cut runs were interrupted; their outcomes reach the supervisor, rows follow.
     await expect.poll(async () => (await validateSpawnedTasks(fixture.db, id)).valid).toBe(true);
+    await host.stop();
+  });
+
+  it('runs invoked work that was running again after a restore, with the same idempotency key', async () => {
+    const first = restartedHost();
+    const { id } = await first.spawn('invoker', undefined);
+    await first.send(id, { type: 'go' });
+    await first.stop();
+    const host = restartedHost();
+    await host.restore(id, 'restart');
+    const mine = invocations.filter((key) => key.startsWith(id));
+    expect(mine).toEqual([`${id}:charge:1`, `${id}:charge:1`]);
     await host.stop();
   });
 
