@@ -61,32 +61,40 @@ export async function appendEvents(
   await db.query(insertEventsSql('$1'), [eventRows(events)]);
 }
 
-/** A supervisor's journal in the order it was written ("conversation history"). */
-export async function listEvents(
-  db: Queryable,
-  supervisorId: string,
-  page: { afterId?: number; limit?: number } = {},
-): Promise<JournalEvent[]> {
-  const { rows } = await db.query<{
-    id: string | number;
-    supervisor_id: string;
-    version: string | number | null;
-    kind: string;
-    payload: unknown;
-    created_at: Date;
-  }>(
-    `SELECT id, supervisor_id, version, kind, payload, created_at FROM supervisor_events
-     WHERE supervisor_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-    [supervisorId, page.afterId ?? 0, page.limit ?? 10_000],
-  );
-  return rows.map((row) => ({
+interface JournalRow {
+  id: string | number;
+  supervisor_id: string;
+  version: string | number | null;
+  kind: string;
+  payload: unknown;
+  created_at: Date;
+}
+
+const JOURNAL_COLUMNS = 'id, supervisor_id, version, kind, payload, created_at';
+
+function toJournalEvent(row: JournalRow): JournalEvent {
+  return {
     id: Number(row.id),
     supervisorId: row.supervisor_id,
     version: row.version === null ? null : Number(row.version),
     kind: row.kind,
     payload: row.payload,
     createdAt: row.created_at,
-  }));
+  };
+}
+
+/** A supervisor's journal in the order it was written ("conversation history"). */
+export async function listEvents(
+  db: Queryable,
+  supervisorId: string,
+  page: { afterId?: number; limit?: number } = {},
+): Promise<JournalEvent[]> {
+  const { rows } = await db.query<JournalRow>(
+    `SELECT ${JOURNAL_COLUMNS} FROM supervisor_events
+     WHERE supervisor_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+    [supervisorId, page.afterId ?? 0, page.limit ?? 10_000],
+  );
+  return rows.map(toJournalEvent);
 }
 
 /**
@@ -100,15 +108,8 @@ export async function recentEvents(
 ): Promise<Map<string, JournalEvent[]>> {
   const history = new Map<string, JournalEvent[]>();
   if (supervisorIds.length === 0) return history;
-  const { rows } = await db.query<{
-    id: string | number;
-    supervisor_id: string;
-    version: string | number | null;
-    kind: string;
-    payload: unknown;
-    created_at: Date;
-  }>(
-    `SELECT id, supervisor_id, version, kind, payload, created_at FROM (
+  const { rows } = await db.query<JournalRow>(
+    `SELECT ${JOURNAL_COLUMNS} FROM (
        SELECT e.*, row_number() OVER (PARTITION BY supervisor_id ORDER BY id DESC) AS newest
        FROM supervisor_events e WHERE supervisor_id = ANY ($1::uuid[])
      ) ranked WHERE newest <= $2 ORDER BY supervisor_id, id`,
@@ -116,14 +117,7 @@ export async function recentEvents(
   );
   for (const row of rows) {
     const list = history.get(row.supervisor_id) ?? [];
-    list.push({
-      id: Number(row.id),
-      supervisorId: row.supervisor_id,
-      version: row.version === null ? null : Number(row.version),
-      kind: row.kind,
-      payload: row.payload,
-      createdAt: row.created_at,
-    });
+    list.push(toJournalEvent(row));
     history.set(row.supervisor_id, list);
   }
   return history;
