@@ -441,3 +441,43 @@ export async function restoreStored(
   }
   return { restored, failed };
 }
+
+/**
+ * Restores every stored, unfinished supervisor not already in service, a page of 500 at
+ * a time, logging progress (done, failures, rate) and the total time.
+ */
+export async function restoreAll(
+  ports: RestorationPorts,
+  inService: (id: string) => boolean,
+  source: RestorationSource,
+): Promise<{ restored: number; failed: number }> {
+  const started = performance.now();
+  let restored = 0;
+  let failed = 0;
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await ports.store.listRestorable({ limit: 500, ...(afterId ? { afterId } : {}) });
+    if (page.length === 0) break;
+    afterId = page.at(-1)?.id;
+    const result = await restoreStored(
+      ports,
+      page.filter((stored) => !inService(stored.id)),
+      source,
+    );
+    restored += result.restored.length;
+    failed += result.failed.length;
+    for (const { id, error } of result.failed) {
+      ports.log.error({ supervisorId: id, err: error }, 'supervisor could not be restored');
+    }
+    const ms = performance.now() - started;
+    ports.log.info(
+      { restored, failed, ms: Math.round(ms), perSecond: Math.round((restored / ms) * 1000) },
+      'restoring',
+    );
+  }
+  ports.log.info(
+    { restored, failed, ms: Math.round(performance.now() - started), source },
+    'restoration finished',
+  );
+  return { restored, failed };
+}

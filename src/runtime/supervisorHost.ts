@@ -23,7 +23,12 @@ import {
   startSupervisor,
   stopLeakedChildren,
 } from './hostedSupervisor.ts';
-import { type RestorationInfo, type RestorationPorts, restoreStored } from './restoration.ts';
+import {
+  type RestorationInfo,
+  type RestorationPorts,
+  restoreAll,
+  restoreStored,
+} from './restoration.ts';
 import {
   type CommittedWrite,
   createSnapshotWriter,
@@ -452,40 +457,9 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
   return {
     restore: (id, source = 'manual') => restore(id, source),
 
-    async restoreAll(source = 'restart') {
+    restoreAll(source = 'restart') {
       checkOpen();
-      const started = performance.now();
-      let restored = 0;
-      let failed = 0;
-      let afterId: string | undefined;
-      for (;;) {
-        const page = await options.store.listRestorable({
-          limit: 500,
-          ...(afterId ? { afterId } : {}),
-        });
-        if (page.length === 0) break;
-        afterId = page.at(-1)?.id;
-        const result = await restoreStored(
-          restorationPorts,
-          page.filter((stored) => !hosted.has(stored.id)),
-          source,
-        );
-        restored += result.restored.length;
-        failed += result.failed.length;
-        for (const { id, error } of result.failed) {
-          log.error({ supervisorId: id, err: error }, 'supervisor could not be restored');
-        }
-        const ms = performance.now() - started;
-        log.info(
-          { restored, failed, ms: Math.round(ms), perSecond: Math.round((restored / ms) * 1000) },
-          'restoring',
-        );
-      }
-      log.info(
-        { restored, failed, ms: Math.round(performance.now() - started), source },
-        'restoration finished',
-      );
-      return { restored, failed };
+      return restoreAll(restorationPorts, (id) => hosted.has(id), source);
     },
 
     async spawn(machineId, input, spawnOptions = {}) {
