@@ -22,6 +22,9 @@ export const ERROR_CODES = [
   'ERR_ANSWER_NOT_ACCEPTED',
   'ERR_NOT_DURABLE',
   'ERR_RUNTIME_STOPPED',
+  'ERR_MESSAGE_TOO_LARGE',
+  'ERR_MESSAGE_INVALID',
+  'ERR_MESSAGE_UNKNOWN_TYPE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -36,6 +36,7 @@ const ALLOWED: Record<string, (t: string) => boolean> = {
   'src/model': (t) => t === 'zod' || t === 'src/model',
   'src/machines': (t) =>
     ['xstate', 'zod', 'src/model', 'src/machines', 'src/errors.ts'].includes(t),
+  'src/protocol': (t) => ['zod', 'src/model', 'src/protocol'].includes(t),
   'src/runtime': (t) =>
     [
       'node',
