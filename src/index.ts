@@ -32,7 +32,6 @@ export {
   type AnswerResult,
   type Committed,
   createSupervisorHost,
-  type RestoredSupervisor,
   type SupervisorHost,
   type SupervisorHostOptions,
 } from './runtime/supervisorHost.ts';

@@ -44,12 +44,3 @@ export function sqlState(error: unknown): string | undefined {
   }
   return undefined;
 }
-
-/** SQLSTATEs this project branches on. */
-export const SQLSTATE = Object.freeze({
-  uniqueViolation: '23505',
-  checkViolation: '23514',
-  duplicateObject: '42710',
-  duplicateTable: '42P07',
-  objectInUse: '55006',
-});

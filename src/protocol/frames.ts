@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AnswerKind, LifecycleState, QuestionId } from '../model/supervisor.ts';
+import { type AnswerKind, type LifecycleState, QuestionId } from '../model/supervisor.ts';
 
 /** The protocol version; a client states the one it speaks in `hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -97,6 +97,3 @@ export type ServerFrame =
       message: string;
       issues?: Array<{ code: string; path: PropertyKey[]; message: string }>;
     };
-
-/** Re-exported for the server's typing of state values. */
-export { LifecycleState };

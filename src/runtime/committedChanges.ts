@@ -1,4 +1,9 @@
-import type { LifecycleState, PendingQuestion, SupervisorWrite } from '../model/supervisor.ts';
+import {
+  type LifecycleState,
+  type PendingQuestion,
+  type SupervisorWrite,
+  TERMINAL_STATES,
+} from '../model/supervisor.ts';
 import type { CommittedWrite } from './snapshotWriter.ts';
 
 interface ChangeBase {
@@ -61,11 +66,9 @@ export function viewOf(write: CommittedView): CommittedView {
 /** Receives committed changes, in commit order. */
 export type ChangeListener = (change: CommittedChange) => void;
 
-const TERMINAL = new Set<LifecycleState>(['completed', 'failed', 'cancelled']);
-
 /** True for lifecycle states a supervisor never leaves. */
 export function isTerminal(state: LifecycleState): boolean {
-  return TERMINAL.has(state);
+  return TERMINAL_STATES.includes(state);
 }
 
 /**

@@ -2,6 +2,7 @@ import { StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import type { SupervisorWrite } from '../model/supervisor.ts';
 import type { TaskRowWrite } from '../model/task.ts';
+import { sqlState } from '../persistence/database.ts';
 import type { NewCheckpoint, NewJournalEvent } from '../persistence/journalRepository.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 
@@ -70,8 +71,7 @@ interface Waiter {
 // SQLSTATE classes 22 (data exception) and 23 (integrity violation): retrying the same row
 // cannot help, unlike a lost connection.
 function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^2[23]/.test(code);
+  return /^2[23]/.test(sqlState(error) ?? '');
 }
 
 function merge(older: WriteRequest, newer: WriteRequest): WriteRequest {

@@ -107,15 +107,12 @@ export interface SupervisorHost {
    * snapshot, counts the restore (`restoration_count`, time, source), re-sends its pending
    * questions on the committed-changes stream, and picks up its tasks.
    */
-  restore(id: string, source?: RestorationSource): Promise<RestoredSupervisor>;
+  restore(id: string, source?: RestorationSource): Promise<RestorationInfo>;
   /** Restores every stored supervisor that is not finished, page by page, logging progress. */
   restoreAll(source?: RestorationSource): Promise<{ restored: number; failed: number }>;
   /** Flushes every pending write, then stops the actors. Idempotent. */
   stop(): Promise<void>;
 }
-
-/** What a restore did: the seed's RestorationInfo, with why it fell back, if it did. */
-export type RestoredSupervisor = RestorationInfo;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -425,7 +422,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     now: Date.now,
   };
 
-  async function restore(id: string, source: RestorationSource): Promise<RestoredSupervisor> {
+  async function restore(id: string, source: RestorationSource): Promise<RestorationInfo> {
     checkOpen();
     const live = hosted.get(id);
     if (live && !isFinished(live)) {
