@@ -179,11 +179,15 @@ export function createTaskRunner(options: {
       const supervisorId = hosted.identity.id;
       const live = contextOf(hosted).tasks;
       for (const row of tasks) {
-        // The live context may already be ahead of the commit: act on what it holds now.
         const task = live[row.id];
         if (!task) continue;
-        if (task.status === 'pending') start(hosted, row.id, task);
-        else if (task.status === 'cancelled') stop(supervisorId, row.id);
+        if (task.status === 'cancelled') stop(supervisorId, row.id);
+        // Only a run this commit made durable starts: when the live context is already a
+        // restart further on, that attempt's own commit (which always follows) starts it.
+        // Starting it early let its outcome miss a row still at the older attempt.
+        else if (task.status === 'pending' && task.attempt === row.attempt) {
+          start(hosted, row.id, task);
+        }
       }
     },
 

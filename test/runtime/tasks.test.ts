@@ -55,6 +55,27 @@ describeEachEngine('tasks', (engine) => {
     expect(kinds.filter((k) => k === 'task_restarted')).toHaveLength(2);
   });
 
+  it('records every attempt of 40 escalating supervisors in rows that agree with their snapshots', async () => {
+    // Many supervisors restarting at once make commits lag the live context: a run must
+    // not start before its attempt is durable, or its outcome misses the row.
+    const spawned = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        fixture.host.spawn('worker', {
+          tasks: [
+            { name: 'flaky', policy: { restart: 'transient', intensity: 2, periodMs: 60_000 } },
+          ],
+        }),
+      ),
+    );
+    for (const { id } of spawned) {
+      await settled(id, 'failed');
+      const [task] = await listTasks(fixture.db, id);
+      expect(task).toMatchObject({ attempts: 3, status: 'failed', error: 'flaky attempt 3' });
+      const attempts = taskLog.runs.filter((r) => r.taskId === task?.id).map((r) => r.attempt);
+      expect(attempts).toEqual([1, 2, 3]);
+    }
+  });
+
   it('does not restart a temporary task: its failure reaches the supervisor', async () => {
     const { id } = await fixture.host.spawn('worker', { tasks: [{ name: 'flaky' }] });
     await settled(id, 'completed');
