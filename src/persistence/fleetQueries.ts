@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LifecycleState, type SupervisorState } from '../model/supervisor.ts';
+import { LIFECYCLE_STATES, LifecycleState, type SupervisorState } from '../model/supervisor.ts';
 import type { Queryable } from './database.ts';
 import { SUPERVISOR_COLUMNS, type SupervisorRow, toSupervisorState } from './supervisorRows.ts';
 
@@ -92,4 +92,49 @@ export async function listSupervisors(
   const { text, params } = fleetQuery(filter);
   const { rows } = await db.query<SupervisorRow>(text, params);
   return rows.map(toSupervisorState);
+}
+
+/**
+ * How many supervisors are in each lifecycle state; every state is present (metrics, the
+ * dashboard).
+ */
+export async function countByState(db: Queryable): Promise<Record<LifecycleState, number>> {
+  const { rows } = await db.query<{ state: LifecycleState; count: string | number }>(
+    'SELECT state, count(*) AS count FROM supervisor_states GROUP BY state',
+  );
+  const counts = Object.fromEntries(LIFECYCLE_STATES.map((state) => [state, 0])) as Record<
+    LifecycleState,
+    number
+  >;
+  for (const row of rows) counts[row.state] = Number(row.count);
+  return counts;
+}
+
+/** How many questions are pending across the fleet (the partial index on pending rows serves it). */
+export async function countPendingQuestions(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ count: string | number | null }>(
+    `SELECT sum(jsonb_array_length(pending_questions)) AS count
+       FROM supervisor_states WHERE has_pending_questions`,
+  );
+  return Number(rows[0]?.count ?? 0);
+}
+
+/**
+ * How many supervisors of a machine are in each state value (an owner's only, when given):
+ * what the dashboard badges a statechart with.
+ */
+export async function countByStateValue(
+  db: Queryable,
+  machineId: string,
+  owner?: string,
+): Promise<Record<string, number>> {
+  const params: unknown[] = [machineId];
+  if (owner !== undefined) params.push(owner);
+  const { rows } = await db.query<{ state_value: string; count: string | number }>(
+    `SELECT state_value, count(*) AS count FROM supervisor_states
+      WHERE machine_id = $1 ${owner === undefined ? '' : 'AND owner = $2'}
+      GROUP BY state_value`,
+    params,
+  );
+  return Object.fromEntries(rows.map((row) => [row.state_value, Number(row.count)]));
 }

@@ -1,8 +1,19 @@
 import type { StateValidationResult } from '../model/restoration.ts';
-import type { RestorationSource, SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
+import type {
+  LifecycleState,
+  RestorationSource,
+  SupervisorState,
+  SupervisorWrite,
+} from '../model/supervisor.ts';
 import type { Checkpoint, JournalEvent, TaskRecord, TaskRowWrite } from '../model/task.ts';
 import type { Database } from './database.ts';
-import { type FleetFilter, listSupervisors } from './fleetQueries.ts';
+import {
+  countByState,
+  countByStateValue,
+  countPendingQuestions,
+  type FleetFilter,
+  listSupervisors,
+} from './fleetQueries.ts';
 import {
   checkpointRows,
   eventRows,
@@ -70,6 +81,12 @@ export interface SupervisorStore {
   commit(batch: CommitBatch): Promise<CommitResult>;
   getSupervisor(id: string): Promise<SupervisorState | null>;
   listSupervisors(filter?: FleetFilter): Promise<SupervisorState[]>;
+  /** How many supervisors are in each lifecycle state (every state present, 0 if none). */
+  countByState(): Promise<Record<LifecycleState, number>>;
+  /** How many questions are pending across the fleet. */
+  countPendingQuestions(): Promise<number>;
+  /** How many supervisors of a machine (an owner's, when given) are in each state value. */
+  countByStateValue(machineId: string, owner?: string): Promise<Record<string, number>>;
   /** The journaled answer to a question of a supervisor, or `null`. */
   findAnswer(supervisorId: string, questionId: string): Promise<RecordedAnswer | null>;
   /** The lightweight heartbeat save point: touches `last_heartbeat` only. */
@@ -135,6 +152,9 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     },
     getSupervisor: (id) => getSupervisor(db, id),
     listSupervisors: (filter) => listSupervisors(db, filter),
+    countByState: () => countByState(db),
+    countPendingQuestions: () => countPendingQuestions(db),
+    countByStateValue: (machineId, owner) => countByStateValue(db, machineId, owner),
     async findAnswer(supervisorId, questionId) {
       const { rows } = await db.query<{
         version: string | number | null;

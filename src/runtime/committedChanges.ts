@@ -19,7 +19,8 @@ export type CommittedChange =
   | (ChangeBase & {
       type: 'question.resolved';
       questionId: string;
-      resolution: 'answered' | 'withdrawn';
+      /** `expired`: withdrawn at or after its deadline. */
+      resolution: 'answered' | 'withdrawn' | 'expired';
     })
   | (ChangeBase & {
       type: 'status.changed';
@@ -39,6 +40,7 @@ export type CommittedChange =
 /** What the stream compares between two commits of a supervisor. */
 export type CommittedView = Pick<
   SupervisorWrite,
+  | 'version'
   | 'owner'
   | 'state'
   | 'stateValue'
@@ -52,6 +54,7 @@ export type CommittedView = Pick<
 /** The part of a committed write the stream keeps until the next commit. */
 export function viewOf(write: CommittedView): CommittedView {
   return {
+    version: write.version,
     owner: write.owner,
     state: write.state,
     stateValue: write.stateValue,
@@ -93,15 +96,15 @@ export function changesOf(
       .filter((e) => e.kind === 'question_answered')
       .map((e) => (e.payload as { questionId: string }).questionId),
   );
-  for (const id of beforeIds) {
-    if (!afterIds.has(id)) {
-      changes.push({
-        ...base,
-        type: 'question.resolved',
-        questionId: id,
-        resolution: answered.has(id) ? 'answered' : 'withdrawn',
-      });
-    }
+  for (const question of before?.pendingQuestions ?? []) {
+    if (afterIds.has(question.id)) continue;
+    const expired = question.deadline !== undefined && Date.parse(question.deadline) <= Date.now();
+    changes.push({
+      ...base,
+      type: 'question.resolved',
+      questionId: question.id,
+      resolution: answered.has(question.id) ? 'answered' : expired ? 'expired' : 'withdrawn',
+    });
   }
   if (
     !before ||

@@ -1,4 +1,10 @@
-import { type AnyActor, type AnyMachineSnapshot, createActor, type Snapshot } from 'xstate';
+import {
+  type AnyActor,
+  type AnyMachineSnapshot,
+  createActor,
+  type InspectionEvent,
+  type Snapshot,
+} from 'xstate';
 import type { NewJournalEvent } from '../persistence/journalRepository.ts';
 import { RawJson } from '../persistence/rawJson.ts';
 import {
@@ -50,6 +56,17 @@ export interface StartOptions {
   onDirty: (hosted: HostedSupervisor) => void;
   /** Called when the actor failed (an action threw, a child failed unhandled). */
   onError: (hosted: HostedSupervisor, error: unknown) => void;
+  /** An outside inspector (e.g. Stately's) that sees every inspection event too. */
+  inspect?: ((event: InspectionEvent) => void) | undefined;
+}
+
+/** An inspector that throws must not stop the supervisor from being persisted. */
+function forward(inspect: (event: InspectionEvent) => void, event: InspectionEvent): void {
+  try {
+    inspect(event);
+  } catch {
+    // The inspector's failure is its own; persistence goes on.
+  }
 }
 
 /**
@@ -75,6 +92,7 @@ export function startSupervisor(options: StartOptions): HostedSupervisor {
     ...(options.input === undefined ? {} : { input: options.input }),
     ...(options.snapshot ? { snapshot: options.snapshot } : {}),
     inspect: (event) => {
+      if (options.inspect) forward(options.inspect, event);
       // `stopped` snapshots come from stop(), after the final flush: never persisted.
       if (event.type !== '@xstate.snapshot' || event.snapshot.status === 'stopped') return;
       if (hosted.dirty) return;

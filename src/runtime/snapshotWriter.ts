@@ -37,6 +37,8 @@ export interface SnapshotWriterOptions {
   retryMaxMs?: number;
   /** Called after every commit, in commit order, with the writes it made durable. */
   onCommitted?: (writes: readonly CommittedWrite[]) => void;
+  /** Called after every committed batch with its size and how long the commit took. */
+  onBatch?: (stats: { rows: number; ms: number }) => void;
   /** Called for a supervisor whose write can never succeed (the database refuses the row). */
   onRejected?: (supervisorId: string, error: Error) => void;
 }
@@ -181,12 +183,14 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
 
   async function runBatch(batch: WriteRequest[]): Promise<void> {
     try {
+      const started = performance.now();
       const result = await options.store.commit({
         states: batch.map((r) => r.write),
         events: batch.flatMap((r) => r.events),
         checkpoints: batch.filter((r) => r.checkpoint).map(toCheckpoint),
         tasks: batch.flatMap((r) => r.tasks ?? []),
       });
+      options.onBatch?.({ rows: batch.length, ms: performance.now() - started });
       failures = 0;
       if (isolateRemaining > 0) isolateRemaining -= batch.length;
       batchesCommitted++;

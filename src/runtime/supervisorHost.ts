@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { AnyMachineSnapshot } from 'xstate';
-import { isStewardError, StewardError } from '../errors.ts';
+import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
+import { StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
-import { validateAnswer } from '../machines/answers.ts';
 import { ExternalEvent } from '../machines/events.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
-import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
+import type {
+  LifecycleState,
+  PendingQuestion,
+  RestorationSource,
+  SupervisorState,
+} from '../model/supervisor.ts';
+import type { Checkpoint, JournalEvent } from '../model/task.ts';
 import type { FleetFilter } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import { createAnswerPath } from './answerPath.ts';
 import {
   type ChangeListener,
   type CommittedChange,
@@ -43,17 +49,42 @@ export interface SupervisorHostOptions {
   log?: Logger;
   /** How long a call waits for its commit before failing with `ERR_NOT_DURABLE`. */
   commitTimeoutMs?: number;
+  /**
+   * XState's inspection API, for an outside inspector such as `@statelyai/inspect`
+   * (`inspect: createWebSocketInspector().inspect`): it sees every actor event and
+   * snapshot of every hosted supervisor. An inspector that throws changes nothing.
+   */
+  inspect?: (event: InspectionEvent) => void;
   /** Interval of the heartbeat save point; 0 turns it off. */
   heartbeatIntervalMs?: number;
   writer?: Pick<
     SnapshotWriterOptions,
-    'maxBatch' | 'maxConcurrentBatches' | 'retryInitialMs' | 'retryMaxMs'
+    'maxBatch' | 'maxConcurrentBatches' | 'retryInitialMs' | 'retryMaxMs' | 'onBatch'
   >;
+}
+
+/** What the host knows of a supervisor's last commit, from memory. */
+export interface CommittedQuestions {
+  owner: string | null;
+  version: number;
+  pendingQuestions: readonly PendingQuestion[];
 }
 
 /** The result of a call that changed a supervisor: the version that made it durable. */
 export interface Committed {
   version: number;
+}
+
+/** Who answers, and whether they may answer a given question. */
+export interface AnswerOptions {
+  /** Recorded in the journal with the answer. */
+  answeredBy?: string | null;
+  /**
+   * Checked against the pending question as the supervisor holds it at that moment, so the
+   * check and the answer cannot be told apart by a question asked in between; a refusal
+   * is `ERR_FORBIDDEN` and changes nothing.
+   */
+  mayAnswer?: (question: PendingQuestion) => boolean;
 }
 
 /** The result of an answer: a repeated answer to the same question is a duplicate. */
@@ -85,7 +116,7 @@ export interface SupervisorHost {
     id: string,
     questionId: string,
     value: unknown,
-    options?: { answeredBy?: string | null },
+    options?: AnswerOptions,
   ): Promise<AnswerResult>;
   pause(id: string): Promise<Committed>;
   resume(id: string): Promise<Committed>;
@@ -94,6 +125,21 @@ export interface SupervisorHost {
   get(id: string): Promise<SupervisorState>;
   /** Stored supervisors matching a filter (indexed queries). */
   list(filter?: FleetFilter): Promise<SupervisorState[]>;
+  /** How many stored supervisors are in each lifecycle state. */
+  countByState(): Promise<Record<LifecycleState, number>>;
+  /** How many questions are pending across the stored fleet. */
+  countPendingQuestions(): Promise<number>;
+  /** How many supervisors of a machine (an owner's, when given) are in each state value. */
+  countByStateValue(machineId: string, owner?: string): Promise<Record<string, number>>;
+  /** The newest journal entries of a supervisor, oldest first. */
+  history(id: string, limit?: number): Promise<JournalEvent[]>;
+  /** A supervisor's kept checkpoints, newest first. */
+  checkpoints(id: string, limit?: number): Promise<Checkpoint[]>;
+  /**
+   * Owner, version and pending questions of a hosted supervisor as last committed (never
+   * a question that is not durable yet); `undefined` when it is not in memory.
+   */
+  committed(id: string): CommittedQuestions | undefined;
   /** Receives every committed change; returns the unsubscribe function. */
   subscribe(listener: ChangeListener): () => void;
   /** The heartbeat save point now: touches `last_heartbeat` of every hosted supervisor. */
@@ -284,6 +330,13 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     if (!stored) {
       throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
     }
+    if (!isTerminal(stored.state)) {
+      throw new StewardError(
+        'ERR_SUPERVISOR_NOT_RUNNING',
+        `supervisor ${id} is stored as ${stored.state} but not running here; restore it first (host.restore, POST /supervisors/${id}/resume)`,
+        { id, state: stored.state },
+      );
+    }
     throw new StewardError(
       'ERR_SUPERVISOR_TERMINATED',
       `supervisor ${id} is ${stored.state} and takes no more events`,
@@ -317,85 +370,14 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     return { version };
   }
 
-  async function answer(
-    id: string,
-    questionId: string,
-    value: unknown,
-    answerOptions: { answeredBy?: string | null } = {},
-  ): Promise<AnswerResult> {
-    let h: HostedSupervisor;
-    try {
-      h = await findLive(id);
-    } catch (error) {
-      // A finished supervisor may have recorded this very answer: then it is a duplicate.
-      if (isStewardError(error, 'ERR_SUPERVISOR_TERMINATED')) {
-        const recorded = await options.store.findAnswer(id, questionId);
-        if (recorded) return { version: recorded.version ?? 0, duplicate: true };
-      }
-      throw error;
-    }
-
-    const inFlight = h.answering.get(questionId);
-    if (inFlight) {
-      await inFlight;
-      return { version: writer.committedVersion(id), duplicate: true };
-    }
-    const context = (h.actor.getSnapshot() as AnyMachineSnapshot).context as {
-      pendingQuestions: Array<{ id: string }>;
-    };
-    const question = (context.pendingQuestions as Parameters<typeof validateAnswer>[0][]).find(
-      (q) => q.id === questionId,
-    );
-    if (!question) {
-      const recorded = await options.store.findAnswer(id, questionId);
-      if (recorded) return { version: recorded.version ?? 0, duplicate: true };
-      throw new StewardError(
-        'ERR_QUESTION_NOT_PENDING',
-        `supervisor ${id} has no pending question ${questionId}`,
-        { id, questionId },
-      );
-    }
-    const checked = validateAnswer(question, value);
-    if (!checked.ok) {
-      throw new StewardError(
-        'ERR_ANSWER_INVALID',
-        `the answer does not fit question ${questionId} (${question.answer.kind}): ${checked.issues[0]?.message}`,
-        { id, questionId, issues: checked.issues },
-      );
-    }
-    const event = {
-      type: 'question.answered',
-      questionId,
-      value: checked.value,
-      answeredBy: answerOptions.answeredBy ?? null,
-    };
-    if (!(h.actor.getSnapshot() as AnyMachineSnapshot).can(event)) {
-      throw new StewardError(
-        'ERR_ANSWER_NOT_ACCEPTED',
-        `supervisor ${id} in state ${stateName(h)} does not take an answer to ${questionId} now`,
-        { id, questionId },
-      );
-    }
-    h.extraEvents.push({
-      supervisorId: id,
-      version: null,
-      kind: 'question_answered',
-      payload: { questionId, value: checked.value, answeredBy: event.answeredBy },
-    });
-    h.answeredSinceCapture.add(questionId);
-    h.dirty = true;
-    h.actor.send(event);
-    const version = capture(h);
-    const committed = writer.whenDurable(id, version);
-    h.answering.set(questionId, committed);
-    // Kept until the commit itself, not the caller's timeout: a retry meanwhile is a duplicate.
-    committed.then(
-      () => h.answering.delete(questionId),
-      () => h.answering.delete(questionId),
-    );
-    await durable(id, version);
-    return { version, duplicate: false };
-  }
+  const answer = createAnswerPath({
+    store: options.store,
+    writer,
+    findLive,
+    capture,
+    durable,
+    stateName,
+  });
 
   async function heartbeat(): Promise<number> {
     const ids = [...hosted.values()].filter((h) => !isFinished(h)).map((h) => h.identity.id);
@@ -407,7 +389,8 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     registry: options.registry,
     log,
     runner,
-    start: (startOptions) => startSupervisor({ ...startOptions, onDirty, onError }),
+    start: (startOptions) =>
+      startSupervisor({ ...startOptions, onDirty, onError, inspect: options.inspect }),
     admit(h, committed) {
       hosted.set(h.identity.id, h);
       if (committed)
@@ -480,6 +463,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
         input,
         onDirty,
         onError,
+        inspect: options.inspect,
       });
       hosted.set(id, h);
       const version = capture(h);
@@ -503,6 +487,24 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     },
 
     list: (filter) => options.store.listSupervisors(filter),
+    countByState: () => options.store.countByState(),
+    countPendingQuestions: () => options.store.countPendingQuestions(),
+    countByStateValue: (machineId, owner) => options.store.countByStateValue(machineId, owner),
+
+    async history(id, limit = 50) {
+      if (!UUID.test(id)) return [];
+      return (await options.store.recentHistory([id], limit)).get(id) ?? [];
+    },
+
+    checkpoints: (id, limit) =>
+      UUID.test(id) ? options.store.listCheckpoints(id, limit) : Promise.resolve([]),
+
+    committed(id) {
+      const view = lastCommitted.get(id);
+      if (!view) return undefined;
+      // The view is replaced at every commit and set from the stored row at restore.
+      return { owner: view.owner, version: view.version, pendingQuestions: view.pendingQuestions };
+    },
 
     subscribe(listener) {
       listeners.add(listener);

@@ -15,7 +15,8 @@ interface SurveyContext extends SupervisorContext {
 export const surveyMachine = setup({
   types: {
     context: {} as SurveyContext,
-    input: {} as { count: number },
+    /** `role`: the questions are for holders of that role instead of the owner; `promptLength`: pad prompts (flow-control tests). */
+    input: {} as { count: number; role?: string; promptLength?: number },
     events: {} as StandardEvent,
   },
   guards: {
@@ -37,9 +38,11 @@ export const surveyMachine = setup({
     answers: {},
     pendingQuestions: Array.from({ length: input.count }, (_, i) => ({
       id: `q${i}`,
-      prompt: `Question ${i}?`,
+      prompt: `Question ${i}?`.padEnd(input.promptLength ?? 0, '.'),
       answer: { kind: 'number' as const },
-      audience: { kind: 'owner' as const },
+      audience: input.role
+        ? { kind: 'role' as const, role: input.role }
+        : { kind: 'owner' as const },
       askedAt: new Date().toISOString(),
     })),
   }),
