@@ -160,3 +160,6 @@ export interface MemoryResult {
   spawnSeconds: number;
   hosted: number;
 }
+
+/** Prefix of the result line bench/wsClients.ts prints. */
+export const WS_RESULT_PREFIX = 'BENCH_WS_RESULT ';

@@ -1,36 +1,79 @@
 #!/usr/bin/env node
 // The `steward` command: the composition root that reads configuration and picks adapters.
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config.ts';
-import { demoStepTask, startDemo } from './demo.ts';
+import { type ConfigFlags, loadConfig } from './config.ts';
+import { demoStepTask } from './demo.ts';
 import { isStewardError } from './errors.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger } from './logger.ts';
 import { referenceSupervisor } from './machines/referenceSupervisor.ts';
 import { createMachineRegistry } from './machines/registry.ts';
 import { createSupervisorStore, migrate, openDatabase } from './persistence/index.ts';
 import { checkMigrations } from './runtime/migrationCheck.ts';
-import { createSupervisorHost } from './runtime/supervisorHost.ts';
+import { serve } from './serve.ts';
+import { runVisualize } from './visualizer/index.ts';
 
-const USAGE = `usage: steward <command>
+const USAGE = `usage: steward <command> [flags]
 
 commands:
-  serve             apply migrations and start the runtime
+  serve             apply migrations, restore every unfinished supervisor, and serve the
+                    HTTP API and WebSocket protocol on one port (with a demo by default)
   migrate           apply pending migrations and exit
   check-migration   dry run: what restoring every stored supervisor would do with the
                     registered machines (restore, migrate, checkpoint, fresh); writes nothing
+  visualize         render a machine as a statechart (Mermaid, SVG, JSON, HTML);
+                    steward visualize --help for its flags
 
-configuration (environment):
-  DATABASE_URL      postgres://user@host:5432/db; unset: embedded PGlite
-  STEWARD_DATA_DIR  PGlite data directory (default ./.steward/data, or "memory")
-  LOG_LEVEL         fatal|error|warn|info|debug|trace|silent (default info)
-  STEWARD_DEMO      "off" to serve without the demo supervisors`;
+flags (each overrides its environment variable):
+  --port N                 PORT                      default 7420 (0: any free port)
+  --host ADDR              HOST                      default 127.0.0.1
+  --data-dir DIR           STEWARD_DATA_DIR          PGlite files, or "memory"; default ./.steward/data
+  --log-level LEVEL        LOG_LEVEL                 fatal|error|warn|info|debug|trace|silent
+  --tokens-file FILE       STEWARD_TOKENS_FILE       JSON: [{ "token", "owner" | "admin": true, "roles" }]
+                           STEWARD_TOKENS            owner:token,...  (*:token = admin)
+  --dev-token-file FILE    STEWARD_DEV_TOKEN_FILE    admin token generated when none is configured;
+                                                     default ./.steward/dev-token
+  --allowed-origins LIST   STEWARD_ALLOWED_ORIGINS   browser origins besides the server's own
+  --no-demo                STEWARD_DEMO=off          serve without the demo supervisors
+  --demo-answer-delay MS   STEWARD_DEMO_ANSWER_DELAY_MS  a stand-in answers demo questions
+                           DATABASE_URL              postgres://user@host:5432/db; unset: PGlite
+  -h, --help               this text`;
+
+const FLAG_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'log-level': { type: 'string' },
+  'tokens-file': { type: 'string' },
+  'dev-token-file': { type: 'string' },
+  'allowed-origins': { type: 'string' },
+  'no-demo': { type: 'boolean' },
+  'demo-answer-delay': { type: 'string' },
+} as const;
+
+/** The machines and tasks this command hosts. */
+function builtInRegistry() {
+  const registry = createMachineRegistry();
+  registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+  registry.registerTask('step', demoStepTask());
+  return registry;
+}
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, options: FLAG_OPTIONS });
+  } catch (error) {
+    console.error(`steward: ${(error as Error).message}\n\n${USAGE}`);
+    return null;
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h' } },
-  });
+  // visualize has flags of its own and needs no database.
+  if (argv[0] === 'visualize') return runVisualize(argv.slice(1));
+  const parsed = parseFlags(argv);
+  if (!parsed) return 2;
+  const { positionals, values } = parsed;
   const command = positionals[0];
   if (values.help || !command) {
     console.log(USAGE);
@@ -40,8 +83,23 @@ async function main(argv: string[]): Promise<number> {
     console.error(`steward: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
+  const flags: ConfigFlags = {
+    ...(values.port === undefined ? {} : { port: values.port }),
+    ...(values.host === undefined ? {} : { host: values.host }),
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    ...(values['log-level'] === undefined ? {} : { logLevel: values['log-level'] }),
+    ...(values['tokens-file'] === undefined ? {} : { tokensFile: values['tokens-file'] }),
+    ...(values['dev-token-file'] === undefined ? {} : { devTokenFile: values['dev-token-file'] }),
+    ...(values['allowed-origins'] === undefined
+      ? {}
+      : { allowedOrigins: values['allowed-origins'] }),
+    ...(values['no-demo'] ? { demo: 'off' } : {}),
+    ...(values['demo-answer-delay'] === undefined
+      ? {}
+      : { demoAnswerDelayMs: values['demo-answer-delay'] }),
+  };
 
-  const config = loadConfig();
+  const config = loadConfig(process.env, flags);
   const log = createLogger({ level: config.logLevel });
   const db = await openDatabase(config, log);
   try {
@@ -51,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
       { applied: report.applied.length, alreadyApplied: report.alreadyApplied },
       'database migrated',
     );
-    if (command === 'serve') await serve(db, log);
+    if (command === 'serve') await serve(config, db, builtInRegistry(), log);
     if (command === 'check-migration') {
       const report = await checkMigrations(createSupervisorStore(db), builtInRegistry(), log);
       console.log(JSON.stringify({ checkMigration: report }, null, 2));
@@ -60,52 +118,6 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await db.close();
   }
-}
-
-/** Runs the supervisor host until SIGINT or SIGTERM, then shuts down in reverse order. */
-/** The machines and tasks this command hosts. */
-function builtInRegistry() {
-  const registry = createMachineRegistry();
-  registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
-  registry.registerTask('step', demoStepTask());
-  return registry;
-}
-
-async function serve(db: Awaited<ReturnType<typeof openDatabase>>, log: Logger): Promise<void> {
-  const registry = builtInRegistry();
-  const host = createSupervisorHost({ store: createSupervisorStore(db), registry, log });
-  const stopDemo =
-    process.env.STEWARD_DEMO === 'off'
-      ? () => {}
-      : startDemo({
-          host,
-          log,
-          ...(process.env.STEWARD_DEMO_ANSWER_DELAY_MS
-            ? { answerDelayMs: Number(process.env.STEWARD_DEMO_ANSWER_DELAY_MS) }
-            : {}),
-        });
-  const { restored } = await host.restoreAll('restart');
-  log.info(
-    {
-      engine: db.engine,
-      location: db.location,
-      machines: registry.list().map((m) => m.id),
-      restored,
-    },
-    `Steward runtime started with ${restored} supervisors restored; press Ctrl+C to stop`,
-  );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  log.info({ signal }, 'shutting down: no new work, flushing every pending write');
-  // A second signal while flushing means "now": leave without waiting.
-  const force = () => process.exit(1);
-  process.once('SIGINT', force);
-  process.once('SIGTERM', force);
-  stopDemo();
-  await host.stop();
-  log.info('Steward runtime stopped');
 }
 
 main(process.argv.slice(2)).then(

@@ -10,7 +10,10 @@ export interface DemoOptions {
   log: Logger;
   /** How many reference supervisors run at once. */
   supervisors?: number;
-  /** How long the stand-in person takes to answer a question. */
+  /**
+   * Set: a stand-in person answers every demo question after this many milliseconds.
+   * Unset: questions wait for a real client (the dashboard, the README's example).
+   */
   answerDelayMs?: number;
 }
 
@@ -47,13 +50,12 @@ const GOALS = [
 ];
 
 /**
- * Runs reference supervisors so a new user sees questions arrive. Until Steward has its
- * WebSocket server, a stand-in person answers after a delay. The steps are real tasks
- * (`demoStepTask`). Returns `stop`.
+ * Runs reference supervisors so a new user sees questions arrive, and starts a new one
+ * whenever one finishes. The steps are real tasks (`demoStepTask`). Returns `stop`.
  */
 export function startDemo(options: DemoOptions): () => void {
   const { host, log } = options;
-  const answerDelayMs = options.answerDelayMs ?? 3_000;
+  const answerDelayMs = options.answerDelayMs;
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
   let next = 0;
@@ -83,6 +85,7 @@ export function startDemo(options: DemoOptions): () => void {
         { supervisorId, questionId: question.id, answer: question.answer },
         `question asked: ${question.prompt}`,
       );
+      if (answerDelayMs === undefined) return;
       later(answerDelayMs, async () => {
         const value = answerFor(question.id);
         await host.answer(supervisorId, question.id, value, { answeredBy: 'demo-user' });
@@ -94,7 +97,7 @@ export function startDemo(options: DemoOptions): () => void {
         { supervisorId: change.supervisorId, state: change.state },
         'demo supervisor finished',
       );
-      later(answerDelayMs, spawnOne);
+      later(answerDelayMs ?? 1_000, spawnOne);
     }
   };
 

@@ -1,4 +1,5 @@
 // The public API of Steward, and nothing else.
+export * from './client/index.ts';
 export { type Config, loadConfig } from './config.ts';
 export { ERROR_CODES, type ErrorCode, isStewardError, StewardError } from './errors.ts';
 export { createLogger, type Logger } from './logger.ts';
@@ -25,13 +26,24 @@ export type { FleetFilter } from './persistence/fleetQueries.ts';
 export { type Database, migrate, openDatabase } from './persistence/index.ts';
 export { createSupervisorStore, type SupervisorStore } from './persistence/supervisorStore.ts';
 export { validateSpawnedTasks } from './persistence/taskRepository.ts';
+export * from './protocol/frames.ts';
 export type { ChangeListener, CommittedChange } from './runtime/committedChanges.ts';
 export { checkMigrations, type MigrationCheck } from './runtime/migrationCheck.ts';
 export type { RestorationInfo } from './runtime/restoration.ts';
 export {
+  type AnswerOptions,
   type AnswerResult,
   type Committed,
   createSupervisorHost,
   type SupervisorHost,
   type SupervisorHostOptions,
 } from './runtime/supervisorHost.ts';
+export {
+  createTokenTable,
+  type Principal,
+  type TokenGrant,
+  type TokenTable,
+} from './server/auth.ts';
+export { createServerMetrics, type ServerMetrics } from './server/metrics.ts';
+export { type StewardServer, type StewardServerOptions, startServer } from './server/server.ts';
+export * from './visualizer/index.ts';

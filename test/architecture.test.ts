@@ -60,6 +60,37 @@ const ALLOWED: Record<string, (t: string) => boolean> = {
       'src/errors.ts',
       'src/logger.ts',
     ].includes(t),
+  // The server calls the runtime's public methods: no actors, no database.
+  'src/server': (t) =>
+    [
+      'node',
+      'ws',
+      'hono',
+      '@hono/node-server',
+      'prom-client',
+      'zod',
+      'src/server',
+      'src/protocol',
+      'src/runtime',
+      'src/machines',
+      'src/model',
+      'src/visualizer',
+      'src/errors.ts',
+      'src/logger.ts',
+    ].includes(t),
+  'src/client': (t) => ['node', 'ws', 'zod', 'src/client', 'src/protocol', 'src/model'].includes(t),
+  // Design time only: reads machines, lays them out; never the runtime or the database.
+  'src/visualizer': (t) =>
+    [
+      'node',
+      'xstate',
+      'zod',
+      'elkjs',
+      'src/visualizer',
+      'src/machines',
+      'src/model',
+      'src/errors.ts',
+    ].includes(t),
 };
 
 // The runtime sees persistence through the store interface, never through an engine.

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,7 +49,13 @@ describe('steward command', () => {
     dirs.push(dir);
     const { DATABASE_URL: _unused, ...rest } = process.env;
     const child = spawn(TSX, [CLI, 'serve'], {
-      env: { ...rest, STEWARD_DATA_DIR: join(dir, 'data'), STEWARD_DEMO_ANSWER_DELAY_MS: '100' },
+      env: {
+        ...rest,
+        STEWARD_DATA_DIR: join(dir, 'data'),
+        STEWARD_DEV_TOKEN_FILE: join(dir, 'dev-token'),
+        STEWARD_DEMO_ANSWER_DELAY_MS: '100',
+        PORT: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const messages: string[] = [];
@@ -67,6 +73,72 @@ describe('steward command', () => {
     expect(messages.some((m) => m.startsWith('question asked: Approve the plan'))).toBe(true);
     expect(messages.slice(-2)).toEqual(['supervisor host stopped', 'Steward runtime stopped']);
   });
+
+  it('visualize renders a built-in machine without a database', async () => {
+    const result = await steward(['visualize', 'reference', '--format', 'mermaid'], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^stateDiagram-v2\n/);
+    expect(result.stdout).toContain('awaitingApproval');
+    const unknown = await steward(['visualize', 'no-such-machine'], {});
+    expect(unknown.code).toBe(2);
+  });
+
+  it("npm start's demo asks a question and the README's client example advances it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'steward-newuser-'));
+    dirs.push(dir);
+    const { DATABASE_URL: _unused, ...rest } = process.env;
+    const started = Date.now();
+    const server = spawn(TSX, [CLI, 'serve', '--port', '0'], {
+      env: {
+        ...rest,
+        STEWARD_DATA_DIR: join(dir, 'data'),
+        STEWARD_DEV_TOKEN_FILE: join(dir, 'dev-token'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+    const logs: Array<{ msg: string; url?: string; supervisorId?: string; questionId?: string }> =
+      [];
+    const seen = (match: (l: (typeof logs)[number]) => boolean) =>
+      new Promise<(typeof logs)[number]>((resolve) => {
+        const check = () => {
+          const found = logs.find(match);
+          if (found) resolve(found);
+          else setTimeout(check, 20);
+        };
+        check();
+      });
+    createInterface({ input: server.stdout }).on('line', (line) => logs.push(JSON.parse(line)));
+    const { url } = await seen((l) => l.msg.startsWith('Steward listening on '));
+    const first = await seen((l) => l.msg.startsWith('question asked: Approve the plan'));
+    // From the command to the first question, start-up of tsx and PGlite's first initdb
+    // included. On an idle machine this is ~7 s (README); CI runs it beside every other
+    // test file on two cores, hence the wider bound here.
+    const elapsed = Date.now() - started;
+    console.log(`npm start → first demo question: ${elapsed} ms`);
+    expect(elapsed).toBeLessThan(20_000);
+    const token = (await readFile(join(dir, 'dev-token'), 'utf8')).trim();
+    const example = spawn(
+      TSX,
+      [new URL('../examples/answer-questions.ts', import.meta.url).pathname],
+      {
+        env: { ...rest, STEWARD_URL: url, STEWARD_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const printed: string[] = [];
+    createInterface({ input: example.stdout }).on('line', (line) => printed.push(line));
+    // The supervisor moves on: approved, it runs its steps, and the second step's planned
+    // failure asks a new question of the same supervisor.
+    await seen(
+      (l) =>
+        l.supervisorId === first.supervisorId && (l.questionId ?? '').startsWith('task-failed-'),
+    );
+    expect(printed.some((line) => /answered true, committed as v\d+/.test(line))).toBe(true);
+    example.kill('SIGINT');
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 
   it('check-migration reports what restoring would do, per machine version', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'steward-check-'));

@@ -47,3 +47,35 @@ describe('openDatabase', () => {
     expect((error as Error).message).not.toContain('hunter2');
   });
 });
+
+describe('loadConfig: server settings', () => {
+  it('serves on 7420 with the demo by default; flags override the environment', () => {
+    expect(loadConfig({})).toMatchObject({ port: 7420, host: '127.0.0.1', demo: true });
+    const config = loadConfig({ PORT: '8000', STEWARD_DEMO: 'on' }, { port: '0', demo: 'off' });
+    expect(config).toMatchObject({ port: 0, demo: false });
+  });
+
+  it('reads owner:token pairs, *:token as admin, and never echoes a token', () => {
+    const tokens = loadConfig({
+      STEWARD_TOKENS: 'alice:alice-secret-0123456789, *:root-secret-0123456789',
+    }).tokens;
+    expect(tokens).toEqual([
+      { token: 'alice-secret-0123456789', owner: 'alice', admin: false, roles: [] },
+      { token: 'root-secret-0123456789', admin: true, roles: [] },
+    ]);
+    const error = configError({ STEWARD_TOKENS: 'alice:short-secret' });
+    expect(error.message).toMatch(/^STEWARD_TOKENS is invalid: tokens must have at least 16/);
+    expect(error.message).not.toContain('short-secret');
+    expect(JSON.stringify((error as { details?: unknown }).details)).not.toContain('short-secret');
+    expect(configError({ STEWARD_TOKENS: 'no-colon-here-0123456789' }).message).toMatch(
+      /owner:token/,
+    );
+  });
+
+  it('splits allowed origins', () => {
+    expect(
+      loadConfig({ STEWARD_ALLOWED_ORIGINS: 'https://a.example, https://b.example' })
+        .allowedOrigins,
+    ).toEqual(['https://a.example', 'https://b.example']);
+  });
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type AnswerKind, type LifecycleState, QuestionId } from '../model/supervisor.ts';
+import { AnswerKind, Audience, LifecycleState, QuestionId } from '../model/supervisor.ts';
 
 /** The protocol version; a client states the one it speaks in `hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -19,14 +19,24 @@ export const HelloFrame = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
 });
 
-/** Which supervisors' questions and status a client wants: by id, by owner, or all it may see. */
-export const SubscribeFrame = z.strictObject({
-  type: z.literal('subscribe'),
-  requestId: RequestId,
-  supervisorIds: z.array(z.uuid()).max(10_000).optional(),
-  owner: z.string().min(1).max(200).optional(),
-  all: z.literal(true).optional(),
-});
+/**
+ * Which supervisors' questions and status a client wants: by id, by owner, or all it may
+ * see. Subscriptions add up; each one is answered by every matching pending question.
+ */
+export const SubscribeFrame = z
+  .strictObject({
+    type: z.literal('subscribe'),
+    requestId: RequestId,
+    supervisorIds: z.array(z.uuid()).min(1).max(10_000).optional(),
+    owner: z.string().min(1).max(200).optional(),
+    all: z.literal(true).optional(),
+  })
+  .refine(
+    (frame) =>
+      [frame.supervisorIds, frame.owner, frame.all].filter((v) => v !== undefined).length === 1,
+    { message: 'give exactly one of supervisorIds, owner or all' },
+  );
+export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
 
 /** An answer: acknowledged only after the commit that records it. */
 export const AnswerFrame = z.strictObject({
@@ -48,52 +58,101 @@ export const ClientFrame = z.discriminatedUnion('type', [
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
+/** The `type` of every client frame, for error messages and fuzzing. */
+export const CLIENT_FRAME_TYPES = ['hello', 'subscribe', 'answer', 'ping'] as const;
+
 // ---- server → client ----
 
-interface AboutSupervisor {
-  supervisorId: string;
+/** Fields of every frame about one supervisor. */
+const AboutSupervisor = {
+  supervisorId: z.uuid(),
   /** The committed version the frame reflects: drop a frame older than one already seen. */
-  version: number;
-}
+  version: z.number().int().nonnegative(),
+};
+
+export const HelloOkFrame = z.object({
+  type: z.literal('hello.ok'),
+  requestId: RequestId.nullable(),
+  protocol: z.number().int(),
+  owner: z.string().nullable(),
+  admin: z.boolean(),
+});
+
+export const SubscribedFrame = z.object({
+  type: z.literal('subscribed'),
+  requestId: RequestId,
+  /** Pending questions sent with this subscription. */
+  pendingQuestions: z.number().int().nonnegative(),
+});
+
+export const QuestionAskedFrame = z.object({
+  type: z.literal('question.asked'),
+  ...AboutSupervisor,
+  questionId: QuestionId,
+  prompt: z.string(),
+  answer: AnswerKind,
+  audience: Audience,
+  askedAt: z.string(),
+  deadline: z.string().nullable(),
+  /** How many times this server has sent this question (re-sends after reconnects and restores count). */
+  deliveryCount: z.number().int().positive(),
+});
+export type QuestionAskedFrame = z.infer<typeof QuestionAskedFrame>;
+
+export const QuestionResolvedFrame = z.object({
+  type: z.literal('question.resolved'),
+  ...AboutSupervisor,
+  questionId: QuestionId,
+  resolution: z.enum(['answered', 'withdrawn', 'expired']),
+});
+
+export const SupervisorStatusFrame = z.object({
+  type: z.literal('supervisor.status'),
+  ...AboutSupervisor,
+  state: LifecycleState,
+  stateValue: z.string(),
+  phase: z.string().nullable(),
+  activity: z.string().nullable(),
+  progress: z.number().int().min(0).max(100),
+});
+
+export const AnswerAckFrame = z.object({
+  type: z.literal('answer.ack'),
+  ...AboutSupervisor,
+  requestId: RequestId,
+  questionId: QuestionId,
+  /** True when the question had already been answered (by anyone): applied once. */
+  duplicate: z.boolean(),
+});
+
+export const PongFrame = z.object({ type: z.literal('pong'), requestId: RequestId });
+
+export const ErrorFrame = z.object({
+  type: z.literal('error'),
+  requestId: RequestId.nullable(),
+  code: z.string(),
+  message: z.string(),
+  issues: z
+    .array(
+      z.object({
+        code: z.string(),
+        path: z.array(z.union([z.string(), z.number()])),
+        message: z.string(),
+      }),
+    )
+    .optional(),
+});
+export type ErrorFrame = z.infer<typeof ErrorFrame>;
 
 /** Every frame the server sends. */
-export type ServerFrame =
-  | { type: 'hello.ok'; requestId: string; protocol: number; owner: string | null; admin: boolean }
-  | { type: 'subscribed'; requestId: string; supervisors: number }
-  | (AboutSupervisor & {
-      type: 'question.asked';
-      questionId: string;
-      prompt: string;
-      answer: AnswerKind;
-      askedAt: string;
-      deadline: string | null;
-      /** How many times this question was sent to this connection (re-sends after restores). */
-      deliveryCount: number;
-    })
-  | (AboutSupervisor & {
-      type: 'question.resolved';
-      questionId: string;
-      resolution: 'answered' | 'withdrawn' | 'expired';
-    })
-  | (AboutSupervisor & {
-      type: 'supervisor.status';
-      state: LifecycleState;
-      stateValue: string;
-      phase: string | null;
-      activity: string | null;
-      progress: number;
-    })
-  | (AboutSupervisor & {
-      type: 'answer.ack';
-      requestId: string;
-      questionId: string;
-      duplicate: boolean;
-    })
-  | { type: 'pong'; requestId: string }
-  | {
-      type: 'error';
-      requestId: string | null;
-      code: string;
-      message: string;
-      issues?: Array<{ code: string; path: PropertyKey[]; message: string }>;
-    };
+export const ServerFrame = z.discriminatedUnion('type', [
+  HelloOkFrame,
+  SubscribedFrame,
+  QuestionAskedFrame,
+  QuestionResolvedFrame,
+  SupervisorStatusFrame,
+  AnswerAckFrame,
+  PongFrame,
+  ErrorFrame,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;

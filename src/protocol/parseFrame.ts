@@ -1,13 +1,14 @@
-import { ClientFrame, DEFAULT_MAX_FRAME_BYTES, type ServerFrame } from './frames.ts';
-
-type ErrorFrame = Extract<ServerFrame, { type: 'error' }>;
+import {
+  CLIENT_FRAME_TYPES,
+  ClientFrame,
+  DEFAULT_MAX_FRAME_BYTES,
+  type ErrorFrame,
+} from './frames.ts';
 
 /** A parsed client frame, or the error frame to send back. Never throws. */
 export type ParsedFrame = { ok: true; frame: ClientFrame } | { ok: false; error: ErrorFrame };
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set(
-  ClientFrame.options.map((option) => option.shape.type.value),
-);
+const KNOWN_TYPES: ReadonlySet<string> = new Set(CLIENT_FRAME_TYPES);
 
 function requestIdOf(value: unknown): string | null {
   const id = (value as { requestId?: unknown } | null)?.requestId;
@@ -77,7 +78,7 @@ export function parseClientFrame(
       message: `invalid ${type} frame: ${parsed.error.issues[0]?.message}`,
       issues: parsed.error.issues.map((issue) => ({
         code: issue.code,
-        path: issue.path,
+        path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
         message: issue.message,
       })),
     },

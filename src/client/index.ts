@@ -1,0 +1,26 @@
+// The typed client of the Steward WebSocket protocol (docs/protocol.md).
+
+export type { QuestionAskedFrame } from '../protocol/frames.ts';
+export type { BackoffPolicy } from './backoff.ts';
+export {
+  type ClientOnlyErrorCode,
+  isStewardClientError,
+  RETRYABLE_CODES,
+  StewardClientError,
+} from './clientError.ts';
+export type {
+  QuestionResolution,
+  StewardClientEventMap,
+  StewardClientEvents,
+  SupervisorStatus,
+} from './clientEvents.ts';
+export type { ClientLog } from './clientLog.ts';
+export type { ClientIdentity, ConnectionLoss } from './clientSocket.ts';
+export type { AnswerAck } from './pendingAnswers.ts';
+export {
+  createStewardClient,
+  type StewardClient,
+  type StewardClientOptions,
+  webSocketUrl,
+} from './stewardClient.ts';
+export type { SubscribeTarget } from './subscriptionSet.ts';

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientFrame, ServerFrame } from '../protocol/frames.ts';
+import { type BackoffPolicy, backoffDelay } from './backoff.ts';
+import { RETRYABLE_CODES, StewardClientError } from './clientError.ts';
+import type { ClientLog } from './clientLog.ts';
+
+/** Which supervisors' questions and status to receive: all the token may see, an owner's, or some by id. */
+export type SubscribeTarget =
+  | { all: true }
+  | { owner: string }
+  | { supervisorIds: readonly string[] };
+
+interface Entry {
+  target: SubscribeTarget;
+  /** Callers waiting for the server to confirm this subscription for the first time. */
+  waiters: Array<{ resolve(pending: number): void; reject(error: StewardClientError): void }>;
+  retries: number;
+  retry: NodeJS.Timeout | undefined;
+}
+
+export interface SubscriptionSetOptions {
+  send(frame: ClientFrame): boolean;
+  backoff: BackoffPolicy;
+  log: ClientLog;
+}
+
+/**
+ * The subscriptions of a client, sent again on every new connection: the server answers each
+ * with every matching pending question, which is how a client catches up after a drop.
+ */
+export interface SubscriptionSet {
+  /** Resolves with the number of pending questions the server sent with it. */
+  add(target: SubscribeTarget): Promise<number>;
+  onReply(frame: ServerFrame): boolean;
+  /** A connection is ready: sends every subscription. */
+  sendAll(): void;
+  connectionLost(): void;
+  rejectAll(error: StewardClientError): void;
+}
+
+function keyOf(target: SubscribeTarget): string {
+  if ('all' in target) return 'all';
+  if ('owner' in target) return `owner:${target.owner}`;
+  return `ids:${[...target.supervisorIds].sort().join(',')}`;
+}
+
+export function createSubscriptionSet(options: SubscriptionSetOptions): SubscriptionSet {
+  const entries = new Map<string, Entry>();
+  const byRequest = new Map<string, Entry>();
+
+  function send(entry: Entry): void {
+    const requestId = randomUUID();
+    const { target } = entry;
+    const frame: ClientFrame =
+      'all' in target
+        ? { type: 'subscribe', requestId, all: true }
+        : 'owner' in target
+          ? { type: 'subscribe', requestId, owner: target.owner }
+          : { type: 'subscribe', requestId, supervisorIds: [...target.supervisorIds] };
+    if (options.send(frame)) byRequest.set(requestId, entry);
+  }
+
+  function forget(entry: Entry): void {
+    entries.delete(keyOf(entry.target));
+    clearTimeout(entry.retry);
+  }
+
+  return {
+    add(target) {
+      const key = keyOf(target);
+      let entry = entries.get(key);
+      if (!entry) {
+        entry = { target, waiters: [], retries: 0, retry: undefined };
+        entries.set(key, entry);
+      }
+      const waiting = entry;
+      const confirmed = new Promise<number>((resolve, reject) => {
+        waiting.waiters.push({ resolve, reject });
+      });
+      send(waiting);
+      return confirmed;
+    },
+    onReply(frame) {
+      if (frame.type !== 'subscribed' && frame.type !== 'error') return false;
+      const entry = frame.requestId === null ? undefined : byRequest.get(frame.requestId);
+      if (!entry || frame.requestId === null) return false;
+      byRequest.delete(frame.requestId);
+      const waiters = entry.waiters;
+      if (frame.type === 'subscribed') {
+        entry.waiters = [];
+        entry.retries = 0;
+        for (const waiter of waiters) waiter.resolve(frame.pendingQuestions);
+        return true;
+      }
+      if (RETRYABLE_CODES.has(frame.code)) {
+        const wait = backoffDelay(entry.retries++, options.backoff);
+        options.log.warn(
+          { code: frame.code, retryInMs: wait },
+          'steward client: subscribe failed, retrying',
+        );
+        clearTimeout(entry.retry);
+        entry.retry = setTimeout(() => send(entry), wait);
+        return true;
+      }
+      // Refused (e.g. ERR_FORBIDDEN): sending it after every reconnect would only fail again.
+      forget(entry);
+      entry.waiters = [];
+      const error = StewardClientError.fromFrame(frame);
+      for (const waiter of waiters) waiter.reject(error);
+      return true;
+    },
+    sendAll() {
+      const all = entries.get('all');
+      for (const entry of entries.values()) {
+        // `all` covers every supervisor the token may see; the others would only repeat it.
+        if (all && entry !== all && entry.waiters.length === 0) continue;
+        send(entry);
+      }
+    },
+    connectionLost() {
+      byRequest.clear();
+      for (const entry of entries.values()) {
+        clearTimeout(entry.retry);
+        entry.retry = undefined;
+      }
+    },
+    rejectAll(error) {
+      for (const entry of entries.values()) {
+        forget(entry);
+        for (const waiter of entry.waiters) waiter.reject(error);
+        entry.waiters = [];
+      }
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { LifecycleState } from '../model/supervisor.ts';
+
+/** Request bodies are refused above this many bytes. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/** `POST /supervisors`: start a supervisor of the newest registered version of a machine. */
+export const CreateSupervisorBody = z.strictObject({
+  machineId: z.string().min(1).max(200),
+  input: z.unknown().optional(),
+  /** A UUID of your choosing; makes a retried create safe (the second gets 409). */
+  id: z.uuid().optional(),
+  /** Admin tokens only; other tokens create supervisors of their own owner. */
+  owner: z.string().min(1).max(200).optional(),
+});
+
+/**
+ * Event types only the runtime sends: answers are validated and journaled through the answer
+ * route, task outcomes come from the task runner, restoration notices from restoration.
+ */
+const RESERVED_EVENT =
+  /^(?:question\.answered|task\..*|xstate\..*|supervisor\.(?:restored|heartbeat))$/;
+
+/** `POST /supervisors/:id/events`: the body is the event. */
+export const EventBody = z.looseObject({
+  type: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((type) => !RESERVED_EVENT.test(type), {
+      message: 'this event type is sent only by the runtime (answers go to the answer route)',
+    }),
+});
+
+/** `POST /supervisors/:id/questions/:questionId/answer`. */
+export const AnswerBody = z.strictObject({ value: z.unknown() });
+
+/** `POST /supervisors/:id/cancel`. */
+export const CancelBody = z.strictObject({ reason: z.string().max(2_000).optional() });
+
+const Flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+const Count = z.coerce.number().int();
+
+/** `GET /supervisors` and `GET /questions`: the fleet filters as query parameters. */
+export const FleetQuery = z.strictObject({
+  /** One lifecycle state, or several separated by commas. */
+  state: z
+    .string()
+    .transform((value) => value.split(','))
+    .pipe(z.array(LifecycleState).min(1))
+    .optional(),
+  stateValue: z.string().min(1).optional(),
+  tag: z.string().min(1).optional(),
+  owner: z.string().min(1).optional(),
+  machineId: z.string().min(1).optional(),
+  hasPendingQuestions: Flag.optional(),
+  stuckForMs: Count.positive().optional(),
+  progressMin: Count.min(0).max(100).optional(),
+  progressMax: Count.min(0).max(100).optional(),
+  afterId: z.uuid().optional(),
+  limit: Count.min(1).max(1000).optional(),
+});
+export type FleetQuery = z.infer<typeof FleetQuery>;

@@ -1,0 +1,85 @@
+import { type Config, configuredTokens } from './config.ts';
+import { startDemo } from './demo.ts';
+import { devToken } from './devToken.ts';
+import type { Logger } from './logger.ts';
+import type { MachineRegistry } from './machines/registry.ts';
+import type { Database } from './persistence/database.ts';
+import { createSupervisorStore } from './persistence/supervisorStore.ts';
+import { createSupervisorHost } from './runtime/supervisorHost.ts';
+import { createTokenTable, type TokenGrant } from './server/auth.ts';
+import { createServerMetrics } from './server/metrics.ts';
+import { startServer } from './server/server.ts';
+
+/**
+ * `steward serve`: restores every unfinished supervisor, then serves HTTP and WebSocket on
+ * one port until SIGINT or SIGTERM, then shuts down in reverse order, flushing every write.
+ */
+export async function serve(
+  config: Config,
+  db: Database,
+  registry: MachineRegistry,
+  log: Logger,
+): Promise<void> {
+  let grants: TokenGrant[] = configuredTokens(config);
+  if (grants.length === 0) {
+    grants = [{ token: await devToken(config.devTokenFile), admin: true }];
+    log.warn(
+      { tokenFile: config.devTokenFile },
+      `no tokens configured: using the generated admin token in ${config.devTokenFile}`,
+    );
+  }
+  const metrics = createServerMetrics();
+  const host = createSupervisorHost({
+    store: createSupervisorStore(db),
+    registry,
+    log,
+    writer: { onBatch: metrics.observeBatch },
+  });
+  metrics.attach(host);
+  const { restored, failed } = await host.restoreAll('restart');
+  const server = await startServer({
+    host,
+    tokens: createTokenTable(grants),
+    metrics,
+    log,
+    port: config.port,
+    hostname: config.host,
+    allowedOrigins: config.allowedOrigins,
+    registry,
+  });
+  const stopDemo = config.demo
+    ? startDemo({
+        host,
+        log,
+        ...(config.demoAnswerDelayMs === undefined
+          ? {}
+          : { answerDelayMs: config.demoAnswerDelayMs }),
+      })
+    : () => {};
+  log.info(
+    {
+      url: server.url,
+      websocket: `${server.url.replace(/^http/, 'ws')}/ws`,
+      engine: db.engine,
+      location: db.location,
+      machines: registry.list().map((m) => m.id),
+      restored,
+      failed,
+      demo: config.demo,
+    },
+    `Steward listening on ${server.url} with ${restored} supervisors restored; press Ctrl+C to stop`,
+  );
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log.info({ signal }, 'shutting down: no new work, flushing every pending write');
+  // A second signal while flushing means "now": leave without waiting.
+  const force = () => process.exit(1);
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  stopDemo();
+  await server.close();
+  await host.stop();
+  log.info('Steward runtime stopped');
+}

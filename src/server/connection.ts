@@ -1,0 +1,331 @@
+import type { WebSocket } from 'ws';
+import { isStewardError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import {
+  type ClientFrame,
+  type ErrorFrame,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  type SubscribeFrame,
+} from '../protocol/frames.ts';
+import { parseClientFrame } from '../protocol/parseFrame.ts';
+import type { CommittedChange } from '../runtime/committedChanges.ts';
+import type { SupervisorHost } from '../runtime/supervisorHost.ts';
+import { answerAs } from './answering.ts';
+import type { Principal, TokenTable } from './auth.ts';
+import type { ServerMetrics } from './metrics.ts';
+import { createOutbound, type OutboundLimits } from './outbound.ts';
+import { changeFrame, type DeliveryCounter, questionAskedFrame } from './questionFrames.ts';
+import { emptySubscription, pendingQuestionsFor, wants } from './subscriptions.ts';
+
+/** Limits of one WebSocket connection. */
+export interface ConnectionLimits extends OutboundLimits {
+  /** Inbound frames over this many bytes are refused with an error frame. */
+  maxFrameBytes: number;
+  /** Requests (answers, subscriptions) in progress at once before reading pauses. */
+  maxInFlight: number;
+  /** How long an unauthenticated connection may take to send `hello`. */
+  helloTimeoutMs: number;
+}
+
+/** What a connection needs from the server. */
+export interface ConnectionDeps {
+  host: SupervisorHost;
+  tokens: TokenTable;
+  deliveries: DeliveryCounter;
+  metrics: ServerMetrics;
+  log: Logger;
+  limits: ConnectionLimits;
+  /** Called once the connection knows whom it serves (at once, or after `hello`). */
+  onAuthenticated(connection: Connection): void;
+}
+
+/** One client connection: authentication, subscriptions, delivery with backpressure. */
+export interface Connection {
+  readonly principal: Principal | null;
+  /** A committed change; sent when the client subscribed to it and may see it. */
+  onChange(change: CommittedChange): void;
+  /** Called by the heartbeat: false when the client did not answer the last ping. */
+  checkAlive(): boolean;
+}
+
+/** Close code for an authentication failure (application range). */
+export const CLOSE_UNAUTHENTICATED = 4401;
+
+/**
+ * Serves one WebSocket. Every inbound frame is parsed by the protocol schema; a bad one gets
+ * an error frame and changes nothing. Outbound frames are counted until the socket has
+ * written them: past the soft limit status frames are coalesced per supervisor and reading
+ * stops, past the hard limit the client is dropped (it reconnects and gets every pending
+ * question again), so a slow client costs bounded memory.
+ */
+export function serveConnection(
+  socket: WebSocket,
+  authenticated: Principal | null,
+  deps: ConnectionDeps,
+): Connection {
+  const { host, deliveries, metrics, log, limits } = deps;
+  let principal = authenticated;
+  const subscription = emptySubscription();
+  /** The newest version of each supervisor sent, to skip stale rows of a subscription load. */
+  const newestSent = new Map<string, number>();
+  let inFlight = 0;
+  let alive = true;
+  let closed = false;
+  const outbound = createOutbound(socket, limits, {
+    onDrained: () => updateReading(),
+    onTooSlow(unsentBytes) {
+      log.warn({ client: principal?.label, unsentBytes }, 'client too slow: dropped');
+      metrics.slowClientsDropped.inc();
+      closed = true;
+    },
+  });
+
+  const helloTimer = principal
+    ? undefined
+    : setTimeout(() => {
+        if (!principal) socket.close(CLOSE_UNAUTHENTICATED, 'no hello with a valid token');
+      }, limits.helloTimeoutMs);
+
+  function noteVersion(frame: ServerFrame): void {
+    if (!('supervisorId' in frame)) return;
+    const newest = newestSent.get(frame.supervisorId) ?? 0;
+    newestSent.set(frame.supervisorId, Math.max(newest, frame.version));
+  }
+
+  function send(frame: ServerFrame): void {
+    noteVersion(frame);
+    outbound.send(frame);
+    updateReading();
+  }
+
+  function updateReading(): void {
+    if (closed) return;
+    const busy = inFlight >= limits.maxInFlight || outbound.pressed;
+    if (busy && !socket.isPaused) socket.pause();
+    if (!busy && socket.isPaused) socket.resume();
+  }
+
+  function sendQuestion(
+    supervisorId: string,
+    version: number,
+    question: Parameters<typeof questionAskedFrame>[2],
+  ): void {
+    if (!principal) return;
+    const count = deliveries.next(principal.label, supervisorId, question.id);
+    send(questionAskedFrame(supervisorId, version, question, count));
+    metrics.questionsDelivered.inc();
+  }
+
+  function fail(requestId: string | null, error: unknown): void {
+    if (isStewardError(error)) {
+      const issues = (error.details as { issues?: ErrorFrame['issues'] }).issues;
+      send({
+        type: 'error',
+        requestId,
+        code: error.code,
+        message: error.message,
+        ...(Array.isArray(issues)
+          ? {
+              issues: issues.map((i) => ({
+                code: String(i.code),
+                path: (i.path ?? []).map((k) => (typeof k === 'number' ? k : String(k))),
+                message: String(i.message),
+              })),
+            }
+          : {}),
+      });
+      return;
+    }
+    log.error({ err: error, client: principal?.label }, 'request failed unexpectedly');
+    send({
+      type: 'error',
+      requestId,
+      code: 'ERR_INTERNAL',
+      message: 'the request failed unexpectedly; it is safe to send it again',
+    });
+  }
+
+  async function subscribe(who: Principal, frame: SubscribeFrame): Promise<void> {
+    if (frame.owner !== undefined && !who.admin && frame.owner !== who.owner) {
+      send({
+        type: 'error',
+        requestId: frame.requestId,
+        code: 'ERR_FORBIDDEN',
+        message: `this token may not subscribe to the supervisors of ${JSON.stringify(frame.owner)}`,
+      });
+      return;
+    }
+    if (frame.all) subscription.all = true;
+    if (frame.owner !== undefined) subscription.owners.add(frame.owner);
+    for (const id of frame.supervisorIds ?? []) subscription.ids.add(id);
+    let count = 0;
+    for await (const page of pendingQuestionsFor(host, who, frame)) {
+      for (const entry of page) {
+        // A newer frame already went out live: this row is older than what the client knows.
+        if ((newestSent.get(entry.supervisorId) ?? 0) > entry.version) continue;
+        sendQuestion(entry.supervisorId, entry.version, entry.question);
+        count++;
+      }
+      await outbound.writable();
+      if (closed) return;
+    }
+    send({ type: 'subscribed', requestId: frame.requestId, pendingQuestions: count });
+  }
+
+  async function answer(
+    who: Principal,
+    frame: Extract<ClientFrame, { type: 'answer' }>,
+  ): Promise<void> {
+    const outcome = await answerAs(host, who, frame.supervisorId, frame.questionId, frame.value);
+    metrics.answers.inc({ outcome: outcome.duplicate ? 'duplicate' : 'applied' });
+    send({
+      type: 'answer.ack',
+      requestId: frame.requestId,
+      supervisorId: frame.supervisorId,
+      version: outcome.version,
+      questionId: frame.questionId,
+      duplicate: outcome.duplicate,
+    });
+  }
+
+  function authenticate(frame: Extract<ClientFrame, { type: 'hello' }>): void {
+    if (principal) {
+      send({
+        type: 'error',
+        requestId: frame.requestId,
+        code: 'ERR_MESSAGE_INVALID',
+        message: 'this connection is already authenticated',
+      });
+      return;
+    }
+    const found = deps.tokens.authenticate(frame.token);
+    if (!found) {
+      metrics.authFailures.inc();
+      send({
+        type: 'error',
+        requestId: frame.requestId,
+        code: 'ERR_UNAUTHENTICATED',
+        message: 'the token is not valid',
+      });
+      socket.close(CLOSE_UNAUTHENTICATED, 'invalid token');
+      return;
+    }
+    principal = found;
+    clearTimeout(helloTimer);
+    deps.onAuthenticated(connection);
+    send({
+      type: 'hello.ok',
+      requestId: frame.requestId,
+      protocol: PROTOCOL_VERSION,
+      owner: found.owner,
+      admin: found.admin,
+    });
+  }
+
+  function onFrame(frame: ClientFrame): void {
+    if (frame.type === 'hello') {
+      authenticate(frame);
+      return;
+    }
+    if (frame.type === 'ping') {
+      send({ type: 'pong', requestId: frame.requestId });
+      return;
+    }
+    const who = principal;
+    if (!who) {
+      send({
+        type: 'error',
+        requestId: frame.requestId,
+        code: 'ERR_UNAUTHENTICATED',
+        message: 'send hello with a token first',
+      });
+      return;
+    }
+    inFlight++;
+    updateReading();
+    const work = frame.type === 'subscribe' ? subscribe(who, frame) : answer(who, frame);
+    work
+      .catch((error: unknown) => {
+        if (frame.type === 'answer') metrics.answers.inc({ outcome: 'refused' });
+        fail(frame.requestId, error);
+      })
+      .finally(() => {
+        inFlight--;
+        updateReading();
+      });
+  }
+
+  socket.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+    const raw = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data);
+    const parsed = parseClientFrame(raw, limits.maxFrameBytes);
+    if (!parsed.ok) {
+      metrics.badFrames.inc({ code: parsed.error.code });
+      send(parsed.error);
+      return;
+    }
+    onFrame(parsed.frame);
+  });
+  socket.on('pong', () => {
+    alive = true;
+  });
+  socket.on('close', () => {
+    closed = true;
+    clearTimeout(helloTimer);
+    outbound.close();
+  });
+  socket.on('error', (error) => log.debug({ err: error }, 'websocket error'));
+
+  if (principal) {
+    send({
+      type: 'hello.ok',
+      requestId: null,
+      protocol: PROTOCOL_VERSION,
+      owner: principal.owner,
+      admin: principal.admin,
+    });
+  }
+
+  const connection: Connection = {
+    get principal() {
+      return principal;
+    },
+    onChange(change) {
+      if (
+        !principal ||
+        closed ||
+        !wants(subscription, principal, change.supervisorId, change.owner)
+      )
+        return;
+      if (change.type === 'question.asked') {
+        sendQuestion(change.supervisorId, change.version, change.question);
+        return;
+      }
+      if (change.type === 'supervisor.finished') {
+        newestSent.delete(change.supervisorId);
+        outbound.forget(change.supervisorId);
+        return;
+      }
+      const frame = changeFrame(change);
+      if (frame?.type === 'supervisor.status') {
+        noteVersion(frame);
+        outbound.sendStatus(frame);
+      } else if (frame) send(frame);
+    },
+    checkAlive() {
+      if (!alive) {
+        socket.terminate();
+        return false;
+      }
+      alive = false;
+      socket.ping();
+      return true;
+    },
+  };
+  if (principal) deps.onAuthenticated(connection);
+  return connection;
+}

@@ -1,0 +1,95 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { StewardError } from '../../errors.ts';
+import type { MachineRegistry } from '../../machines/registry.ts';
+import type { SupervisorHost } from '../../runtime/supervisorHost.ts';
+import type { Principal } from '../auth.ts';
+import { createDiagramCache } from './diagramCache.ts';
+
+type Env = { Variables: { principal: Principal } };
+
+/** One entry of `GET /machines`. */
+export interface MachineSummary {
+  id: string;
+  /** The newest registered version: what `POST /supervisors` starts. */
+  version: number;
+  /** Every registered version, ascending. */
+  versions: number[];
+  description: string | null;
+}
+
+const VersionQuery = z.strictObject({ version: z.coerce.number().int().nonnegative().optional() });
+
+/**
+ * `GET /machines` (the registered machines), `GET /machines/:id/diagram.svg` and
+ * `GET /machines/:id/graph.json` (a version's statechart, `?version=` or the newest), and
+ * `GET /machines/:id/counts` (how many of the caller's supervisors of that machine are in
+ * each state value). Mounted behind the authentication middleware.
+ *
+ * @example
+ * app.route('/machines', machineRoutes(registry, host));
+ */
+export function machineRoutes(registry: MachineRegistry, host: SupervisorHost): Hono<Env> {
+  const app = new Hono<Env>();
+  const diagrams = createDiagramCache(registry);
+
+  const requestedVersion = (query: Record<string, string>): number | undefined => {
+    const parsed = VersionQuery.safeParse(query);
+    if (!parsed.success) {
+      throw new StewardError(
+        'ERR_MESSAGE_INVALID',
+        `invalid query: ${parsed.error.issues[0]?.message}`,
+        { issues: parsed.error.issues },
+      );
+    }
+    return parsed.data.version;
+  };
+
+  app.get('/', (c) => {
+    const byId = new Map<string, MachineSummary>();
+    for (const definition of registry.list()) {
+      const summary = byId.get(definition.id) ?? {
+        id: definition.id,
+        version: definition.version,
+        versions: [],
+        description: null,
+      };
+      summary.versions.push(definition.version);
+      if (definition.version >= summary.version) {
+        summary.version = definition.version;
+        summary.description = definition.description ?? null;
+      }
+      byId.set(definition.id, summary);
+    }
+    const machines = [...byId.values()]
+      .map((m) => ({ ...m, versions: m.versions.sort((a, b) => a - b) }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    return c.json({ machines });
+  });
+
+  app.get('/:id/diagram.svg', async (c) => {
+    const { svg } = await diagrams.get(c.req.param('id'), requestedVersion(c.req.query()));
+    c.header('Content-Type', 'image/svg+xml; charset=utf-8');
+    c.header('Cache-Control', 'no-cache');
+    return c.body(svg);
+  });
+
+  app.get('/:id/graph.json', async (c) => {
+    const { graph } = await diagrams.get(c.req.param('id'), requestedVersion(c.req.query()));
+    c.header('Cache-Control', 'no-cache');
+    return c.json(graph);
+  });
+
+  // Counted here, page by page, rather than in the browser: rows carry whole snapshots,
+  // and the page needs only one number per state value.
+  app.get('/:id/counts', async (c) => {
+    const machineId = registry.latest(c.req.param('id')).id;
+    const principal = c.get('principal');
+    const owner = principal.admin ? undefined : (principal.owner ?? '');
+    const stateValues = await host.countByStateValue(machineId, owner);
+    const total = Object.values(stateValues).reduce((sum, n) => sum + n, 0);
+    return c.json({ machineId, total, stateValues });
+  });
+
+  return app;
+}

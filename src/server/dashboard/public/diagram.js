@@ -1,0 +1,116 @@
+// Statechart diagrams: fetched once per machine version, placed in the page, and marked
+// with the states a supervisor (or a journal entry) is in. The SVG comes from the server's
+// visualizer: every state is a `<g class="state …" data-state-id="…">` of its own.
+
+import { queryString } from './api.js';
+import { svgEl } from './dom.js';
+
+const cache = new Map();
+
+/**
+ * The SVG text and JSON graph of a machine version (the newest when `version` is
+ * undefined), fetched once per page.
+ */
+export function loadDiagram(api, machineId, version) {
+  const key = `${machineId}@${version ?? 'latest'}`;
+  let diagram = cache.get(key);
+  if (!diagram) {
+    const query = queryString({ version });
+    const base = `/machines/${encodeURIComponent(machineId)}`;
+    diagram = Promise.all([
+      api.text(`${base}/diagram.svg${query}`),
+      api.get(`${base}/graph.json${query}`),
+    ]).then(([svg, graph]) => ({ svg, graph, byPath: nodesByPath(graph) }));
+    diagram.catch(() => cache.delete(key));
+    cache.set(key, diagram);
+  }
+  return diagram;
+}
+
+function nodesByPath(graph) {
+  return new Map(graph.nodes.map((node) => [node.path.join('.'), node.id]));
+}
+
+/**
+ * A live SVG element from the diagram's text. Parsed as XML, not assigned as HTML; scripts,
+ * foreign objects and event-handler attributes are removed even though the visualizer
+ * never writes them, so a diagram can only ever draw.
+ */
+export function diagramElement(svgText) {
+  const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
+  if (doc.querySelector('parsererror') || doc.documentElement.localName !== 'svg') {
+    throw new Error('the diagram is not a well-formed SVG');
+  }
+  for (const node of doc.querySelectorAll('script, foreignObject')) node.remove();
+  for (const node of doc.querySelectorAll('*')) {
+    for (const attribute of [...node.attributes]) {
+      const value = attribute.value.trim().toLowerCase();
+      if (attribute.name.toLowerCase().startsWith('on') || value.startsWith('javascript:')) {
+        node.removeAttribute(attribute.name);
+      }
+    }
+  }
+  return document.importNode(doc.documentElement, true);
+}
+
+/** The dotted leaf paths of an XState state value (`;`-joined, it is a stored `stateValue`). */
+export function statePaths(value, prefix = '') {
+  if (typeof value === 'string') return [prefix + value];
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) =>
+    child === undefined || (child && typeof child === 'object' && !Object.keys(child).length)
+      ? [prefix + key]
+      : statePaths(child, `${prefix}${key}.`),
+  );
+}
+
+/**
+ * The ids of the state nodes a stored state value makes active: each leaf path and every
+ * prefix of it, looked up by path in the graph (so states with a custom `id` are found
+ * too). The root is left out: it is always active and encloses the whole drawing.
+ */
+export function activeStateIds(diagram, stateValue) {
+  const ids = new Set();
+  for (const path of String(stateValue ?? '').split(';')) {
+    if (!path) continue;
+    const keys = path.split('.');
+    for (let i = 1; i <= keys.length; i++) {
+      const id = diagram.byPath.get(keys.slice(0, i).join('.'));
+      if (id) ids.add(id);
+    }
+  }
+  return ids;
+}
+
+/** Gives exactly the states in `ids` the class `className` (`active`, `checkpoint`). */
+export function markStates(svg, ids, className) {
+  for (const group of svg.querySelectorAll(`.state.${className}`)) {
+    group.classList.remove(className);
+  }
+  for (const group of svg.querySelectorAll('[data-state-id]')) {
+    if (ids.has(group.getAttribute('data-state-id'))) group.classList.add(className);
+  }
+}
+
+/**
+ * Puts a count in a circle at the top right corner of each state in `counts` (state node
+ * id → number). The SVG must be in the document: positions come from the drawn boxes.
+ */
+export function showCounts(svg, counts) {
+  for (const badge of svg.querySelectorAll('.count-badge')) badge.remove();
+  for (const group of svg.querySelectorAll('[data-state-id]')) {
+    const count = counts.get(group.getAttribute('data-state-id'));
+    if (!count) continue;
+    const outline = group.querySelector('.outline') ?? group;
+    const box = outline.getBBox();
+    const x = box.x + box.width - 4;
+    const y = box.y + 4;
+    const badge = svgEl('g', { class: 'count-badge' });
+    badge.append(
+      svgEl('title', {}, `${count} supervisor${count === 1 ? '' : 's'} here`),
+      svgEl('circle', { cx: x, cy: y, r: 10 }),
+      svgEl('text', { x, y: y + 4, 'text-anchor': 'middle' }, count),
+    );
+    group.append(badge);
+  }
+}

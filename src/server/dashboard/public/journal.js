@@ -1,0 +1,117 @@
+// A supervisor's journal and checkpoints as one timeline, stepped through with previous
+// and next. Selecting a checkpoint hands its state value to `onSelect` for the diagram.
+
+import { statePaths } from './diagram.js';
+import { el, formatTime } from './dom.js';
+
+/** Journal entries (oldest first) and checkpoints (newest first) merged by time. */
+export function timeline(history, checkpoints) {
+  const entries = [
+    ...history.map((event) => ({
+      key: `event-${event.id}`,
+      kind: event.kind,
+      at: event.createdAt,
+      version: event.version,
+      payload: event.payload,
+      stateValue: null,
+    })),
+    ...checkpoints.map((checkpoint) => {
+      const stateValue = statePaths(checkpoint.snapshot?.value).join(';');
+      return {
+        key: `checkpoint-${checkpoint.version}`,
+        kind: 'checkpoint',
+        at: checkpoint.createdAt,
+        version: checkpoint.version,
+        payload: {
+          phase: checkpoint.phase,
+          machineVersion: checkpoint.machineVersion,
+          stateValue,
+          snapshot: checkpoint.snapshot,
+        },
+        stateValue,
+      };
+    }),
+  ];
+  return entries.sort(
+    (a, b) =>
+      String(a.at).localeCompare(String(b.at)) ||
+      (a.version ?? -1) - (b.version ?? -1) ||
+      (a.kind === 'checkpoint') - (b.kind === 'checkpoint'),
+  );
+}
+
+/** The timeline widget in `root`; `onSelect(entry | null)` runs when the selection moves. */
+export function createJournal(root, onSelect) {
+  const previous = el('button', { type: 'button', class: 'previous' }, '◀ Previous');
+  const next = el('button', { type: 'button', class: 'next' }, 'Next ▶');
+  const position = el('span', { class: 'position' });
+  const list = el('ol');
+  const detail = el('div', { class: 'entry' });
+  root.replaceChildren(el('div', { class: 'steps' }, previous, ' ', position, ' ', next), list);
+  root.append(detail);
+
+  let entries = [];
+  let index = -1;
+
+  function select(i) {
+    index = entries.length === 0 ? -1 : Math.max(0, Math.min(entries.length - 1, i));
+    render();
+    onSelect(entries[index] ?? null);
+  }
+
+  function render() {
+    previous.disabled = index <= 0;
+    next.disabled = index >= entries.length - 1;
+    position.textContent = entries.length === 0 ? 'empty' : `${index + 1} of ${entries.length}`;
+    list.replaceChildren(
+      ...entries.map((entry, i) => {
+        const item = el(
+          'li',
+          { 'data-kind': entry.kind, 'aria-current': i === index ? 'true' : 'false' },
+          `${formatTime(entry.at)} · ${entry.kind}`,
+          entry.version === null ? null : ` · v${entry.version}`,
+        );
+        item.addEventListener('click', () => select(i));
+        return item;
+      }),
+    );
+    // Scrolls the list only: the page must not jump when a live entry is selected.
+    const item = list.children[index];
+    if (item) list.scrollTop = item.offsetTop - list.clientHeight / 2;
+    const entry = entries[index];
+    detail.replaceChildren(
+      ...(entry
+        ? [
+            el(
+              'dl',
+              { class: 'summary' },
+              el('dt', {}, 'Kind'),
+              el('dd', { class: 'kind' }, entry.kind),
+              el('dt', {}, 'Time'),
+              el('dd', {}, formatTime(entry.at)),
+              el('dt', {}, 'Version'),
+              el('dd', {}, entry.version ?? '–'),
+              ...(entry.stateValue === null
+                ? []
+                : [el('dt', {}, 'State'), el('dd', {}, entry.stateValue)]),
+            ),
+            el('pre', { class: 'payload' }, JSON.stringify(entry.payload, null, 2)),
+          ]
+        : []),
+    );
+  }
+
+  previous.addEventListener('click', () => select(index - 1));
+  next.addEventListener('click', () => select(index + 1));
+
+  return {
+    /** New entries; the selection stays on its entry, or follows the newest if it was there. */
+    setEntries(newEntries) {
+      const current = entries[index]?.key;
+      const atEnd = index === entries.length - 1;
+      entries = newEntries;
+      const kept = entries.findIndex((entry) => entry.key === current);
+      select(atEnd || kept < 0 ? entries.length - 1 : kept);
+    },
+  };
+}

@@ -1,0 +1,159 @@
+// The page of one supervisor (`#/supervisors/<id>`): what it is doing, its statechart with
+// the current states marked live, its pending questions with answer forms, and its journal.
+
+import { questionCard } from './answerForm.js';
+import { activeStateIds, diagramElement, loadDiagram, markStates } from './diagram.js';
+import { debounce, el, formatAgo, formatTime, say, stateBadge } from './dom.js';
+import { createJournal, timeline } from './journal.js';
+
+export function createSupervisorView({ api, store, answer, root }) {
+  const title = root.querySelector('#supervisor-title');
+  const message = root.querySelector('#supervisor-message');
+  const summary = root.querySelector('#supervisor-summary');
+  const diagramBox = root.querySelector('#supervisor-diagram');
+  const questionsBox = root.querySelector('#supervisor-questions');
+  const answerStatus = root.querySelector('#answer-status');
+  let id = null;
+  let diagram = null;
+  let svg = null;
+  let journalState = null;
+  const journal = createJournal(root.querySelector('#supervisor-journal'), (entry) => {
+    journalState = entry?.stateValue ?? null;
+    markJournalState();
+  });
+
+  async function load() {
+    const shownId = id;
+    try {
+      const path = `/supervisors/${encodeURIComponent(shownId)}`;
+      const [detail, { checkpoints }] = await Promise.all([
+        api.get(path),
+        api.get(`${path}/checkpoints`),
+      ]);
+      if (shownId !== id) return;
+      store.loadRows([detail.supervisor]);
+      if (!diagram) await showDiagram(store.view(shownId));
+      if (shownId !== id) return;
+      render();
+      journal.setEntries(timeline(detail.history, checkpoints));
+      say(message, '');
+    } catch (error) {
+      if (shownId === id) say(message, `${error.code ?? 'ERROR'}: ${error.message}`, true);
+    }
+  }
+
+  /** Without its diagram (a version no longer registered) the rest of the page still shows. */
+  async function showDiagram(view) {
+    try {
+      const loaded = await loadDiagram(api, view.machineId, view.machineVersion);
+      if (view.id !== id) return;
+      diagram = loaded;
+      svg = diagramElement(diagram.svg);
+      diagramBox.replaceChildren(svg);
+      markJournalState();
+    } catch (error) {
+      diagramBox.replaceChildren(
+        el('p', { class: 'error' }, `No diagram: ${error.code ?? 'ERROR'}: ${error.message}`),
+      );
+    }
+  }
+
+  // The journal travels in no frame: read it again once a burst of changes settles.
+  const reloadJournal = debounce(() => id && load(), 400);
+
+  function render() {
+    const view = store.view(id);
+    if (!view) return;
+    title.textContent = `Supervisor ${view.id}`;
+    summary.replaceChildren(
+      ...field('Machine', `${view.machineId} v${view.machineVersion}`),
+      ...field('Owner', view.owner ?? '–'),
+      ...field('State', stateBadge(view.state)),
+      ...field('State value', el('code', { class: 'state-value-live' }, view.stateValue)),
+      ...field('Phase', view.phase ?? '–'),
+      ...field('Activity', view.activity ?? '–'),
+      ...field(
+        'Progress',
+        el('progress', { max: 100, value: view.progress }),
+        ` ${view.progress}%`,
+      ),
+      ...field('Version', view.version),
+      ...field('Last heartbeat', formatAgo(view.lastHeartbeat)),
+      ...field('Restorations', view.restorationCount),
+      ...(view.errorMessage ? field('Error', view.errorMessage) : []),
+      ...field('In this state since', formatTime(view.stateEnteredAt)),
+    );
+    if (svg) markStates(svg, activeStateIds(diagram, view.stateValue), 'active');
+    renderQuestions();
+  }
+
+  function field(name, ...value) {
+    return [el('dt', {}, name), el('dd', {}, ...value)];
+  }
+
+  function markJournalState() {
+    if (!svg) return;
+    markStates(svg, journalState ? activeStateIds(diagram, journalState) : new Set(), 'checkpoint');
+  }
+
+  /** Keeps the cards of questions still pending, so a half-typed answer is not lost. */
+  function renderQuestions() {
+    const pending = store.pendingQuestions(id);
+    const cards = new Map(
+      [...questionsBox.querySelectorAll('[data-question-id]')].map((card) => [
+        card.getAttribute('data-question-id'),
+        card,
+      ]),
+    );
+    questionsBox.replaceChildren(
+      ...pending.map((question) => cards.get(question.id) ?? card(question)),
+    );
+    if (pending.length === 0) questionsBox.append(el('p', { class: 'none' }, 'None.'));
+  }
+
+  function card(question) {
+    const supervisorId = id;
+    return questionCard(question, async (value) => {
+      try {
+        const ack = await answer(supervisorId, question.id, value);
+        say(
+          answerStatus,
+          `${question.id}: ${ack.duplicate ? 'already answered' : 'answered'} (version ${ack.version})`,
+        );
+        return ack;
+      } catch (error) {
+        say(answerStatus, `${question.id}: ${error.code}: ${error.message}`, true);
+        throw error;
+      }
+    });
+  }
+
+  store.events.addEventListener('change', ({ detail }) => {
+    if (!id || !detail.ids.has(id)) return;
+    render();
+    reloadJournal();
+  });
+
+  return {
+    show({ id: supervisorId }) {
+      if (supervisorId !== id) {
+        id = supervisorId;
+        diagram = null;
+        svg = null;
+        journalState = null;
+        title.textContent = `Supervisor ${supervisorId}`;
+        for (const box of [summary, diagramBox, questionsBox]) box.replaceChildren();
+        journal.setEntries([]);
+        say(answerStatus, '');
+      }
+      load();
+    },
+    hide() {
+      id = null;
+      reloadJournal.cancel();
+    },
+    refresh() {
+      if (id) load();
+    },
+  };
+}

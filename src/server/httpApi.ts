@@ -1,0 +1,258 @@
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
+import { isStewardError, StewardError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { MachineRegistry } from '../machines/registry.ts';
+import type { SupervisorState } from '../model/supervisor.ts';
+import {
+  AnswerBody,
+  CancelBody,
+  CreateSupervisorBody,
+  EventBody,
+  FleetQuery,
+} from '../protocol/http.ts';
+import type { SupervisorHost } from '../runtime/supervisorHost.ts';
+import { answerAs } from './answering.ts';
+import { bearerToken, canSee, type Principal, type TokenTable } from './auth.ts';
+import { dashboardFiles } from './dashboard/dashboardFiles.ts';
+import { machineRoutes } from './dashboard/machineRoutes.ts';
+import { httpStatusOf } from './httpErrors.ts';
+import type { ServerMetrics } from './metrics.ts';
+
+/** What the HTTP API serves. */
+export interface HttpApiOptions {
+  host: SupervisorHost;
+  tokens: TokenTable;
+  metrics: ServerMetrics;
+  log: Logger;
+  maxBodyBytes: number;
+  /** True once shutdown began: `/healthz` answers 503 so a balancer stops sending work. */
+  isStopping: () => boolean;
+  /** The hosted machines: serves `/machines` and the dashboard's diagrams when given. */
+  registry?: MachineRegistry;
+}
+
+type Env = { Variables: { principal: Principal } };
+
+function invalid(message: string, issues?: z.core.$ZodIssue[]): StewardError {
+  return new StewardError('ERR_MESSAGE_INVALID', message, issues ? { issues } : {});
+}
+
+async function body<S extends z.ZodType>(c: Context<Env>, schema: S): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  let value: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw invalid('the request body is not valid JSON');
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw invalid(`invalid request body: ${parsed.error.issues[0]?.message}`, parsed.error.issues);
+  }
+  return parsed.data;
+}
+
+function notFound(id: string): StewardError {
+  return new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
+}
+
+/** The HTTP API: JSON in and out, the same tokens as the WebSocket, zod-validated input. */
+export function createHttpApi(options: HttpApiOptions): Hono<Env> {
+  const { host, tokens, metrics, log } = options;
+  const app = new Hono<Env>();
+
+  /** A supervisor the caller may see, or not found: whether it exists does not leak. */
+  async function visible(c: Context<Env>, id: string): Promise<SupervisorState> {
+    const supervisor = await host.get(id);
+    if (!canSee(c.get('principal'), supervisor.owner)) throw notFound(id);
+    return supervisor;
+  }
+
+  app.onError((error, c) => {
+    if (isStewardError(error)) {
+      return c.json({ error: error.toJSON() }, httpStatusOf(error.code) as 400);
+    }
+    log.error({ err: error, path: c.req.path }, 'http request failed unexpectedly');
+    return c.json(
+      { error: { code: 'ERR_INTERNAL', message: 'the request failed unexpectedly', details: {} } },
+      500,
+    );
+  });
+  app.notFound((c) =>
+    c.json(
+      {
+        error: {
+          code: 'ERR_ROUTE_NOT_FOUND',
+          message: `no route ${c.req.method} ${c.req.path}`,
+          details: {},
+        },
+      },
+      404,
+    ),
+  );
+
+  app.get('/healthz', (c) =>
+    options.isStopping()
+      ? c.json({ status: 'stopping', supervisorsInMemory: host.size() }, 503)
+      : c.json({ status: 'ok', supervisorsInMemory: host.size() }),
+  );
+
+  // Registered before the token check, like /healthz: the dashboard's files hold no data.
+  app.route('/', dashboardFiles());
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: () => {
+        throw new StewardError(
+          'ERR_MESSAGE_TOO_LARGE',
+          `request bodies are limited to ${options.maxBodyBytes} bytes`,
+        );
+      },
+    }),
+  );
+  app.use('*', async (c, next) => {
+    const principal = tokens.authenticate(bearerToken(c.req.header('authorization')));
+    if (!principal) {
+      metrics.authFailures.inc();
+      throw new StewardError(
+        'ERR_UNAUTHENTICATED',
+        'send a valid token as "Authorization: Bearer <token>"',
+      );
+    }
+    c.set('principal', principal);
+    await next();
+  });
+
+  app.get('/metrics', async (c) => {
+    if (!c.get('principal').admin) {
+      throw new StewardError('ERR_FORBIDDEN', 'metrics need an admin token');
+    }
+    c.header('Content-Type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+
+  app.get('/supervisors', async (c) => {
+    const filter = fleetFilter(c);
+    return c.json({ supervisors: await host.list(filter) });
+  });
+
+  app.post('/supervisors', async (c) => {
+    const principal = c.get('principal');
+    const request = await body(c, CreateSupervisorBody);
+    if (request.owner !== undefined && !principal.admin && request.owner !== principal.owner) {
+      throw new StewardError(
+        'ERR_FORBIDDEN',
+        'only admin tokens create supervisors for another owner',
+      );
+    }
+    const created = await host.spawn(request.machineId, request.input, {
+      owner: request.owner ?? principal.owner,
+      ...(request.id === undefined ? {} : { id: request.id }),
+    });
+    return c.json(created, 201);
+  });
+
+  app.get('/supervisors/:id', async (c) => {
+    const supervisor = await visible(c, c.req.param('id'));
+    const history = await host.history(supervisor.id, 50);
+    return c.json({ supervisor, pendingQuestions: supervisor.pendingQuestions, history });
+  });
+
+  app.get('/supervisors/:id/checkpoints', async (c) => {
+    const supervisor = await visible(c, c.req.param('id'));
+    return c.json({ checkpoints: await host.checkpoints(supervisor.id, 20) });
+  });
+
+  app.post('/supervisors/:id/events', async (c) => {
+    const supervisor = await visible(c, c.req.param('id'));
+    const event = await body(c, EventBody);
+    return c.json(await host.send(supervisor.id, event));
+  });
+
+  app.post('/supervisors/:id/questions/:questionId/answer', async (c) => {
+    const { value } = await body(c, AnswerBody);
+    const outcome = await answerAs(
+      host,
+      c.get('principal'),
+      c.req.param('id'),
+      c.req.param('questionId'),
+      value,
+    ).catch((error: unknown) => {
+      metrics.answers.inc({ outcome: 'refused' });
+      throw error;
+    });
+    metrics.answers.inc({ outcome: outcome.duplicate ? 'duplicate' : 'applied' });
+    return c.json(outcome);
+  });
+
+  app.post('/supervisors/:id/pause', async (c) => {
+    const supervisor = await visible(c, c.req.param('id'));
+    return c.json(await host.pause(supervisor.id));
+  });
+
+  app.post('/supervisors/:id/cancel', async (c) => {
+    const supervisor = await visible(c, c.req.param('id'));
+    const { reason } = await body(c, CancelBody);
+    return c.json(await host.cancel(supervisor.id, reason));
+  });
+
+  // The seed's resume endpoint: makes a supervisor run again. One that is not in memory is
+  // restored from its stored state (source `manual`) and the RestorationInfo returned; a
+  // paused one is resumed.
+  app.post('/supervisors/:id/resume', async (c) => {
+    const supervisor = await visible(c, c.req.param('id'));
+    const live = host.committed(supervisor.id);
+    if (!live) {
+      const restoration = await host.restore(supervisor.id, 'manual');
+      return c.json({ resumed: 'restored', restoration });
+    }
+    if (supervisor.state === 'paused') {
+      const { version } = await host.resume(supervisor.id);
+      return c.json({ resumed: 'unpaused', version, restoration: null });
+    }
+    return c.json({ resumed: 'running', version: live.version, restoration: null });
+  });
+
+  app.get('/questions', async (c) => {
+    const filter = fleetFilter(c);
+    const supervisors = await host.list({ ...filter, hasPendingQuestions: true });
+    return c.json({
+      questions: supervisors.flatMap((s) =>
+        s.pendingQuestions.map((question) => ({
+          supervisorId: s.id,
+          owner: s.owner,
+          version: s.version,
+          question,
+        })),
+      ),
+      nextAfterId: supervisors.at(-1)?.id ?? null,
+    });
+  });
+
+  if (options.registry) app.route('/machines', machineRoutes(options.registry, host));
+
+  /** The fleet filters of the query string, narrowed to the caller's own supervisors. */
+  function fleetFilter(c: Context<Env>) {
+    const parsed = FleetQuery.safeParse(c.req.query());
+    if (!parsed.success) {
+      throw invalid(`invalid query: ${parsed.error.issues[0]?.message}`, parsed.error.issues);
+    }
+    const principal = c.get('principal');
+    const filter = Object.fromEntries(
+      Object.entries(parsed.data).filter(([, value]) => value !== undefined),
+    ) as FleetQuery;
+    if (principal.admin) return filter;
+    if (filter.owner !== undefined && filter.owner !== principal.owner) {
+      throw new StewardError('ERR_FORBIDDEN', 'this token sees only its own supervisors');
+    }
+    return { ...filter, owner: principal.owner ?? '' };
+  }
+
+  return app;
+}

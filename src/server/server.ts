@@ -1,0 +1,124 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { StewardError } from '../errors.ts';
+import { type Logger, silentLogger } from '../logger.ts';
+import type { MachineRegistry } from '../machines/registry.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frames.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../protocol/http.ts';
+import type { SupervisorHost } from '../runtime/supervisorHost.ts';
+import type { TokenTable } from './auth.ts';
+import type { ConnectionLimits } from './connection.ts';
+import { createHttpApi } from './httpApi.ts';
+import type { ServerMetrics } from './metrics.ts';
+import { createWsGateway } from './wsGateway.ts';
+
+/** Options of the runtime server. */
+export interface StewardServerOptions {
+  host: SupervisorHost;
+  tokens: TokenTable;
+  metrics: ServerMetrics;
+  log?: Logger;
+  /** 0 picks a free port. */
+  port: number;
+  hostname: string;
+  /** Browser origins allowed to open the WebSocket besides the server's own; `*` for any. */
+  allowedOrigins?: readonly string[];
+  maxBodyBytes?: number;
+  /** Interval of WebSocket pings; a client that misses one pong is disconnected. */
+  pingIntervalMs?: number;
+  limits?: Partial<ConnectionLimits>;
+  /** The hosted machines, for `/machines` and the dashboard's diagrams; without it they 404. */
+  registry?: MachineRegistry;
+}
+
+/** A listening server: HTTP API and WebSocket on one port. */
+export interface StewardServer {
+  /** `http://host:port` */
+  readonly url: string;
+  readonly port: number;
+  /** Connected WebSocket clients. */
+  clients(): number;
+  /** Stops accepting, says goodbye to WebSocket clients (1001), closes the port. Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_LIMITS: ConnectionLimits = {
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  softBufferBytes: 1024 * 1024,
+  hardBufferBytes: 16 * 1024 * 1024,
+  stallMs: 5_000,
+  maxInFlight: 256,
+  helloTimeoutMs: 10_000,
+};
+
+/**
+ * Serves the HTTP API and the WebSocket protocol (`/ws`) on one port.
+ *
+ * @example
+ * const server = await startServer({ host, tokens, metrics, port: 7420, hostname: '127.0.0.1' });
+ * console.log(server.url);
+ */
+export async function startServer(options: StewardServerOptions): Promise<StewardServer> {
+  const log = options.log ?? silentLogger;
+  let stopping = false;
+  const app = createHttpApi({
+    host: options.host,
+    tokens: options.tokens,
+    metrics: options.metrics,
+    log,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    isStopping: () => stopping,
+    ...(options.registry ? { registry: options.registry } : {}),
+  });
+  const gateway = createWsGateway({
+    host: options.host,
+    tokens: options.tokens,
+    metrics: options.metrics,
+    log,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    allowedOrigins: options.allowedOrigins ?? [],
+    pingIntervalMs: options.pingIntervalMs ?? 30_000,
+  });
+  const server: Server = createServer(getRequestListener(app.fetch));
+  server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));
+  server.on('clientError', (error, socket) => {
+    log.debug({ err: error }, 'malformed HTTP request');
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new StewardError(
+              'ERR_PORT_IN_USE',
+              `${options.hostname}:${options.port} is already in use (another Steward?); stop it or pick another port with --port or PORT`,
+              { host: options.hostname, port: options.port },
+            )
+          : error,
+      );
+    server.once('error', failed);
+    server.listen(options.port, options.hostname, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = options.hostname.includes(':') ? `[${options.hostname}]` : options.hostname;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    clients: () => gateway.clients(),
+    close() {
+      closing ??= (async () => {
+        stopping = true;
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await gateway.close();
+        server.closeIdleConnections();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import type { PendingQuestion } from '../model/supervisor.ts';
+import type { SubscribeFrame } from '../protocol/frames.ts';
+import type { SupervisorHost } from '../runtime/supervisorHost.ts';
+import { canSee, type Principal } from './auth.ts';
+
+/** What a connection asked to hear about; subscriptions add up. */
+export interface Subscription {
+  all: boolean;
+  owners: Set<string>;
+  ids: Set<string>;
+}
+
+export function emptySubscription(): Subscription {
+  return { all: false, owners: new Set(), ids: new Set() };
+}
+
+/** True when a frame about this supervisor goes to the connection. */
+export function wants(
+  subscription: Subscription,
+  principal: Principal,
+  supervisorId: string,
+  owner: string | null,
+): boolean {
+  if (!canSee(principal, owner)) return false;
+  return (
+    subscription.all ||
+    (owner !== null && subscription.owners.has(owner)) ||
+    subscription.ids.has(supervisorId)
+  );
+}
+
+/** A pending question with the supervisor and committed version it belongs to. */
+export interface PendingEntry {
+  supervisorId: string;
+  version: number;
+  question: PendingQuestion;
+}
+
+const PAGE = 500;
+
+/**
+ * Every pending question a subscription covers, page by page, as the database and the
+ * host's last commits have them. Supervisors the principal may not see are left out
+ * silently: asking for an id tells nothing about whether it exists.
+ */
+export async function* pendingQuestionsFor(
+  host: SupervisorHost,
+  principal: Principal,
+  frame: SubscribeFrame,
+): AsyncGenerator<PendingEntry[]> {
+  if (frame.supervisorIds) {
+    for (let i = 0; i < frame.supervisorIds.length; i += PAGE) {
+      const page: PendingEntry[] = [];
+      for (const id of frame.supervisorIds.slice(i, i + PAGE)) {
+        const live = host.committed(id);
+        const stored = live ? null : await host.get(id).catch(() => null);
+        const owner = live ? live.owner : (stored?.owner ?? null);
+        if ((!live && !stored) || !canSee(principal, owner)) continue;
+        const version = live ? live.version : (stored?.version ?? 0);
+        for (const question of live ? live.pendingQuestions : (stored?.pendingQuestions ?? [])) {
+          page.push({ supervisorId: id, version, question });
+        }
+      }
+      yield page;
+    }
+    return;
+  }
+  const owner = frame.owner ?? (principal.admin ? undefined : (principal.owner ?? undefined));
+  let afterId: string | undefined;
+  for (;;) {
+    const rows = await host.list({
+      hasPendingQuestions: true,
+      limit: PAGE,
+      ...(owner === undefined ? {} : { owner }),
+      ...(afterId === undefined ? {} : { afterId }),
+    });
+    const page: PendingEntry[] = [];
+    for (const row of rows) {
+      if (!canSee(principal, row.owner)) continue;
+      const live = host.committed(row.id);
+      const fresher = live && live.version > row.version;
+      const version = fresher ? live.version : row.version;
+      for (const question of fresher ? live.pendingQuestions : row.pendingQuestions) {
+        page.push({ supervisorId: row.id, version, question });
+      }
+    }
+    yield page;
+    if (rows.length < PAGE) return;
+    afterId = rows.at(-1)?.id;
+  }
+}

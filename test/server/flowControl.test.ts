@@ -1,0 +1,66 @@
+// Slow and dead clients cost bounded memory; shutdown says goodbye.
+import { describe, expect, it } from 'vitest';
+import { describeEachEngine } from '../helpers/engines.ts';
+import { TOKENS, useServer } from '../helpers/server.ts';
+import { openTestClient } from '../helpers/wsTestClient.ts';
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return check();
+}
+
+describeEachEngine('flow control', (engine) => {
+  describe('a client that does not read', () => {
+    const fixture = useServer(engine, {
+      limits: { softBufferBytes: 16 * 1024, hardBufferBytes: 256 * 1024, stallMs: 2_000 },
+    });
+
+    it('is dropped past the hard limit while a reading client gets everything', async () => {
+      const slow = await openTestClient(fixture.wsUrl, { token: TOKENS.alice });
+      await slow.request({ type: 'subscribe', owner: 'alice' });
+      slow.ws.pause(); // stops reading its socket: frames pile up in the server
+      const reader = await openTestClient(fixture.wsUrl, { token: TOKENS.alice });
+      await reader.request({ type: 'subscribe', owner: 'alice' });
+      // 2,000 questions of ~9 KB each, ~18 MB: more than every socket buffer on the way.
+      for (let i = 0; i < 20; i++) {
+        await fixture.host.spawn('survey', { count: 100, promptLength: 9_000 }, { owner: 'alice' });
+      }
+      const received = () => reader.frames.filter((f) => f.type === 'question.asked').length;
+      await waitUntil(() => received() === 2_000, 30_000);
+      expect(received()).toBe(2_000);
+      // The paused client cannot see its socket close; the server's side can.
+      expect(await waitUntil(() => fixture.server.clients() === 1, 10_000)).toBe(true);
+      const dropped = await fixture.metrics.registry.getSingleMetricAsString(
+        'steward_slow_clients_dropped_total',
+      );
+      expect(dropped).toMatch(/^steward_slow_clients_dropped_total 1$/m);
+      slow.ws.terminate();
+      await reader.close();
+    }, 60_000);
+  });
+
+  describe('a client that stops answering pings', () => {
+    const fixture = useServer(engine, { pingIntervalMs: 100 });
+
+    it('is disconnected after one missed pong', async () => {
+      const dead = await openTestClient(fixture.wsUrl, { token: TOKENS.alice });
+      const alive = await openTestClient(fixture.wsUrl, { token: TOKENS.alice });
+      dead.ws.pause(); // reads nothing, so answers no ping
+      // The paused client cannot see its socket close; the server's side can.
+      expect(await waitUntil(() => fixture.server.clients() === 1, 5_000)).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(alive.ws.readyState).toBe(alive.ws.OPEN);
+      expect(fixture.server.clients()).toBe(1);
+      dead.ws.terminate();
+      await alive.close();
+    });
+
+    it('closes every client with 1001 on shutdown and refuses new ones', async () => {
+      const client = await openTestClient(fixture.wsUrl, { token: TOKENS.alice });
+      await fixture.server.close();
+      expect(await client.closed).toBe(1001);
+      await expect(openTestClient(fixture.wsUrl, { token: TOKENS.alice })).rejects.toThrow();
+    });
+  });
+});
