@@ -1,0 +1,257 @@
+// The dashboard in a real Chromium: a person answers a question in the page, and the page
+// shows the consequences as they are committed, from WebSocket frames, without a reload.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Locator,
+  type Page,
+  type WebSocketRoute,
+} from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { engines } from '../helpers/engines.ts';
+import { TOKENS, useServer } from '../helpers/server.ts';
+import { testRegistry } from '../helpers/testMachines.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = 'test-artifacts/dashboard.png';
+const pglite = engines.find((engine) => engine.name === 'pglite');
+if (!pglite) throw new Error('the PGlite test engine is missing from test/helpers/engines.ts');
+
+/** The text of the first match, or null while nothing matches (does not wait). */
+async function textOf(locator: Locator): Promise<string | null> {
+  return (await locator.count()) === 0 ? null : locator.first().textContent();
+}
+
+/** The classes of the first match; none while nothing matches. */
+async function classesOf(locator: Locator): Promise<string[]> {
+  if ((await locator.count()) === 0) return [];
+  return (await locator.first().getAttribute('class'))?.split(/\s+/) ?? [];
+}
+
+/** Polls until the assertion holds: the page changes when frames arrive, not on our call. */
+const eventually = <T>(read: () => Promise<T>) =>
+  expect.poll(read, { timeout: 10_000, interval: 50 });
+
+/** Collects what would otherwise fail silently inside the page. */
+function watchPage(page: Page, problems: string[]): Page {
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${response.status()} ${response.url()}`);
+  });
+  return page;
+}
+
+describe('dashboard in Chromium [pglite]', () => {
+  const fixture = useServer(pglite, { registry: testRegistry() });
+  let browser: Browser;
+  let context: BrowserContext;
+  let problems: string[];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `no Chromium at ${CHROMIUM}: the dashboard browser test needs it (Debian: apt-get install chromium)`,
+      );
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    context.setDefaultTimeout(10_000);
+    problems = [];
+  });
+  afterEach(async () => {
+    await context.close();
+  });
+
+  /** A tab signed in as alice through a `#token=` link. */
+  async function openAsAlice(): Promise<Page> {
+    const page = watchPage(await context.newPage(), problems);
+    await page.goto(`${fixture.server.url}/#token=${TOKENS.alice}`);
+    await page.locator('#connection[data-state="live"]').waitFor();
+    return page;
+  }
+
+  it('answers a question in the page; the question, diagram and fleet row change live', async () => {
+    const { id } = await fixture.host.spawn(
+      'reference',
+      { goal: 'ship the dashboard', steps: ['build', 'test'] },
+      { owner: 'alice' },
+    );
+
+    // Tab 1: the fleet, watched for reloads and for list requests.
+    const fleet = await openAsAlice();
+    expect(fleet.url()).not.toContain('token');
+    expect(await fleet.evaluate("sessionStorage.getItem('steward.token')")).toBe(TOKENS.alice);
+    await eventually(() => textOf(fleet.locator('#who'))).toBe('alice');
+    const row = fleet.locator(`tr[data-supervisor-id="${id}"]`);
+    await eventually(() => textOf(row.locator('.state-badge'))).toBe('waiting_for_user');
+    await eventually(() => textOf(row.locator('.pending'))).toBe('1');
+    // A reload would lose this mark.
+    await fleet.evaluate('window.notReloaded = true');
+    const listRequests: string[] = [];
+    fleet.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/supervisors')) {
+        listRequests.push(request.url());
+      }
+    });
+
+    // Tab 2: the supervisor page, reached from its row.
+    const page = await openAsAlice();
+    await page.locator(`tr[data-supervisor-id="${id}"] a`).click();
+    expect(page.url()).toContain(`#/supervisors/${id}`);
+    const diagram = page.locator('#supervisor-diagram');
+    const waiting = diagram.locator('[data-state-id="reference.active.awaitingApproval"]');
+    const running = diagram.locator('[data-state-id="reference.active.executing.running"]');
+    await eventually(() => classesOf(waiting)).toContain('active');
+    await eventually(() =>
+      classesOf(diagram.locator('[data-state-id="reference.active"]')),
+    ).toContain('active');
+    await eventually(() => classesOf(running)).not.toContain('active');
+    const question = page.locator('[data-question-id="approve-plan"]');
+    await eventually(() => textOf(question.locator('.prompt'))).toContain('Approve the plan');
+
+    await question.locator('button[data-value="Yes"]').click();
+
+    await eventually(() => textOf(page.locator('#answer-status'))).toMatch(
+      /^approve-plan: answered \(version \d+\)$/,
+    );
+    await eventually(() => question.count()).toBe(0);
+    await eventually(() => classesOf(waiting)).not.toContain('active');
+    await eventually(() => classesOf(running)).toContain('active');
+    await eventually(() =>
+      classesOf(diagram.locator('[data-state-id="reference.active.executing"]')),
+    ).toContain('active');
+    await eventually(() => textOf(page.locator('#supervisor-summary .state-badge'))).toBe(
+      'waiting_for_tasks',
+    );
+
+    // Tab 1 changed from frames alone: same document, no list request since the answer.
+    await eventually(() => textOf(row.locator('.state-badge'))).toBe('waiting_for_tasks');
+    await eventually(() => textOf(row.locator('.state-value'))).toBe('active.executing.running');
+    await eventually(() => textOf(row.locator('.pending'))).toBe('0');
+    expect(await fleet.evaluate('window.notReloaded')).toBe(true);
+    expect(listRequests).toEqual([]);
+
+    // The journal: step back to the checkpoint taken at spawn; its state shows beside the
+    // live one.
+    const journal = page.locator('#supervisor-journal');
+    await eventually(() => journal.locator('li[data-kind="question_answered"]').count()).toBe(1);
+    await journal.locator('li[data-kind="checkpoint"]').first().click();
+    await eventually(() => textOf(journal.locator('.entry .kind'))).toBe('checkpoint');
+    await eventually(() => classesOf(waiting)).toContain('checkpoint');
+    await eventually(() => classesOf(running)).toContain('active');
+    const position = await journal.locator('.position').textContent();
+    await journal.locator('button.next').click();
+    await eventually(() => textOf(journal.locator('.position'))).not.toBe(position ?? '');
+    await journal.locator('button.previous').click();
+    await eventually(() => textOf(journal.locator('.position'))).toBe(position ?? '');
+
+    await mkdir('test-artifacts', { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it("shows a refused answer's error code, filters the fleet, and badges counts on the machines", async () => {
+    const { id } = await fixture.host.spawn(
+      'survey',
+      { count: 1, role: 'ops' },
+      { owner: 'alice' },
+    );
+    const page = await openAsAlice();
+    await page.goto(`${fixture.server.url}/#/supervisors/${id}`);
+    const question = page.locator('[data-question-id="q0"]');
+    await question.locator('input[type="number"]').fill('7');
+    await question.locator('button[type="submit"]').click();
+    await eventually(() => textOf(question.locator('.outcome'))).toContain('ERR_FORBIDDEN');
+    await eventually(() => textOf(page.locator('#answer-status'))).toContain('q0: ERR_FORBIDDEN');
+
+    // The fleet filters go to the server as query parameters.
+    await page.locator('[data-nav="fleet"]').click();
+    const row = page.locator(`tr[data-supervisor-id="${id}"]`);
+    await eventually(() => row.count()).toBe(1);
+    await page.locator('#fleet-filters select[name="machineId"]').selectOption('survey');
+    await page.locator('#fleet-filters select[name="state"]').selectOption('completed');
+    await eventually(() => textOf(page.locator('#fleet-message'))).toBe(
+      'No supervisor matches these filters.',
+    );
+    await page.locator('#fleet-filters select[name="state"]').selectOption('waiting_for_user');
+    await page.locator('#fleet-filters select[name="hasPendingQuestions"]').selectOption('true');
+    await eventually(() => row.count()).toBe(1);
+    await eventually(() => textOf(row.locator('.pending'))).toBe('1');
+
+    await page.locator('[data-nav="machines"]').click();
+    const survey = page.locator('section.machine[data-machine-id="survey"]');
+    await eventually(() =>
+      textOf(survey.locator('[data-state-id="survey.asking"] .count-badge text')),
+    ).toBe('1');
+    await eventually(() => textOf(survey.locator('.machine-total'))).toBe('1 supervisor');
+    expect(problems).toEqual([]);
+  });
+  it('reconnects after the socket drops and catches up on what happened meanwhile', async () => {
+    const { id } = await fixture.host.spawn(
+      'reference',
+      { goal: 'survive a dropped socket', steps: ['a'] },
+      { owner: 'alice' },
+    );
+    const page = watchPage(await context.newPage(), problems);
+    // The page's socket runs through Playwright, which can cut it and refuse new ones.
+    let cut = false;
+    const open: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/ws$/, (ws) => {
+      if (cut) {
+        void ws.close({ code: 4000, reason: 'network down' });
+        return;
+      }
+      open.push(ws, ws.connectToServer());
+    });
+    await page.goto(`${fixture.server.url}/#token=${TOKENS.alice}`);
+    await page.locator('#connection[data-state="live"]').waitFor();
+    await page.goto(`${fixture.server.url}/#/supervisors/${id}`);
+    const question = page.locator('[data-question-id="approve-plan"]');
+    await eventually(() => question.count()).toBe(1);
+    await page.evaluate('window.notReloaded = true');
+
+    cut = true;
+    for (const ws of open.splice(0)) await ws.close({ code: 4000, reason: 'network down' });
+    await eventually(() => textOf(page.locator('#connection'))).toMatch(/^reconnecting in \d+ s$/);
+    // Answered elsewhere while the page cannot hear about it.
+    await fixture.host.answer(id, 'approve-plan', true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await question.count()).toBe(1);
+
+    cut = false;
+    await eventually(() => textOf(page.locator('#connection'))).toBe('live');
+    await eventually(() => question.count()).toBe(0);
+    await eventually(() => textOf(page.locator('#supervisor-summary .state-badge'))).toBe(
+      'waiting_for_tasks',
+    );
+    const running = page.locator(
+      '#supervisor-diagram [data-state-id="reference.active.executing.running"]',
+    );
+    await eventually(() => classesOf(running)).toContain('active');
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
+    expect(problems).toEqual([]);
+  });
+});
