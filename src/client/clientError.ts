@@ -3,9 +3,10 @@ import type { ErrorFrame } from '../protocol/frames.ts';
 /**
  * Codes only the client reports. `ERR_CLIENT_CLOSED`: the client was closed before the
  * request settled. `ERR_TIMEOUT`: an answer was not acknowledged in time; it may or may not
- * have been applied, and sending it again is safe.
+ * have been applied, and sending it again is safe. `ERR_UNSUBSCRIBED`: a subscription was
+ * taken back before the server confirmed it.
  */
-export type ClientOnlyErrorCode = 'ERR_CLIENT_CLOSED' | 'ERR_TIMEOUT';
+export type ClientOnlyErrorCode = 'ERR_CLIENT_CLOSED' | 'ERR_TIMEOUT' | 'ERR_UNSUBSCRIBED';
 
 /**
  * Server codes that say "not done, try again": the client retries these itself. Every

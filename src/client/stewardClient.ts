@@ -48,6 +48,13 @@ export interface StewardClient {
    */
   subscribe(target: SubscribeTarget): Promise<{ pendingQuestions: number }>;
   /**
+   * Takes back a subscription made with the same target: it is not re-sent after a
+   * reconnect, and once this resolves the server sends nothing more for what no other
+   * subscription covers (ids named by another id subscription stay). A `subscribe` of the
+   * same target still waiting rejects with ERR_UNSUBSCRIBED.
+   */
+  unsubscribe(target: SubscribeTarget): Promise<void>;
+  /**
    * The questions asked of this client, each once: a question sent again (after a reconnect
    * or a server restore) is not yielded again while it is pending, and one resolved before
    * it was taken is skipped. Loops share one queue: each question goes to one of them. Ends
@@ -216,6 +223,10 @@ export function createStewardClient(options: StewardClientOptions): StewardClien
     async subscribe(target) {
       if (failure) throw failure;
       return { pendingQuestions: await subscriptions.add(target) };
+    },
+    unsubscribe(target) {
+      if (failure) return Promise.reject(failure);
+      return subscriptions.remove(target);
     },
     questions() {
       return { [Symbol.asyncIterator]: () => inbox.iterate() };

@@ -31,6 +31,12 @@ export interface SubscriptionSetOptions {
 export interface SubscriptionSet {
   /** Resolves with the number of pending questions the server sent with it. */
   add(target: SubscribeTarget): Promise<number>;
+  /**
+   * Forgets the subscription made with this target and takes it back on the server; ids
+   * another remaining subscription names stay. Resolves once the server confirmed, or at
+   * once when there is no connection (nothing is re-sent on the next one).
+   */
+  remove(target: SubscribeTarget): Promise<void>;
   onReply(frame: ServerFrame): boolean;
   /** A connection is ready: sends every subscription. */
   sendAll(): void;
@@ -44,20 +50,27 @@ function keyOf(target: SubscribeTarget): string {
   return `ids:${[...target.supervisorIds].sort().join(',')}`;
 }
 
+function scopeFrame(
+  type: 'subscribe' | 'unsubscribe',
+  requestId: string,
+  target: SubscribeTarget,
+): ClientFrame {
+  if ('all' in target) return { type, requestId, all: true };
+  if ('owner' in target) return { type, requestId, owner: target.owner };
+  return { type, requestId, supervisorIds: [...target.supervisorIds] };
+}
+
 export function createSubscriptionSet(options: SubscriptionSetOptions): SubscriptionSet {
   const entries = new Map<string, Entry>();
   const byRequest = new Map<string, Entry>();
+  /** Unsubscribe requests waiting for the server's `unsubscribed`. */
+  const removals = new Map<string, () => void>();
 
   function send(entry: Entry): void {
     const requestId = randomUUID();
-    const { target } = entry;
-    const frame: ClientFrame =
-      'all' in target
-        ? { type: 'subscribe', requestId, all: true }
-        : 'owner' in target
-          ? { type: 'subscribe', requestId, owner: target.owner }
-          : { type: 'subscribe', requestId, supervisorIds: [...target.supervisorIds] };
-    if (options.send(frame)) byRequest.set(requestId, entry);
+    if (options.send(scopeFrame('subscribe', requestId, entry.target))) {
+      byRequest.set(requestId, entry);
+    }
   }
 
   function forget(entry: Entry): void {
@@ -65,7 +78,42 @@ export function createSubscriptionSet(options: SubscriptionSetOptions): Subscrip
     clearTimeout(entry.retry);
   }
 
+  /** The part of a target no remaining subscription covers: what the server should drop. */
+  function uncovered(target: SubscribeTarget): SubscribeTarget | null {
+    if (!('supervisorIds' in target)) return target;
+    const named = new Set<string>();
+    for (const entry of entries.values()) {
+      if ('supervisorIds' in entry.target)
+        for (const id of entry.target.supervisorIds) named.add(id);
+    }
+    const ids = target.supervisorIds.filter((id) => !named.has(id));
+    return ids.length > 0 ? { supervisorIds: ids } : null;
+  }
+
   return {
+    remove(target) {
+      const entry = entries.get(keyOf(target));
+      if (entry) {
+        forget(entry);
+        for (const [requestId, waiting] of byRequest) {
+          if (waiting === entry) byRequest.delete(requestId);
+        }
+        const error = new StewardClientError(
+          'ERR_UNSUBSCRIBED',
+          'the subscription was taken back before the server confirmed it',
+        );
+        for (const waiter of entry.waiters) waiter.reject(error);
+        entry.waiters = [];
+      }
+      const scope = uncovered(target);
+      if (!scope) return Promise.resolve();
+      const requestId = randomUUID();
+      return new Promise<void>((resolve) => {
+        if (options.send(scopeFrame('unsubscribe', requestId, scope))) {
+          removals.set(requestId, resolve);
+        } else resolve();
+      });
+    },
     add(target) {
       const key = keyOf(target);
       let entry = entries.get(key);
@@ -81,6 +129,14 @@ export function createSubscriptionSet(options: SubscriptionSetOptions): Subscrip
       return confirmed;
     },
     onReply(frame) {
+      if (frame.type === 'unsubscribed' || frame.type === 'error') {
+        const removal = frame.requestId === null ? undefined : removals.get(frame.requestId);
+        if (removal && frame.requestId !== null) {
+          removals.delete(frame.requestId);
+          removal();
+          return true;
+        }
+      }
       if (frame.type !== 'subscribed' && frame.type !== 'error') return false;
       const entry = frame.requestId === null ? undefined : byRequest.get(frame.requestId);
       if (!entry || frame.requestId === null) return false;
@@ -119,12 +175,17 @@ export function createSubscriptionSet(options: SubscriptionSetOptions): Subscrip
     },
     connectionLost() {
       byRequest.clear();
+      // A new connection starts without the subscription: it is taken back all the same.
+      for (const resolve of removals.values()) resolve();
+      removals.clear();
       for (const entry of entries.values()) {
         clearTimeout(entry.retry);
         entry.retry = undefined;
       }
     },
     rejectAll(error) {
+      for (const resolve of removals.values()) resolve();
+      removals.clear();
       for (const entry of entries.values()) {
         forget(entry);
         for (const waiter of entry.waiters) waiter.reject(error);

@@ -19,24 +19,37 @@ export const HelloFrame = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
 });
 
+/** The supervisors a subscription names: by id, by owner, or all the token may see. */
+const Scope = {
+  supervisorIds: z.array(z.uuid()).min(1).max(10_000).optional(),
+  owner: z.string().min(1).max(200).optional(),
+  all: z.literal(true).optional(),
+};
+
+function oneScope(frame: { supervisorIds?: unknown; owner?: unknown; all?: unknown }): boolean {
+  return [frame.supervisorIds, frame.owner, frame.all].filter((v) => v !== undefined).length === 1;
+}
+
+const ONE_SCOPE = { message: 'give exactly one of supervisorIds, owner or all' };
+
 /**
  * Which supervisors' questions and status a client wants: by id, by owner, or all it may
  * see. Subscriptions add up; each one is answered by every matching pending question.
  */
 export const SubscribeFrame = z
-  .strictObject({
-    type: z.literal('subscribe'),
-    requestId: RequestId,
-    supervisorIds: z.array(z.uuid()).min(1).max(10_000).optional(),
-    owner: z.string().min(1).max(200).optional(),
-    all: z.literal(true).optional(),
-  })
-  .refine(
-    (frame) =>
-      [frame.supervisorIds, frame.owner, frame.all].filter((v) => v !== undefined).length === 1,
-    { message: 'give exactly one of supervisorIds, owner or all' },
-  );
+  .strictObject({ type: z.literal('subscribe'), requestId: RequestId, ...Scope })
+  .refine(oneScope, ONE_SCOPE);
 export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
+
+/**
+ * Takes back what a `subscribe` of the same scope added: those ids, that owner, or `all`.
+ * A supervisor another remaining subscription still covers keeps coming. Once
+ * `unsubscribed` arrives, no further frame comes for what is no longer covered.
+ */
+export const UnsubscribeFrame = z
+  .strictObject({ type: z.literal('unsubscribe'), requestId: RequestId, ...Scope })
+  .refine(oneScope, ONE_SCOPE);
+export type UnsubscribeFrame = z.infer<typeof UnsubscribeFrame>;
 
 /** An answer: acknowledged only after the commit that records it. */
 export const AnswerFrame = z.strictObject({
@@ -53,13 +66,14 @@ export const PingFrame = z.strictObject({ type: z.literal('ping'), requestId: Re
 export const ClientFrame = z.discriminatedUnion('type', [
   HelloFrame,
   SubscribeFrame,
+  UnsubscribeFrame,
   AnswerFrame,
   PingFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
 /** The `type` of every client frame, for error messages and fuzzing. */
-export const CLIENT_FRAME_TYPES = ['hello', 'subscribe', 'answer', 'ping'] as const;
+export const CLIENT_FRAME_TYPES = ['hello', 'subscribe', 'unsubscribe', 'answer', 'ping'] as const;
 
 // ---- server → client ----
 
@@ -83,6 +97,11 @@ export const SubscribedFrame = z.object({
   requestId: RequestId,
   /** Pending questions sent with this subscription. */
   pendingQuestions: z.number().int().nonnegative(),
+});
+
+export const UnsubscribedFrame = z.object({
+  type: z.literal('unsubscribed'),
+  requestId: RequestId,
 });
 
 export const QuestionAskedFrame = z.object({
@@ -148,6 +167,7 @@ export type ErrorFrame = z.infer<typeof ErrorFrame>;
 export const ServerFrame = z.discriminatedUnion('type', [
   HelloOkFrame,
   SubscribedFrame,
+  UnsubscribedFrame,
   QuestionAskedFrame,
   QuestionResolvedFrame,
   SupervisorStatusFrame,

@@ -7,6 +7,7 @@ import {
   PROTOCOL_VERSION,
   type ServerFrame,
   type SubscribeFrame,
+  type UnsubscribeFrame,
 } from '../protocol/frames.ts';
 import { parseClientFrame } from '../protocol/parseFrame.ts';
 import type { CommittedChange } from '../runtime/committedChanges.ts';
@@ -16,7 +17,14 @@ import type { Principal, TokenTable } from './auth.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { createOutbound, type OutboundLimits } from './outbound.ts';
 import { changeFrame, type DeliveryCounter, questionAskedFrame } from './questionFrames.ts';
-import { emptySubscription, pendingQuestionsFor, wants } from './subscriptions.ts';
+import {
+  addScope,
+  emptySubscription,
+  pendingQuestionsFor,
+  removeScope,
+  stillSubscribed,
+  wants,
+} from './subscriptions.ts';
 
 /** Limits of one WebSocket connection. */
 export interface ConnectionLimits extends OutboundLimits {
@@ -69,6 +77,8 @@ export function serveConnection(
   const subscription = emptySubscription();
   /** The newest version of each supervisor sent, to skip stale rows of a subscription load. */
   const newestSent = new Map<string, number>();
+  /** Owners of supervisors whose status frames may be parked, to drop them on unsubscribe. */
+  const ownerOf = new Map<string, string | null>();
   let inFlight = 0;
   let alive = true;
   let closed = false;
@@ -156,14 +166,13 @@ export function serveConnection(
       });
       return;
     }
-    if (frame.all) subscription.all = true;
-    if (frame.owner !== undefined) subscription.owners.add(frame.owner);
-    for (const id of frame.supervisorIds ?? []) subscription.ids.add(id);
+    addScope(subscription, frame);
     let count = 0;
     for await (const page of pendingQuestionsFor(host, who, frame)) {
       for (const entry of page) {
         // A newer frame already went out live: this row is older than what the client knows.
         if ((newestSent.get(entry.supervisorId) ?? 0) > entry.version) continue;
+        if (!stillSubscribed(subscription, frame, entry.supervisorId)) continue;
         sendQuestion(entry.supervisorId, entry.version, entry.question);
         count++;
       }
@@ -171,6 +180,16 @@ export function serveConnection(
       if (closed) return;
     }
     send({ type: 'subscribed', requestId: frame.requestId, pendingQuestions: count });
+  }
+
+  function unsubscribe(frame: UnsubscribeFrame): void {
+    removeScope(subscription, frame);
+    for (const id of outbound.parked()) {
+      if (principal && !wants(subscription, principal, id, ownerOf.get(id) ?? null)) {
+        outbound.forget(id);
+      }
+    }
+    send({ type: 'unsubscribed', requestId: frame.requestId });
   }
 
   async function answer(
@@ -242,6 +261,10 @@ export function serveConnection(
       });
       return;
     }
+    if (frame.type === 'unsubscribe') {
+      unsubscribe(frame);
+      return;
+    }
     inFlight++;
     updateReading();
     const work = frame.type === 'subscribe' ? subscribe(who, frame) : answer(who, frame);
@@ -307,12 +330,14 @@ export function serveConnection(
       }
       if (change.type === 'supervisor.finished') {
         newestSent.delete(change.supervisorId);
+        ownerOf.delete(change.supervisorId);
         outbound.forget(change.supervisorId);
         return;
       }
       const frame = changeFrame(change);
       if (frame?.type === 'supervisor.status') {
         noteVersion(frame);
+        ownerOf.set(change.supervisorId, change.owner);
         outbound.sendStatus(frame);
       } else if (frame) send(frame);
     },

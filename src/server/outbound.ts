@@ -23,8 +23,10 @@ export interface Outbound {
   writable(): Promise<void>;
   /** True while more than the soft limit is unsent. */
   readonly pressed: boolean;
-  /** Drops a waiting status frame of a supervisor that finished. */
+  /** Drops a waiting status frame of a supervisor that finished or is no longer wanted. */
   forget(supervisorId: string): void;
+  /** The supervisors whose status frames wait for the client to read. */
+  parked(): string[];
   /** Stops sending and wakes every waiter: the socket closed. */
   close(): void;
 }
@@ -101,6 +103,7 @@ export function createOutbound(
     forget(supervisorId) {
       parkedStatus.delete(supervisorId);
     },
+    parked: () => [...parkedStatus.keys()],
     close() {
       closed = true;
       parkedStatus.clear();

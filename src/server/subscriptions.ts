@@ -1,5 +1,5 @@
 import type { PendingQuestion } from '../model/supervisor.ts';
-import type { SubscribeFrame } from '../protocol/frames.ts';
+import type { SubscribeFrame, UnsubscribeFrame } from '../protocol/frames.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { canSee, type Principal } from './auth.ts';
 
@@ -12,6 +12,35 @@ export interface Subscription {
 
 export function emptySubscription(): Subscription {
   return { all: false, owners: new Set(), ids: new Set() };
+}
+
+/** Adds what a `subscribe` frame names. */
+export function addScope(subscription: Subscription, frame: SubscribeFrame): void {
+  if (frame.all) subscription.all = true;
+  if (frame.owner !== undefined) subscription.owners.add(frame.owner);
+  for (const id of frame.supervisorIds ?? []) subscription.ids.add(id);
+}
+
+/** Takes back what an `unsubscribe` frame names: the inverse of `addScope` for that scope. */
+export function removeScope(subscription: Subscription, frame: UnsubscribeFrame): void {
+  if (frame.all) subscription.all = false;
+  if (frame.owner !== undefined) subscription.owners.delete(frame.owner);
+  for (const id of frame.supervisorIds ?? []) subscription.ids.delete(id);
+}
+
+/**
+ * True while the scope a `subscribe` frame named is still subscribed, so that loading its
+ * pending questions stops once the client unsubscribed it.
+ */
+export function stillSubscribed(
+  subscription: Subscription,
+  frame: SubscribeFrame,
+  supervisorId: string,
+): boolean {
+  if (subscription.all) return true;
+  if (frame.owner !== undefined) return subscription.owners.has(frame.owner);
+  if (frame.supervisorIds) return subscription.ids.has(supervisorId);
+  return false;
 }
 
 /** True when a frame about this supervisor goes to the connection. */

@@ -95,6 +95,49 @@ describeEachEngine('client reconnection', (engine) => {
     expect(losses).toEqual([expect.objectContaining({ code: 1006 })]);
   });
 
+  it('takes a subscription back for good: nothing more comes for it, now or after a reconnect', async () => {
+    const { host } = fixture.stack;
+    const a = (await host.spawn('survey', { count: 3 }, { owner: 'alice' })).id;
+    const b = (await host.spawn('survey', { count: 3 }, { owner: 'alice' })).id;
+    const client = open();
+    await client.subscribe({ supervisorIds: [a] });
+    await client.subscribe({ supervisorIds: [a, b] });
+    const statusOf = new Set<string>();
+    client.events.on('status', (frame) => statusOf.add(frame.supervisorId));
+
+    // `a` is still named by the first subscription: only `b` is taken back on the server.
+    await client.unsubscribe({ supervisorIds: [b, a] });
+    const unsubscribes = fixture.relay.frames.filter((f) => f.frame.type === 'unsubscribed');
+    expect(unsubscribes).toHaveLength(1);
+    await host.answer(b, 'q0', 1);
+    await host.answer(a, 'q0', 1);
+    await until('the status of a', () => statusOf.has(a));
+    expect(statusOf.has(b)).toBe(false);
+
+    const before = fixture.relay.connections;
+    fixture.relay.cut();
+    await until('the client to notice the drop', () => !client.connected);
+    fixture.relay.restore();
+    await client.connect();
+    const next = before + 1;
+    await until('the re-subscription', () => serverFrames(next, 'subscribed').length > 0);
+    expect(serverFrames(next, 'subscribed')).toHaveLength(1);
+    expect(new Set(serverFrames(next, 'question.asked').map((f) => f.supervisorId))).toEqual(
+      new Set([a]),
+    );
+
+    // A subscription still waiting for its confirmation is rejected when taken back.
+    fixture.relay.cut();
+    await until('the client to notice the drop', () => !client.connected);
+    const waiting = client.subscribe({ owner: 'alice' });
+    await client.unsubscribe({ owner: 'alice' });
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_UNSUBSCRIBED' });
+    fixture.relay.restore();
+    await client.connect();
+    await until('the re-subscription', () => serverFrames(next + 1, 'subscribed').length > 0);
+    expect(serverFrames(next + 1, 'subscribed')).toHaveLength(1);
+  });
+
   it('sends an answer again when its ack is lost, and the server applies it once', async () => {
     const { id } = await fixture.stack.host.spawn('survey', { count: 1 }, { owner: 'alice' });
     const client = open({ heartbeatMs: 150, subscribe: { supervisorIds: [id] } });

@@ -180,6 +180,49 @@ describeEachEngine('websocket protocol', (engine) => {
       await client.close();
     });
 
+    it('stops sending what an unsubscribe takes back, keeping what another subscription covers', async () => {
+      const a = await fixture.host.spawn('survey', { count: 3 }, { owner: 'alice' });
+      const b = await fixture.host.spawn('survey', { count: 3 }, { owner: 'alice' });
+      const client = await openTestClient(fixture.wsUrl, { token: TOKENS.alice });
+      await client.request({ type: 'subscribe', owner: 'alice' });
+      await client.request({ type: 'subscribe', supervisorIds: [a.id] });
+      const about = (id: string, from: number) =>
+        client.frames.slice(from).filter((f) => 'supervisorId' in f && f.supervisorId === id);
+      // A sentinel: frames fan out in commit order, so what was due arrives before the pong.
+      const settle = () => client.request({ type: 'ping' });
+
+      expect(await client.request({ type: 'unsubscribe', owner: 'alice' })).toMatchObject({
+        type: 'unsubscribed',
+      });
+      const afterOwner = client.frames.length;
+      await fixture.host.answer(b.id, 'q0', 1);
+      await fixture.host.answer(a.id, 'q0', 1);
+      await client.waitFor((f) => f.type === 'question.resolved' && f.supervisorId === a.id);
+      await settle();
+      expect(about(b.id, afterOwner)).toEqual([]);
+      expect(about(a.id, afterOwner).map((f) => f.type)).toContain('question.resolved');
+
+      expect(await client.request({ type: 'unsubscribe', supervisorIds: [a.id] })).toMatchObject({
+        type: 'unsubscribed',
+      });
+      const afterIds = client.frames.length;
+      await fixture.host.answer(a.id, 'q1', 1);
+      await settle();
+      expect(about(a.id, afterIds)).toEqual([]);
+
+      // Taking back what was never subscribed changes nothing; a bad scope is refused.
+      expect(await client.request({ type: 'unsubscribe', owner: 'bob' })).toMatchObject({
+        type: 'unsubscribed',
+      });
+      expect(
+        await client.request({ type: 'unsubscribe', owner: 'alice', all: true }),
+      ).toMatchObject({ type: 'error', code: 'ERR_MESSAGE_INVALID' });
+      await client.request({ type: 'subscribe', supervisorIds: [a.id] });
+      await fixture.host.answer(a.id, 'q2', 1);
+      await client.waitFor((f) => f.type === 'question.resolved' && f.questionId === 'q2');
+      await client.close();
+    });
+
     it('re-sends pending questions after a restore (the resume endpoint)', async () => {
       // Spawned by another host that then stops: stored, not in memory here, as after a crash.
       const other = createSupervisorHost({
