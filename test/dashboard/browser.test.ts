@@ -209,6 +209,48 @@ describe('dashboard in Chromium [pglite]', () => {
     await eventually(() => textOf(survey.locator('.machine-total'))).toBe('1 supervisor');
     expect(problems).toEqual([]);
   });
+  it('pauses, resumes and cancels a supervisor from its page, and shows each change live', async () => {
+    const { id } = await fixture.host.spawn(
+      'reference',
+      { goal: 'be paused and cancelled', steps: ['a'] },
+      { owner: 'alice' },
+    );
+    const page = await openAsAlice();
+    await page.goto(`${fixture.server.url}/#/supervisors/${id}`);
+    const badge = page.locator('#supervisor-summary .state-badge');
+    const controls = page.locator('#supervisor-controls');
+    const paused = page.locator('#supervisor-diagram [data-state-id="reference.paused"]');
+    await eventually(() => textOf(badge)).toBe('waiting_for_user');
+
+    await controls.locator('button[data-action="pause"]').click();
+    await eventually(() => textOf(badge)).toBe('paused');
+    await eventually(() => classesOf(paused)).toContain('active');
+    await eventually(() => textOf(page.locator('#control-status'))).toMatch(
+      /^Pause: done \(version \d+\)$/,
+    );
+    expect((await fixture.host.get(id)).state).toBe('paused');
+
+    await controls.locator('button[data-action="resume"]').click();
+    await eventually(() => textOf(badge)).toBe('waiting_for_user');
+    await eventually(() => classesOf(paused)).not.toContain('active');
+    // History brings it back where it was: the question is still there.
+    await eventually(() => page.locator('[data-question-id="approve-plan"]').count()).toBe(1);
+
+    await controls.locator('button[data-action="cancel"]').click();
+    await controls.locator('button[data-action="keep"]').click();
+    expect(await controls.locator('button[data-action="pause"]').count()).toBe(1);
+    await controls.locator('button[data-action="cancel"]').click();
+    await controls.locator('input').fill('no longer needed');
+    await controls.locator('button[type="submit"]').click();
+    await eventually(() => textOf(badge)).toBe('cancelled');
+    await eventually(() => controls.locator('button').count()).toBe(0);
+    await eventually(() => page.locator('[data-question-id="approve-plan"]').count()).toBe(0);
+    const stored = await fixture.host.get(id);
+    expect(stored.state).toBe('cancelled');
+    expect(JSON.stringify(stored.snapshot)).toContain('no longer needed');
+    expect(problems).toEqual([]);
+  });
+
   it('reconnects after the socket drops and catches up on what happened meanwhile', async () => {
     const { id } = await fixture.host.spawn(
       'reference',

@@ -2,6 +2,7 @@
 // the current states marked live, its pending questions with answer forms, and its journal.
 
 import { questionCard } from './answerForm.js';
+import { createControls } from './controls.js';
 import { activeStateIds, diagramElement, loadDiagram, markStates } from './diagram.js';
 import { debounce, el, formatAgo, formatTime, say, stateBadge } from './dom.js';
 import { createJournal, timeline } from './journal.js';
@@ -13,6 +14,11 @@ export function createSupervisorView({ api, store, answer, root }) {
   const diagramBox = root.querySelector('#supervisor-diagram');
   const questionsBox = root.querySelector('#supervisor-questions');
   const answerStatus = root.querySelector('#answer-status');
+  const controls = createControls({
+    api,
+    box: root.querySelector('#supervisor-controls'),
+    status: root.querySelector('#control-status'),
+  });
   let id = null;
   let diagram = null;
   let svg = null;
@@ -84,6 +90,7 @@ export function createSupervisorView({ api, store, answer, root }) {
       ...field('In this state since', formatTime(view.stateEnteredAt)),
     );
     if (svg) markStates(svg, activeStateIds(diagram, view.stateValue), 'active');
+    controls.render(view);
     renderQuestions();
   }
 
@@ -144,6 +151,7 @@ export function createSupervisorView({ api, store, answer, root }) {
         title.textContent = `Supervisor ${supervisorId}`;
         for (const box of [summary, diagramBox, questionsBox]) box.replaceChildren();
         journal.setEntries([]);
+        controls.reset(supervisorId);
         say(answerStatus, '');
       }
       load();
