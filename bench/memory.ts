@@ -19,6 +19,9 @@ if (!(globalThis as { gc?: unknown }).gc) {
 }
 
 const count = Math.round(envNumber('BENCH_IDLE_SUPERVISORS', 10_000));
+// Set: the host passivates idle supervisors after this many ms, and the figure is the cost
+// of a passivated one (measured once every supervisor has left memory).
+const passivateAfterMs = Math.round(envNumber('BENCH_PASSIVATE_AFTER_MS', 0));
 const poolMax = Math.round(envNumber('BENCH_POOL_MAX', 8));
 const spawnConcurrency = Math.round(envNumber('BENCH_SPAWN_CONCURRENCY', 64));
 // One-time costs (JIT, zod and xstate caches, pg buffers, the host's maps reaching their
@@ -36,8 +39,21 @@ const host = createSupervisorHost({
   store: createSupervisorStore(db),
   registry,
   heartbeatIntervalMs: 0,
+  passivateAfterMs,
   log: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }),
 });
+
+/** With passivation on: waits until `expected` supervisors have left memory. */
+async function allPassivated(expected: number): Promise<void> {
+  if (passivateAfterMs === 0) return;
+  const started = performance.now();
+  while (host.passivated() < expected) {
+    if (performance.now() - started > 120_000) {
+      throw new Error(`only ${host.passivated()} of ${expected} supervisors were passivated`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 // The ids are not kept: the host holds them, and an array here would be counted too.
 const spawnOne = async (): Promise<void> => {
@@ -45,6 +61,7 @@ const spawnOne = async (): Promise<void> => {
 };
 
 await runPool(warm, spawnConcurrency, spawnOne);
+await allPassivated(warm);
 await fullGc();
 const heapBefore = process.memoryUsage().heapUsed;
 const rssBefore = process.memoryUsage().rss;
@@ -60,6 +77,8 @@ await runPool(count, spawnConcurrency, spawnOne, (done) => {
 });
 // spawn() resolves on commit, so every supervisor is durable here and the writer is idle.
 const spawnSeconds = (performance.now() - started) / 1000;
+await allPassivated(warm + count);
+if (passivateAfterMs > 0) console.log(`  (c') ${fmt(host.passivated())} supervisors passivated`);
 await fullGc();
 const heapAfter = process.memoryUsage().heapUsed;
 const rssAfter = process.memoryUsage().rss;
@@ -75,6 +94,7 @@ const result: MemoryResult = {
   rssAfter,
   spawnSeconds,
   hosted,
+  passivated: host.passivated(),
 };
 
 await host.stop();

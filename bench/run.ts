@@ -423,10 +423,10 @@ async function runAnswers(db: Database): Promise<AnswerResult> {
 // ---------------------------------------------------------------------------------------
 // (c) memory, in a child process
 
-function runMemoryChild(url: string): Promise<MemoryResult> {
+function runMemoryChild(url: string, passivateAfterMs = 0): Promise<MemoryResult> {
   return new Promise((resolve, reject) => {
     console.log(
-      `  (c) child process: node --expose-gc --import tsx bench/memory.ts (${fmt(config.idleSupervisors)} supervisors)`,
+      `  (c${passivateAfterMs > 0 ? "'" : ''}) child process: node --expose-gc --import tsx bench/memory.ts (${fmt(config.idleSupervisors)} supervisors${passivateAfterMs > 0 ? `, passivated after ${passivateAfterMs} ms` : ''})`,
     );
     const child = spawn(
       process.execPath,
@@ -439,6 +439,7 @@ function runMemoryChild(url: string): Promise<MemoryResult> {
           BENCH_IDLE_SUPERVISORS: String(config.idleSupervisors),
           BENCH_POOL_MAX: String(config.poolMax),
           BENCH_SPAWN_CONCURRENCY: String(config.spawnConcurrency),
+          BENCH_PASSIVATE_AFTER_MS: String(passivateAfterMs),
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -479,6 +480,7 @@ function printSummary(
   baseline: BaselineResult,
   answers: AnswerResult,
   memory: MemoryResult,
+  passivated: MemoryResult,
 ): void {
   const ratio = answers.answersPerSecond / baseline.tps;
   const b = answers.batches;
@@ -495,6 +497,7 @@ function printSummary(
     `    node: ${fmt(answers.cpuShare * 100, 0)}% of one core, event-loop delay p99 ${fmt(answers.loopDelayP99, 1)} ms; errors ${answers.errors}, duplicates ${answers.duplicates}`,
     `    journal check: ${answers.journalCheck}`,
     `(c) memory:   ${fmt(memory.bytesPerSupervisor, 0)} heap bytes per idle supervisor (${fmt(memory.supervisors)} spawned in ${fmt(memory.spawnSeconds, 1)} s; heapUsed ${fmt(memory.heapBefore / 2 ** 20, 1)} -> ${fmt(memory.heapAfter / 2 ** 20, 1)} MiB, rss ${fmt(memory.rssBefore / 2 ** 20, 0)} -> ${fmt(memory.rssAfter / 2 ** 20, 0)} MiB)`,
+    `(c') passivated: ${fmt(passivated.bytesPerSupervisor, 0)} heap bytes per passivated supervisor (${fmt(passivated.passivated)} passivated; heapUsed ${fmt(passivated.heapBefore / 2 ** 20, 1)} -> ${fmt(passivated.heapAfter / 2 ** 20, 1)} MiB); c/c' ${fmt(memory.bytesPerSupervisor / passivated.bytesPerSupervisor, 1)}x`,
     '',
     'targets:',
     target(
@@ -566,7 +569,11 @@ async function main(url: string): Promise<void> {
     }
     const memory = await runMemoryChild(benchUrl);
     console.log(`  (c) ${fmt(memory.bytesPerSupervisor, 0)} heap bytes per idle supervisor`);
-    printSummary(server, baseline, answers, memory);
+    const passivated = await runMemoryChild(benchUrl, 1_000);
+    console.log(
+      `  (c') ${fmt(passivated.bytesPerSupervisor, 0)} heap bytes per passivated supervisor`,
+    );
+    printSummary(server, baseline, answers, memory, passivated);
   } finally {
     await drop();
   }

@@ -159,6 +159,8 @@ export interface MemoryResult {
   rssAfter: number;
   spawnSeconds: number;
   hosted: number;
+  /** Supervisors passivated when the heap was read (0 without passivation). */
+  passivated: number;
 }
 
 /** Prefix of the result line bench/wsClients.ts prints. */

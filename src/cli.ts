@@ -35,6 +35,8 @@ flags (each overrides its environment variable):
   --allowed-origins LIST   STEWARD_ALLOWED_ORIGINS   browser origins besides the server's own
   --no-demo                STEWARD_DEMO=off          serve without the demo supervisors
   --demo-answer-delay MS   STEWARD_DEMO_ANSWER_DELAY_MS  a stand-in answers demo questions
+  --passivate-after MS     STEWARD_PASSIVATE_AFTER_MS  idle supervisors leave memory after this;
+                                                     default 600000 (10 min), 0: never
                            DATABASE_URL              postgres://user@host:5432/db; unset: PGlite
   -h, --help               this text`;
 
@@ -49,6 +51,7 @@ const FLAG_OPTIONS = {
   'allowed-origins': { type: 'string' },
   'no-demo': { type: 'boolean' },
   'demo-answer-delay': { type: 'string' },
+  'passivate-after': { type: 'string' },
 } as const;
 
 /** The machines and tasks this command hosts. */
@@ -97,6 +100,9 @@ async function main(argv: string[]): Promise<number> {
     ...(values['demo-answer-delay'] === undefined
       ? {}
       : { demoAnswerDelayMs: values['demo-answer-delay'] }),
+    ...(values['passivate-after'] === undefined
+      ? {}
+      : { passivateAfterMs: values['passivate-after'] }),
   };
 
   const config = loadConfig(process.env, flags);

@@ -73,6 +73,8 @@ const ConfigSchema = z.object({
   demo: Flag.default(true),
   /** Set: a stand-in person answers demo questions after this many milliseconds. */
   demoAnswerDelayMs: z.coerce.number().int().min(0).optional(),
+  /** Idle supervisors leave memory after this many milliseconds; 0 keeps them all. */
+  passivateAfterMs: z.coerce.number().int().min(0).default(600_000),
 });
 
 /** The runtime's configuration, from the environment and command-line flags. */
@@ -90,6 +92,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   allowedOrigins: 'STEWARD_ALLOWED_ORIGINS',
   demo: 'STEWARD_DEMO',
   demoAnswerDelayMs: 'STEWARD_DEMO_ANSWER_DELAY_MS',
+  passivateAfterMs: 'STEWARD_PASSIVATE_AFTER_MS',
 };
 
 /** Command-line flags override the environment; each is named like its variable. */

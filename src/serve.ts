@@ -34,6 +34,7 @@ export async function serve(
     registry,
     log,
     writer: { onBatch: metrics.observeBatch },
+    passivateAfterMs: config.passivateAfterMs,
   });
   metrics.attach(host);
   const { restored, failed } = await host.restoreAll('restart');

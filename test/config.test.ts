@@ -30,6 +30,15 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
+  it('passivates idle supervisors after 10 minutes unless told otherwise', () => {
+    expect(loadConfig({}).passivateAfterMs).toBe(600_000);
+    expect(loadConfig({ STEWARD_PASSIVATE_AFTER_MS: '0' }).passivateAfterMs).toBe(0);
+    expect(loadConfig({}, { passivateAfterMs: '5000' }).passivateAfterMs).toBe(5_000);
+    expect(configError({ STEWARD_PASSIVATE_AFTER_MS: '-1' }).message).toMatch(
+      /^STEWARD_PASSIVATE_AFTER_MS is invalid/,
+    );
+  });
+
   it('refuses a bad log level and a bad port', () => {
     expect(configError({ LOG_LEVEL: 'loud' }).message).toMatch(/^LOG_LEVEL/);
     expect(configError({ PORT: 'eighty' }).message).toMatch(/^PORT/);

@@ -41,6 +41,8 @@ export interface HostedSupervisor {
   refusal: string | undefined;
   /** The spawn input, stored with the first write (a fresh start after restore uses it). */
   readonly input: unknown;
+  /** When the supervisor last took a call or changed (ms since the epoch): idleness. */
+  activeAt: number;
 }
 
 /** What starting a supervisor needs besides its machine. */
@@ -86,6 +88,7 @@ export function startSupervisor(options: StartOptions): HostedSupervisor {
     answeredSinceCapture: new Set(),
     refusal: undefined,
     input: options.input ?? null,
+    activeAt: Date.now(),
   };
   const actor = createActor(options.machine, {
     id: options.identity.id,

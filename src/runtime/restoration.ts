@@ -406,6 +406,21 @@ async function finish(
 }
 
 /**
+ * Brings back a supervisor the host passivated while it was idle. The rebuild is a
+ * restore's (the stored snapshot, timers re-armed at their deadlines), but nothing was
+ * lost: no restore is counted, no question is re-sent, and the machine is not told.
+ */
+export async function reactivate(
+  ports: RestorationPorts,
+  stored: SupervisorState,
+): Promise<HostedSupervisor> {
+  const { hosted } = await prepare(ports, stored, 'restart');
+  const live = hosted.actor.getSnapshot() as AnyMachineSnapshot;
+  if (describeTasks(live).waiting.length > 0) await ports.runner.resumeAfterRestore(hosted);
+  return hosted;
+}
+
+/**
  * Restores stored supervisors into the host: the seed's protocol after the rows are
  * loaded (validate → fall back → rebuild → count the restore → re-deliver questions →
  * resume tasks → tell the supervisor). One statement counts the restores of all of them.

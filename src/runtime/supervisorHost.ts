@@ -29,9 +29,11 @@ import {
   startSupervisor,
   stopLeakedChildren,
 } from './hostedSupervisor.ts';
+import { createPassivation } from './passivation.ts';
 import {
   type RestorationInfo,
   type RestorationPorts,
+  reactivate,
   restoreAll,
   restoreStored,
 } from './restoration.ts';
@@ -57,6 +59,13 @@ export interface SupervisorHostOptions {
   inspect?: (event: InspectionEvent) => void;
   /** Interval of the heartbeat save point; 0 turns it off. */
   heartbeatIntervalMs?: number;
+  /**
+   * Drops a supervisor from memory once it has been idle this long (no call, no change,
+   * nothing in flight, no task or invoked actor running); the next call, answer or due
+   * timer brings it back from its stored row, without counting a restore. 0 or unset:
+   * every supervisor stays in memory.
+   */
+  passivateAfterMs?: number;
   writer?: Pick<
     SnapshotWriterOptions,
     'maxBatch' | 'maxConcurrentBatches' | 'retryInitialMs' | 'retryMaxMs' | 'onBatch'
@@ -148,6 +157,8 @@ export interface SupervisorHost {
   local(id: string): { version: number; snapshot: unknown } | undefined;
   /** How many supervisors are in memory. */
   size(): number;
+  /** How many supervisors are passivated: running here, but out of memory until needed. */
+  passivated(): number;
   /**
    * Brings a stored supervisor back into memory: rebuilds its actor from the stored
    * snapshot, counts the restore (`restoration_count`, time, source), re-sends its pending
@@ -275,6 +286,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
   }
 
   function capture(h: HostedSupervisor): number {
+    h.activeAt = Date.now();
     const request = captureSupervisor(h);
     if (request) writer.enqueue(request);
     return h.version;
@@ -325,7 +337,11 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
   async function findLive(id: string): Promise<HostedSupervisor> {
     checkOpen();
     const h = hosted.get(id);
-    if (h && !isFinished(h)) return h;
+    if (h && !isFinished(h)) {
+      h.activeAt = Date.now();
+      return h;
+    }
+    if (passivation?.has(id)) return passivation.activate(id);
     const stored = UUID.test(id) ? await options.store.getSupervisor(id) : null;
     if (!stored) {
       throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
@@ -381,6 +397,8 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
 
   async function heartbeat(): Promise<number> {
     const ids = [...hosted.values()].filter((h) => !isFinished(h)).map((h) => h.identity.id);
+    // Passivated supervisors still run here: out of memory is not gone.
+    if (passivation) ids.push(...passivation.ids());
     return ids.length === 0 ? 0 : options.store.touchHeartbeats(ids);
   }
 
@@ -405,9 +423,59 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     now: Date.now,
   };
 
+  /** True when nothing about a supervisor is in progress, so it may leave memory. */
+  function settled(h: HostedSupervisor): boolean {
+    const { id } = h.identity;
+    if (isFinished(h) || h.dirty || h.answering.size > 0 || h.extraEvents.length > 0) return false;
+    if (undelivered.has(id) || runner.runningFor(id) > 0) return false;
+    if (lastCommitted.get(id)?.version !== h.version) return false;
+    const tasks = (h.actor.getSnapshot() as AnyMachineSnapshot).context as {
+      tasks?: Record<string, { status: string }>;
+    };
+    return !Object.values(tasks.tasks ?? {}).some(
+      (t) => t.status === 'pending' || t.status === 'running',
+    );
+  }
+
+  const passivation = options.passivateAfterMs
+    ? createPassivation({
+        afterMs: options.passivateAfterMs,
+        hosted,
+        settled,
+        left: (id) => writer.forget(id),
+        async rebuild(id) {
+          checkOpen();
+          const stored = await options.store.getSupervisor(id);
+          if (!stored || isTerminal(stored.state)) {
+            throw new StewardError(
+              'ERR_SUPERVISOR_NOT_RUNNING',
+              `supervisor ${id} was passivated here but its row is ${stored ? stored.state : 'gone'}`,
+              { id },
+            );
+          }
+          const h = await reactivate(restorationPorts, stored);
+          if (stopping) {
+            // The host began to stop while the row was read: no actor may outlive stop().
+            hosted.delete(id);
+            h.actor.stop();
+            checkOpen();
+          }
+          return h;
+        },
+        log,
+      })
+    : undefined;
+
   async function restore(id: string, source: RestorationSource): Promise<RestorationInfo> {
     checkOpen();
     const live = hosted.get(id);
+    if (passivation?.has(id)) {
+      throw new StewardError(
+        'ERR_SUPERVISOR_EXISTS',
+        `supervisor ${id} is running here (passivated while idle: its next event brings it back)`,
+        { id },
+      );
+    }
     if (live && !isFinished(live)) {
       throw new StewardError('ERR_SUPERVISOR_EXISTS', `supervisor ${id} is already running here`, {
         id,
@@ -439,7 +507,11 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
 
     restoreAll(source = 'restart') {
       checkOpen();
-      return restoreAll(restorationPorts, (id) => hosted.has(id), source);
+      return restoreAll(
+        restorationPorts,
+        (id) => hosted.has(id) || passivation?.has(id) === true,
+        source,
+      );
     },
 
     async spawn(machineId, input, spawnOptions = {}) {
@@ -521,9 +593,12 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
 
     size: () => hosted.size,
 
+    passivated: () => passivation?.size ?? 0,
+
     stop() {
       stopping ??= (async () => {
         if (heartbeatTimer) clearInterval(heartbeatTimer);
+        passivation?.close();
         for (const h of hosted.values()) capture(h);
         await writer.close();
         for (const h of hosted.values()) {

@@ -35,6 +35,8 @@ export interface TaskRunner {
   stopAll(supervisorId: string): void;
   /** Task runs in progress, for tests and metrics. */
   running(): number;
+  /** Task runs in progress for one supervisor. */
+  runningFor(supervisorId: string): number;
 }
 
 interface Run {
@@ -228,5 +230,7 @@ export function createTaskRunner(options: {
     },
 
     running: () => [...runs.values()].reduce((n, mine) => n + mine.size, 0),
+
+    runningFor: (supervisorId) => runs.get(supervisorId)?.size ?? 0,
   };
 }

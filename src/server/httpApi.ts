@@ -98,7 +98,11 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   app.get('/healthz', (c) =>
     options.isStopping()
       ? c.json({ status: 'stopping', supervisorsInMemory: host.size() }, 503)
-      : c.json({ status: 'ok', supervisorsInMemory: host.size() }),
+      : c.json({
+          status: 'ok',
+          supervisorsInMemory: host.size(),
+          supervisorsPassivated: host.passivated(),
+        }),
   );
 
   // Registered before the token check, like /healthz: the dashboard's files hold no data.

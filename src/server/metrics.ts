@@ -61,6 +61,14 @@ export function createServerMetrics(): ServerMetrics {
     },
   });
   new Gauge({
+    name: 'steward_supervisors_passivated',
+    help: 'Supervisors running in this process but out of memory while idle',
+    registers: [registry],
+    collect() {
+      if (host) this.set(host.passivated());
+    },
+  });
+  new Gauge({
     name: 'steward_questions_pending',
     help: 'Questions asked and not yet answered, across the fleet',
     registers: [registry],

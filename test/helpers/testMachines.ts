@@ -136,6 +136,19 @@ export const hastyMachine = setup({
   },
 });
 
+/** Like `hastyMachine`, with a deadline far enough off to be passivated before it. */
+export const sleepyMachine = setup({
+  types: { context: {} as SupervisorContext, events: {} as { type: 'hurry' } },
+}).createMachine({
+  id: 'sleepy',
+  context: () => initialSupervisorContext(),
+  initial: 'waiting',
+  states: {
+    waiting: { tags: ['working'], after: { 2500: 'late' }, on: { hurry: 'late' } },
+    late: { tags: ['working'], entry: assign({ activity: () => `late at ${Date.now()}` }) },
+  },
+});
+
 /** Keys the `charge` work was invoked with, across runtimes of one test process. */
 export const invocations: string[] = [];
 
@@ -182,6 +195,7 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'rejecting', version: 1, machine: rejectingMachine });
   registry.register({ id: 'patient', version: 1, machine: patientMachine });
   registry.register({ id: 'hasty', version: 1, machine: hastyMachine });
+  registry.register({ id: 'sleepy', version: 1, machine: sleepyMachine });
   registry.register({ id: 'invoker', version: 1, machine: invokerMachine });
   registry.registerTask('step', waitingTask);
   registerTaskMachines(registry);
