@@ -21,7 +21,9 @@ if (!(globalThis as { gc?: unknown }).gc) {
 const count = Math.round(envNumber('BENCH_IDLE_SUPERVISORS', 10_000));
 // Set: the host passivates idle supervisors after this many ms, and the figure is the cost
 // of a passivated one (measured once every supervisor has left memory).
-const passivateAfterMs = Math.round(envNumber('BENCH_PASSIVATE_AFTER_MS', 0));
+const passivateAfterMs = process.env.BENCH_PASSIVATE_AFTER_MS
+  ? Math.round(envNumber('BENCH_PASSIVATE_AFTER_MS', 1_000))
+  : 0;
 const poolMax = Math.round(envNumber('BENCH_POOL_MAX', 8));
 const spawnConcurrency = Math.round(envNumber('BENCH_SPAWN_CONCURRENCY', 64));
 // One-time costs (JIT, zod and xstate caches, pg buffers, the host's maps reaching their

@@ -439,7 +439,7 @@ function runMemoryChild(url: string, passivateAfterMs = 0): Promise<MemoryResult
           BENCH_IDLE_SUPERVISORS: String(config.idleSupervisors),
           BENCH_POOL_MAX: String(config.poolMax),
           BENCH_SPAWN_CONCURRENCY: String(config.spawnConcurrency),
-          BENCH_PASSIVATE_AFTER_MS: String(passivateAfterMs),
+          ...(passivateAfterMs > 0 ? { BENCH_PASSIVATE_AFTER_MS: String(passivateAfterMs) } : {}),
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
