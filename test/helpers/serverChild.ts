@@ -1,6 +1,6 @@
 // The runtime server in a child process for the SIGKILL test: restores what is stored
 // (spawning SUPERVISORS bench supervisors of owner `alice` on the first run), then serves
-// on PORT until it is killed.
+// on PORT until it is killed; with PASSIVATE_AFTER_MS, idle supervisors leave memory.
 import { benchMachineDefinition } from '../../bench/benchMachine.ts';
 import { createMachineRegistry } from '../../src/machines/registry.ts';
 import { openPgDatabase } from '../../src/persistence/pgDatabase.ts';
@@ -19,6 +19,7 @@ const host = createSupervisorHost({
   store: createSupervisorStore(db),
   registry,
   heartbeatIntervalMs: 0,
+  passivateAfterMs: Number(process.env.PASSIVATE_AFTER_MS ?? 0),
 });
 const { restored } = await host.restoreAll('restart');
 const create = Number(process.env.SUPERVISORS ?? 0);

@@ -4,9 +4,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Database } from '../../src/persistence/database.ts';
 import type { ServerFrame } from '../../src/protocol/frames.ts';
 import { describePostgresOnly } from '../helpers/engines.ts';
 import { TOKENS } from '../helpers/server.ts';
@@ -24,13 +23,14 @@ function freePort(): Promise<number> {
   });
 }
 
-function startChild(databaseUrl: string, port: number, create: number) {
+function startChild(databaseUrl: string, port: number, create: number, passivateAfterMs: number) {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
       PORT: String(port),
       SUPERVISORS: String(create),
+      PASSIVATE_AFTER_MS: String(passivateAfterMs),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -52,10 +52,14 @@ interface Connection {
   closed: Promise<void>;
 }
 
-/** Connects, subscribes to all, and answers every question as it arrives, recording acks. */
+/**
+ * Connects, subscribes to all, and answers every question as it arrives (after up to
+ * `maxDelayMs`, so that supervisors sit idle in between), recording acks.
+ */
 function answerer(
   url: string,
   acked: Array<{ supervisorId: string; questionId: string; duplicate: boolean }>,
+  maxDelayMs: number,
 ): Promise<Connection> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${TOKENS.alice}` } });
@@ -80,15 +84,19 @@ function answerer(
         ) {
           return;
         }
-        ws.send(
-          JSON.stringify({
-            type: 'answer',
-            requestId: `a${++n}`,
-            supervisorId: frame.supervisorId,
-            questionId: frame.questionId,
-            value: true,
-          }),
-        );
+        const answer = JSON.stringify({
+          type: 'answer',
+          requestId: `a${++n}`,
+          supervisorId: frame.supervisorId,
+          questionId: frame.questionId,
+          value: true,
+        });
+        if (maxDelayMs === 0) ws.send(answer);
+        else {
+          setTimeout(() => {
+            if (ws.readyState === WebSocket.OPEN) ws.send(answer);
+          }, Math.random() * maxDelayMs);
+        }
       }
       if (frame.type === 'answer.ack') acked.push(frame);
       if (frame.type === 'subscribed') {
@@ -99,44 +107,80 @@ function answerer(
   });
 }
 
-describePostgresOnly('server killed with clients connected', (engine) => {
-  let db: Database;
-  let child: ChildProcess | undefined;
-  beforeAll(async () => {
-    db = await engine.openMigrated();
+/** The most supervisors /healthz reported passivated while polled until `until` settles. */
+async function watchPassivated(port: number, until: Promise<unknown>): Promise<number> {
+  let most = 0;
+  let done = false;
+  void until.finally(() => {
+    done = true;
   });
-  afterAll(async () => {
+  while (!done) {
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`)
+      .then((r) => r.json() as Promise<{ supervisorsPassivated?: number }>)
+      .catch(() => ({ supervisorsPassivated: 0 }));
+    most = Math.max(most, health.supervisorsPassivated ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return most;
+}
+
+describePostgresOnly('server killed with clients connected', (engine) => {
+  let child: ChildProcess | undefined;
+  afterAll(() => {
     child?.kill('SIGKILL');
-    await db.close();
   });
 
-  it(`re-sends every pending question after each of ${CYCLES} SIGKILLs and applies every acked answer once`, async () => {
+  async function killRepeatedly(options: { passivateAfterMs: number; maxDelayMs: number }) {
+    const database = await engine.openMigrated();
     const databaseUrl = new URL(process.env.DATABASE_URL as string);
-    databaseUrl.pathname = db.location.slice(db.location.lastIndexOf('/'));
+    databaseUrl.pathname = database.location.slice(database.location.lastIndexOf('/'));
     const port = await freePort();
     const acked: Array<{ supervisorId: string; questionId: string; duplicate: boolean }> = [];
-    for (let round = 0; round <= CYCLES; round++) {
-      const started = startChild(databaseUrl.toString(), port, round === 0 ? SUPERVISORS : 0);
-      child = started.child;
-      const restored = await started.ready;
-      if (round > 0) expect(restored, `round ${round}`).toBe(SUPERVISORS);
-      const connection = await answerer(`ws://127.0.0.1:${port}/ws`, acked);
-      // Every supervisor always has exactly one pending question: all of them come again.
-      expect(connection.resent.size, `round ${round}`).toBe(SUPERVISORS);
-      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 600));
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-      await connection.closed;
+    let passivated = 0;
+    try {
+      for (let round = 0; round <= CYCLES; round++) {
+        const started = startChild(
+          databaseUrl.toString(),
+          port,
+          round === 0 ? SUPERVISORS : 0,
+          options.passivateAfterMs,
+        );
+        child = started.child;
+        const restored = await started.ready;
+        if (round > 0) expect(restored, `round ${round}`).toBe(SUPERVISORS);
+        const connection = await answerer(`ws://127.0.0.1:${port}/ws`, acked, options.maxDelayMs);
+        // Every supervisor always has exactly one pending question: all of them come again.
+        expect(connection.resent.size, `round ${round}`).toBe(SUPERVISORS);
+        const running = new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 600));
+        const watched = watchPassivated(port, running);
+        await running;
+        passivated = Math.max(passivated, await watched);
+        const exited = new Promise((resolve) => child?.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+        await connection.closed;
+      }
+      expect(acked.filter((a) => !a.duplicate).length).toBeGreaterThan(SUPERVISORS);
+      const { rows } = await database.query<{ key: string; n: number }>(
+        `SELECT supervisor_id || '/' || (payload->>'questionId') AS key, count(*)::int AS n
+         FROM supervisor_events WHERE kind = 'question_answered' GROUP BY 1`,
+      );
+      const journal = new Map(rows.map((r) => [r.key, r.n]));
+      expect(rows.filter((r) => r.n !== 1)).toEqual([]);
+      const missing = acked.filter((a) => journal.get(`${a.supervisorId}/${a.questionId}`) !== 1);
+      expect(missing).toEqual([]);
+      return { passivated };
+    } finally {
+      await database.close();
     }
-    expect(acked.filter((a) => !a.duplicate).length).toBeGreaterThan(SUPERVISORS);
-    const { rows } = await db.query<{ key: string; n: number }>(
-      `SELECT supervisor_id || '/' || (payload->>'questionId') AS key, count(*)::int AS n
-       FROM supervisor_events WHERE kind = 'question_answered' GROUP BY 1`,
-    );
-    const journal = new Map(rows.map((r) => [r.key, r.n]));
-    expect(rows.filter((r) => r.n !== 1)).toEqual([]);
-    const missing = acked.filter((a) => journal.get(`${a.supervisorId}/${a.questionId}`) !== 1);
-    expect(missing).toEqual([]);
+  }
+
+  it(`re-sends every pending question after each of ${CYCLES} SIGKILLs and applies every acked answer once`, async () => {
+    await killRepeatedly({ passivateAfterMs: 0, maxDelayMs: 0 });
+  }, 120_000);
+
+  it('does the same while idle supervisors are passivated and brought back between answers', async () => {
+    const { passivated } = await killRepeatedly({ passivateAfterMs: 40, maxDelayMs: 150 });
+    expect(passivated).toBeGreaterThan(0);
   }, 120_000);
 });
