@@ -209,6 +209,53 @@ describe('dashboard in Chromium [pglite]', () => {
     await eventually(() => textOf(survey.locator('.machine-total'))).toBe('1 supervisor');
     expect(problems).toEqual([]);
   });
+  it("lists every question waiting for the token's owner, across supervisors, and answers them there", async () => {
+    const first = await fixture.host.spawn('survey', { count: 2 }, { owner: 'alice' });
+    const page = await openAsAlice();
+    await page.locator('[data-nav="questions"]').click();
+    expect(page.url()).toContain('#/questions');
+    await page.evaluate('window.notReloaded = true');
+    const mine = page.locator(`#questions-list [data-supervisor-id="${first.id}"]`);
+    await eventually(() => mine.count()).toBe(2);
+    const badge = page.locator('#questions-count');
+    const waiting = Number(await badge.textContent());
+    expect(waiting).toBeGreaterThanOrEqual(2);
+
+    const q0 = mine.and(page.locator('[data-question-id="q0"]'));
+    await q0.locator('input[type="number"]').fill('42');
+    await q0.locator('button[type="submit"]').click();
+    await eventually(() => mine.count()).toBe(1);
+    await eventually(() => textOf(badge)).toBe(String(waiting - 1));
+    expect((await fixture.host.get(first.id)).pendingQuestions.map((q) => q.id)).toEqual(['q1']);
+
+    // New questions arrive live, without disturbing an answer being typed; another owner's
+    // never arrive.
+    const typing = mine.locator('input[type="number"]');
+    await typing.fill('7');
+    await typing.focus();
+    const second = await fixture.host.spawn('survey', { count: 1 }, { owner: 'alice' });
+    const theirs = await fixture.host.spawn('survey', { count: 1 }, { owner: 'bob' });
+    await eventually(() =>
+      page.locator(`#questions-list [data-supervisor-id="${second.id}"]`).count(),
+    ).toBe(1);
+    expect(await typing.inputValue()).toBe('7');
+    const focused = `[document.activeElement?.tagName,
+      document.activeElement?.closest('[data-supervisor-id]')?.getAttribute('data-supervisor-id')]`;
+    expect(await page.evaluate(focused)).toEqual(['INPUT', first.id]);
+    await eventually(() => textOf(badge)).toBe(String(waiting));
+    // Its card names the machine once the page has read the supervisor's row.
+    await eventually(() =>
+      textOf(page.locator(`#questions-list [data-supervisor-id="${second.id}"] .from`)),
+    ).toBe(`${second.id} · survey`);
+    expect(await page.locator(`[data-supervisor-id="${theirs.id}"]`).count()).toBe(0);
+    await mkdir('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/questions.png', fullPage: true });
+    await page.locator(`#questions-list [data-supervisor-id="${second.id}"] .from a`).click();
+    expect(page.url()).toContain(`#/supervisors/${second.id}`);
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
   it('pauses, resumes and cancels a supervisor from its page, and shows each change live', async () => {
     const { id } = await fixture.host.spawn(
       'reference',

@@ -26,6 +26,7 @@ export const DASHBOARD_FILES: Readonly<Record<string, { file: string; contentTyp
     '/dashboard/answerForm.js': { file: 'answerForm.js', contentType: JS },
     '/dashboard/journal.js': { file: 'journal.js', contentType: JS },
     '/dashboard/controls.js': { file: 'controls.js', contentType: JS },
+    '/dashboard/questions.js': { file: 'questions.js', contentType: JS },
   });
 
 // The page loads only its own files and talks only to its own origin (HTTP and WebSocket).

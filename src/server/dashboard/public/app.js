@@ -1,11 +1,13 @@
 // The dashboard's entry point: takes the token, opens the socket, and routes between the
-// fleet, machines and supervisor views by the address's fragment (`#/`, `#/machines`,
-// `#/supervisors/<id>`). Views update from frames; the page is never reloaded for data.
+// fleet, questions, machines and supervisor views by the address's fragment (`#/`,
+// `#/questions`, `#/machines`, `#/supervisors/<id>`). Views update from frames; the page
+// is never reloaded for data.
 
 import { ApiError, createApi } from './api.js';
 import { say } from './dom.js';
 import { createFleetView } from './fleet.js';
 import { createMachinesView } from './machines.js';
+import { createQuestionsView } from './questions.js';
 import { createSocket } from './socket.js';
 import { createStore } from './store.js';
 import { createSupervisorView } from './supervisor.js';
@@ -69,15 +71,13 @@ async function start(token) {
   });
 
   const main = document.querySelector('main');
+  const answer = (supervisorId, questionId, value) =>
+    socket.answer(supervisorId, questionId, value);
   const views = {
     fleet: createFleetView({ api, store, root: main }),
     machines: createMachinesView({ api, store, root: main }),
-    supervisor: createSupervisorView({
-      api,
-      store,
-      root: main,
-      answer: (supervisorId, questionId, value) => socket.answer(supervisorId, questionId, value),
-    }),
+    questions: createQuestionsView({ api, store, root: main, answer }),
+    supervisor: createSupervisorView({ api, store, root: main, answer }),
   };
   api
     .get('/machines')
@@ -87,7 +87,8 @@ async function start(token) {
   function route() {
     const hash = location.hash || '#/';
     const supervisor = /^#\/supervisors\/([^/?#]+)$/.exec(hash);
-    const name = supervisor ? 'supervisor' : hash === '#/machines' ? 'machines' : 'fleet';
+    const named = { '#/machines': 'machines', '#/questions': 'questions' };
+    const name = supervisor ? 'supervisor' : (named[hash] ?? 'fleet');
     const next = views[name];
     if (current && current !== next) current.hide();
     for (const section of document.querySelectorAll('.view')) {

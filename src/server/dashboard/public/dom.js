@@ -69,3 +69,15 @@ export function say(element, text, isError = false) {
   element.textContent = text;
   element.classList.toggle('error', isError);
 }
+
+/**
+ * Makes `wanted` the children of `parent`, in order, touching only what differs: a node
+ * already in place is not moved, so a person typing in it keeps the focus.
+ */
+export function syncChildren(parent, wanted) {
+  const keep = new Set(wanted);
+  for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
+  wanted.forEach((node, i) => {
+    if (parent.children[i] !== node) parent.insertBefore(node, parent.children[i] ?? null);
+  });
+}

@@ -140,6 +140,16 @@ export function createStore() {
       [...(questions.get(id)?.values() ?? [])].sort((a, b) =>
         String(a.askedAt).localeCompare(String(b.askedAt)),
       ),
+    /** Every pending question the page knows, oldest first, with its supervisor's id. */
+    allPendingQuestions() {
+      const all = [];
+      for (const [supervisorId, map] of questions) {
+        for (const question of map.values()) all.push({ supervisorId, question });
+      }
+      return all.sort((a, b) =>
+        String(a.question.askedAt).localeCompare(String(b.question.askedAt)),
+      );
+    },
     /** A subscription begins: the server is about to send every pending question again. */
     beginResync() {
       resent = new Set();

@@ -4,7 +4,7 @@
 import { questionCard } from './answerForm.js';
 import { createControls } from './controls.js';
 import { activeStateIds, diagramElement, loadDiagram, markStates } from './diagram.js';
-import { debounce, el, formatAgo, formatTime, say, stateBadge } from './dom.js';
+import { debounce, el, formatAgo, formatTime, say, stateBadge, syncChildren } from './dom.js';
 import { createJournal, timeline } from './journal.js';
 
 export function createSupervisorView({ api, store, answer, root }) {
@@ -112,10 +112,9 @@ export function createSupervisorView({ api, store, answer, root }) {
         card,
       ]),
     );
-    questionsBox.replaceChildren(
-      ...pending.map((question) => cards.get(question.id) ?? card(question)),
-    );
-    if (pending.length === 0) questionsBox.append(el('p', { class: 'none' }, 'None.'));
+    const wanted = pending.map((question) => cards.get(question.id) ?? card(question));
+    if (pending.length === 0) wanted.push(el('p', { class: 'none' }, 'None.'));
+    syncChildren(questionsBox, wanted);
   }
 
   function card(question) {
