@@ -1,3 +1,4 @@
+import { unwatchFile, watchFile } from 'node:fs';
 import { type Config, configuredTokens } from './config.ts';
 import { startDemo } from './demo.ts';
 import { devToken } from './devToken.ts';
@@ -20,14 +21,7 @@ export async function serve(
   registry: MachineRegistry,
   log: Logger,
 ): Promise<void> {
-  let grants: TokenGrant[] = configuredTokens(config);
-  if (grants.length === 0) {
-    grants = [{ token: await devToken(config.devTokenFile), admin: true }];
-    log.warn(
-      { tokenFile: config.devTokenFile },
-      `no tokens configured: using the generated admin token in ${config.devTokenFile}`,
-    );
-  }
+  const grants = await loadGrants(config, log);
   const metrics = createServerMetrics();
   const host = createSupervisorHost({
     store: createSupervisorStore(db),
@@ -70,10 +64,34 @@ export async function serve(
     },
     `Steward listening on ${server.url} with ${restored} supervisors restored; press Ctrl+C to stop`,
   );
+  // A rotated tokens file is read again without a restart: when it changes (polled by
+  // path, so a file replaced by a rename is seen too), or on SIGHUP.
+  const reload = () => {
+    loadGrants(config, log)
+      .then((next) => {
+        const { tokens, disconnected } = server.replaceTokens(next);
+        log.info({ tokens, disconnected }, 'tokens reloaded');
+      })
+      .catch((error: unknown) =>
+        log.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          'tokens not reloaded: the current ones stay',
+        ),
+      );
+  };
+  process.on('SIGHUP', reload);
+  const tokensFile = config.tokensFile;
+  if (tokensFile !== undefined) {
+    watchFile(tokensFile, { interval: 1_000, persistent: false }, (now, before) => {
+      if (now.mtimeMs !== before.mtimeMs || now.size !== before.size) reload();
+    });
+  }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  process.off('SIGHUP', reload);
+  if (tokensFile !== undefined) unwatchFile(tokensFile);
   log.info({ signal }, 'shutting down: no new work, flushing every pending write');
   // A second signal while flushing means "now": leave without waiting.
   const force = () => process.exit(1);
@@ -83,4 +101,15 @@ export async function serve(
   await server.close();
   await host.stop();
   log.info('Steward runtime stopped');
+}
+
+/** The configured tokens, or the generated admin token when none is configured. */
+async function loadGrants(config: Config, log: Logger): Promise<TokenGrant[]> {
+  const grants = configuredTokens(config);
+  if (grants.length > 0) return grants;
+  log.warn(
+    { tokenFile: config.devTokenFile },
+    `no tokens configured: using the generated admin token in ${config.devTokenFile}`,
+  );
+  return [{ token: await devToken(config.devTokenFile), admin: true }];
 }

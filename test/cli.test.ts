@@ -1,10 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadMigrations } from '../src/persistence/migrator.ts';
 
 const run = promisify(execFile);
@@ -136,6 +136,58 @@ describe('steward command', () => {
     );
     expect(printed.some((line) => /answered true, committed as v\d+/.test(line))).toBe(true);
     example.kill('SIGINT');
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+
+  it('serve reads a rotated tokens file again, and keeps the tokens it has when the file is bad', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'steward-tokens-'));
+    dirs.push(dir);
+    const file = join(dir, 'tokens.json');
+    const oldToken = 'old-token-0123456789abcdef';
+    const newToken = 'new-token-0123456789abcdef';
+    await writeFile(file, JSON.stringify([{ token: oldToken, owner: 'alice' }]));
+    const { DATABASE_URL: _unused, ...rest } = process.env;
+    const server = spawn(TSX, [CLI, 'serve', '--port', '0', '--no-demo', '--tokens-file', file], {
+      env: { ...rest, STEWARD_DATA_DIR: 'memory' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+    // A failed expectation must not leave the server running after the test.
+    onTestFinished(() => {
+      // SIGTERM: tsx passes it on to the runtime's process; SIGKILL would orphan that.
+      if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+    });
+    const logs: Array<{ msg: string; url?: string; tokens?: number }> = [];
+    createInterface({ input: server.stdout }).on('line', (line) => logs.push(JSON.parse(line)));
+    const seen = (msg: string, after = 0) =>
+      expect
+        .poll(() => logs.slice(after).find((l) => l.msg.startsWith(msg)), { timeout: 20_000 })
+        .toBeDefined()
+        .then(() => logs.slice(after).find((l) => l.msg.startsWith(msg)));
+    const listening = await seen('Steward listening on ');
+    const status = async (token: string) =>
+      (
+        await fetch(`${listening?.url}/supervisors`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status;
+    expect(await status(oldToken)).toBe(200);
+
+    // Written elsewhere and renamed into place, as deployment tools rotate secrets.
+    let mark = logs.length;
+    await writeFile(`${file}.next`, JSON.stringify([{ token: newToken, owner: 'alice' }]));
+    await rename(`${file}.next`, file);
+    expect(await seen('tokens reloaded', mark)).toMatchObject({ tokens: 1 });
+    expect(await status(oldToken)).toBe(401);
+    expect(await status(newToken)).toBe(200);
+
+    mark = logs.length;
+    await writeFile(file, '[{ "token": ');
+    await seen('tokens not reloaded', mark);
+    expect(await status(newToken)).toBe(200);
+    expect(JSON.stringify(logs)).not.toContain(newToken);
+
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 60_000);

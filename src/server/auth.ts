@@ -32,9 +32,46 @@ export interface TokenTable {
   /** The principal of a token, or `null`; takes the same time whichever token matches. */
   authenticate(token: string | undefined | null): Principal | null;
   readonly size: number;
+  /**
+   * True while the token a principal came from is still configured with the same grant
+   * (owner, admin, roles): false once `replace` removed or changed it.
+   */
+  holds(principal: Principal): boolean;
+  /**
+   * Replaces every token at once (a rotated tokens file). Validates all grants first: a
+   * bad list throws and the old tokens stay.
+   */
+  replace(grants: readonly TokenGrant[]): void;
 }
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+interface Entry {
+  digest: Buffer;
+  principal: Principal;
+  /** The token's digest and its grant: equal keys mean the same access. */
+  key: string;
+}
+
+function entriesOf(grants: readonly TokenGrant[]): Entry[] {
+  return grants.map((input, index) => {
+    const grant = TokenGrant.parse(input);
+    const principal: Principal = {
+      owner: grant.owner ?? null,
+      admin: grant.admin,
+      roles: Object.freeze([...grant.roles]),
+      label: grant.admin ? `admin#${index}` : `${grant.owner}#${index}`,
+    };
+    const hashed = digest(grant.token);
+    const key = JSON.stringify([
+      hashed.toString('hex'),
+      principal.owner,
+      principal.admin,
+      [...principal.roles].sort(),
+    ]);
+    return { digest: hashed, principal: Object.freeze(principal), key };
+  });
+}
 
 /**
  * Builds the token table. Tokens are kept as SHA-256 digests and every lookup compares
@@ -46,26 +83,33 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
  * tokens.authenticate(header)?.owner; // 'alice'
  */
 export function createTokenTable(grants: readonly TokenGrant[]): TokenTable {
-  const entries = grants.map((input, index) => {
-    const grant = TokenGrant.parse(input);
-    const principal: Principal = {
-      owner: grant.owner ?? null,
-      admin: grant.admin,
-      roles: Object.freeze([...grant.roles]),
-      label: grant.admin ? `admin#${index}` : `${grant.owner}#${index}`,
-    };
-    return { digest: digest(grant.token), principal: Object.freeze(principal) };
-  });
+  let entries = entriesOf(grants);
+  let current = new Set(entries.map((e) => e.key));
+  /** Every principal handed out, with its key: connections keep principals, not tokens. */
+  const keys = new WeakMap<Principal, string>();
   return {
-    size: entries.length,
+    get size() {
+      return entries.length;
+    },
     authenticate(token) {
       if (typeof token !== 'string' || token.length === 0 || token.length > 4096) return null;
       const presented = digest(token);
-      let found: Principal | null = null;
+      let found: Entry | null = null;
       for (const entry of entries) {
-        if (timingSafeEqual(entry.digest, presented)) found = entry.principal;
+        if (timingSafeEqual(entry.digest, presented)) found = entry;
       }
-      return found;
+      if (!found) return null;
+      keys.set(found.principal, found.key);
+      return found.principal;
+    },
+    holds(principal) {
+      const key = keys.get(principal);
+      return key !== undefined && current.has(key);
+    },
+    replace(next) {
+      const replaced = entriesOf(next);
+      entries = replaced;
+      current = new Set(replaced.map((e) => e.key));
     },
   };
 }

@@ -55,6 +55,11 @@ export interface Connection {
   onChange(change: CommittedChange): void;
   /** Called by the heartbeat: false when the client did not answer the last ping. */
   checkAlive(): boolean;
+  /**
+   * After the tokens changed: closes the connection (4401) when its token was removed or
+   * its grant changed, and says so with false. A client with a still valid token reconnects.
+   */
+  revalidate(): boolean;
 }
 
 /** Close code for an authentication failure (application range). */
@@ -340,6 +345,13 @@ export function serveConnection(
         ownerOf.set(change.supervisorId, change.owner);
         outbound.sendStatus(frame);
       } else if (frame) send(frame);
+    },
+    revalidate() {
+      if (!principal || closed || deps.tokens.holds(principal)) return true;
+      log.info({ client: principal.label }, 'token revoked or changed: connection closed');
+      closed = true;
+      socket.close(CLOSE_UNAUTHENTICATED, 'token revoked or changed');
+      return false;
     },
     checkAlive() {
       if (!alive) {

@@ -7,7 +7,7 @@ import type { MachineRegistry } from '../machines/registry.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frames.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../protocol/http.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
-import type { TokenTable } from './auth.ts';
+import type { TokenGrant, TokenTable } from './auth.ts';
 import type { ConnectionLimits } from './connection.ts';
 import { createHttpApi } from './httpApi.ts';
 import type { ServerMetrics } from './metrics.ts';
@@ -39,6 +39,12 @@ export interface StewardServer {
   readonly port: number;
   /** Connected WebSocket clients. */
   clients(): number;
+  /**
+   * Replaces the tokens without a restart (a rotated tokens file): requests authenticate
+   * against the new ones at once, and WebSocket connections whose token was removed or
+   * whose grant changed are closed with 4401. A bad list throws and changes nothing.
+   */
+  replaceTokens(grants: readonly TokenGrant[]): { tokens: number; disconnected: number };
   /** Stops accepting, says goodbye to WebSocket clients (1001), closes the port. Idempotent. */
   close(): Promise<void>;
 }
@@ -110,6 +116,10 @@ export async function startServer(options: StewardServerOptions): Promise<Stewar
     url: `http://${shownHost}:${port}`,
     port,
     clients: () => gateway.clients(),
+    replaceTokens(grants) {
+      options.tokens.replace(grants);
+      return { tokens: options.tokens.size, disconnected: gateway.revalidate() };
+    },
     close() {
       closing ??= (async () => {
         stopping = true;

@@ -26,6 +26,8 @@ export interface WsGatewayOptions {
 export interface WsGateway {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   clients(): number;
+  /** Closes the connections whose token no longer holds; returns how many. */
+  revalidate(): number;
   /** Closes every connection (1001, going away) and stops listening to the host. */
   close(): Promise<void>;
 }
@@ -129,6 +131,11 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
       });
     },
     clients: () => connections.size,
+    revalidate() {
+      let closed = 0;
+      for (const connection of connections) if (!connection.revalidate()) closed++;
+      return closed;
+    },
     async close() {
       clearInterval(heartbeat);
       unsubscribe();
