@@ -149,7 +149,9 @@ export function openClientSocket(options: ClientSocketOptions): ClientSocket {
         onClosed?.();
         return;
       }
-      if (code === CLOSE_UNAUTHENTICATED && !refusal) {
+      // 4401 on a connection that was authenticated: the server's tokens changed. The grant
+      // may only have changed, so dial again; a token that was removed is refused there.
+      if (code === CLOSE_UNAUTHENTICATED && !refusal && !wasReady) {
         refusal = new StewardClientError(
           'ERR_UNAUTHENTICATED',
           refusedMessage('ERR_UNAUTHENTICATED', options.url),

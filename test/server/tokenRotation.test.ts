@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { createStewardClient } from '../../src/client/index.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { TOKENS, useServer } from '../helpers/server.ts';
 import { openTestClient } from '../helpers/wsTestClient.ts';
@@ -46,5 +47,31 @@ describeEachEngine('token rotation', (engine) => {
     const again = await openTestClient(fixture.wsUrl, { token: TOKENS.aliceOps });
     expect(await again.waitFor((f) => f.type === 'hello.ok')).toMatchObject({ owner: 'alice' });
     for (const client of [bob, again]) await client.close();
+  });
+
+  it('lets the typed client ride through a changed grant and stop for a removed token', async () => {
+    const options = { url: fixture.server.url, reconnect: { initialMs: 20, maxMs: 100 } };
+    const changed = createStewardClient({ ...options, token: TOKENS.admin });
+    const removed = createStewardClient({ ...options, token: TOKENS.bob });
+    let connects = 0;
+    changed.events.on('connected', () => connects++);
+    const stopped = new Promise((resolve) =>
+      removed.events.on('disconnected', (loss) => {
+        if (!loss.willReconnect) resolve(loss);
+      }),
+    );
+    await Promise.all([changed.connect(), removed.connect()]);
+    expect(connects).toBe(1);
+
+    fixture.server.replaceTokens([
+      { token: ROTATED, owner: 'alice' },
+      // The admin token now speaks for one owner only; bob's token is gone.
+      { token: TOKENS.admin, owner: 'carol' },
+    ]);
+    await expect.poll(() => connects, { timeout: 5_000 }).toBe(2);
+    expect(changed.connected).toBe(true);
+    expect(await stopped).toMatchObject({ willReconnect: false });
+    await expect(removed.connect()).rejects.toMatchObject({ code: 'ERR_UNAUTHENTICATED' });
+    await Promise.all([changed.close(), removed.close()]);
   });
 });
