@@ -2,6 +2,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { type Config, configuredTokens } from './config.ts';
 import { startDemo } from './demo.ts';
 import { devToken } from './devToken.ts';
+import { StewardError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { MachineRegistry } from './machines/registry.ts';
 import type { Database } from './persistence/database.ts';
@@ -16,6 +17,35 @@ import { startServer } from './server/server.ts';
  * one port until SIGINT or SIGTERM, then shuts down in reverse order, flushing every write.
  */
 export async function serve(
+  config: Config,
+  db: Database,
+  registry: MachineRegistry,
+  log: Logger,
+): Promise<void> {
+  // Two runtimes restoring and writing the same supervisors would undo each other's
+  // commits: the second one refuses to start.
+  const release = await db.claimRuntime((error) => {
+    log.fatal(
+      { err: error.message },
+      'lost the claim on the database: another runtime may take over, so this one stops now',
+    );
+    process.exit(70);
+  });
+  if (!release) {
+    throw new StewardError(
+      'ERR_RUNTIME_ALREADY_RUNNING',
+      `another Steward runtime is serving ${db.location}; stop it first (several runtimes on one database are not supported yet)`,
+      { location: db.location },
+    );
+  }
+  try {
+    await serveClaimed(config, db, registry, log);
+  } finally {
+    await release();
+  }
+}
+
+async function serveClaimed(
   config: Config,
   db: Database,
   registry: MachineRegistry,

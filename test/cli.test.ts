@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadMigrations } from '../src/persistence/migrator.ts';
+import { describePostgresOnly } from './helpers/engines.ts';
 
 const run = promisify(execFile);
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
@@ -192,6 +193,37 @@ describe('steward command', () => {
     expect(await exited).toBe(0);
   }, 60_000);
 
+  it('refuses to serve a data directory another runtime has open, in one line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'steward-twice-'));
+    dirs.push(dir);
+    const { DATABASE_URL: _unused, ...rest } = process.env;
+    const env = {
+      ...rest,
+      STEWARD_DATA_DIR: join(dir, 'data'),
+      STEWARD_TOKENS: 'alice:alice-token-0123456789',
+    };
+    const first = spawn(TSX, [CLI, 'serve', '--port', '0', '--no-demo'], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onTestFinished(() => {
+      if (first.exitCode === null && first.signalCode === null) first.kill('SIGTERM');
+    });
+    const exited = new Promise<number | null>((resolve) => first.on('exit', resolve));
+    const lines: string[] = [];
+    createInterface({ input: first.stdout }).on('line', (line) => lines.push(line));
+    await expect
+      .poll(() => lines.some((l) => l.includes('Steward listening on')), { timeout: 30_000 })
+      .toBe(true);
+    const second = await steward(['serve', '--port', '0', '--no-demo'], env);
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toMatch(
+      /^steward: the data directory .*data is in use by process \d+ \(another Steward\?\); stop it first, or use another --data-dir$/,
+    );
+    first.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+
   it('check-migration reports what restoring would do, per machine version', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'steward-check-'));
     dirs.push(dir);
@@ -216,4 +248,41 @@ describe('steward command', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown command "dance"');
   });
+});
+
+describePostgresOnly('steward serve on PostgreSQL', (engine) => {
+  it('refuses to start a second runtime on a database one already serves', async () => {
+    const db = await engine.openMigrated();
+    onTestFinished(() => db.close());
+    const url = new URL(process.env.DATABASE_URL as string);
+    url.pathname = db.location.slice(db.location.lastIndexOf('/'));
+    const env = {
+      ...process.env,
+      DATABASE_URL: url.toString(),
+      STEWARD_TOKENS: 'alice:alice-token-0123456789',
+    };
+    const first = spawn(TSX, [CLI, 'serve', '--port', '0', '--no-demo'], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onTestFinished(() => {
+      if (first.exitCode === null && first.signalCode === null) first.kill('SIGTERM');
+    });
+    const exited = new Promise<number | null>((resolve) => first.on('exit', resolve));
+    const lines: string[] = [];
+    createInterface({ input: first.stdout }).on('line', (line) => lines.push(line));
+    await expect
+      .poll(() => lines.some((l) => l.includes('Steward listening on')), { timeout: 30_000 })
+      .toBe(true);
+    const second = await run(TSX, [CLI, 'serve', '--port', '0', '--no-demo'], { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toMatch(
+      /^steward: another Steward runtime is serving postgres:\/\/.+; stop it first/,
+    );
+    first.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 });

@@ -32,6 +32,14 @@ export interface Database extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Subscribes to a NOTIFY channel; resolves to an unsubscribe function. */
   listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  /**
+   * Claims the database for one runtime: a session advisory lock held on a connection of
+   * its own (PostgreSQL; a PGlite directory is exclusive from the moment it is opened).
+   * Resolves to the release function, or `null` when another process holds the claim.
+   * `onLost` is called when the claim ends without a release (its connection died): then
+   * another runtime may take over, and this one must stop writing.
+   */
+  claimRuntime(onLost: (error: Error) => void): Promise<(() => Promise<void>) | null>;
   /** Closes every connection. Idempotent. */
   close(): Promise<void>;
 }

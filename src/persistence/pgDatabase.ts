@@ -35,6 +35,12 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 }
 
 /**
+ * The advisory lock of the runtime that serves a database (the migrator's lock is another
+ * key): one `steward serve` per PostgreSQL database until several nodes share one.
+ */
+const RUNTIME_LOCK_KEY = 7_420_000_001;
+
+/**
  * Opens a pool on a PostgreSQL server and checks that the server answers, so a wrong
  * address fails at start with one clear line instead of at the first save.
  */
@@ -64,6 +70,7 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
 
   const listeners = new Map<string, Set<NotificationHandler>>();
   let listenClient: pg.PoolClient | undefined;
+  let claimClient: pg.PoolClient | undefined;
   let closed = false;
   const base = wrap(pool);
 
@@ -128,9 +135,40 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
       };
     },
 
+    async claimRuntime(onLost: (error: Error) => void) {
+      const client = await pool.connect();
+      let state: 'claiming' | 'held' | 'lost' | 'released' = 'claiming';
+      // A dying connection may emit several errors; the claim is lost once.
+      client.on('error', (error) => {
+        if (state !== 'held') return;
+        state = 'lost';
+        log.error({ err: error, where }, 'the connection holding the runtime claim failed');
+        onLost(error);
+      });
+      const { rows } = await client.query<{ taken: boolean }>(
+        'SELECT pg_try_advisory_lock($1) AS taken',
+        [RUNTIME_LOCK_KEY],
+      );
+      if (!rows[0]?.taken) {
+        client.release();
+        return null;
+      }
+      state = 'held';
+      claimClient = client;
+      return async () => {
+        if (state === 'released') return;
+        state = 'released';
+        claimClient = undefined;
+        // Ending the session releases the lock, whatever state the connection is in.
+        client.release(true);
+      };
+    },
+
     async close() {
       if (closed) return;
       closed = true;
+      claimClient?.release(true);
+      claimClient = undefined;
       listenClient?.release();
       listenClient = undefined;
       await pool.end();

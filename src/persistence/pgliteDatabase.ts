@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, NotificationHandler, Queryable, QueryResult } from './database.ts';
+import { lockDataDir } from './dataDirLock.ts';
 
 /** Options for the embedded engine. */
 export interface PgliteDatabaseOptions {
@@ -39,15 +40,23 @@ function wrap(engine: PgliteLike): Queryable {
 /**
  * Opens embedded PostgreSQL (PGlite, WASM) in this process. It has a single connection,
  * so transactions go through PGlite's own `transaction()`, which keeps other callers'
- * statements out of an open transaction.
+ * statements out of an open transaction. A data directory is this process's alone until
+ * `close()`: another open of it fails with `ERR_DATA_DIR_IN_USE`.
  */
 export async function openPgliteDatabase(options: PgliteDatabaseOptions): Promise<PgliteDatabase> {
   const inMemory = options.dataDir === 'memory';
   if (!inMemory) await mkdir(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create({
-    ...(inMemory ? {} : { dataDir: options.dataDir }),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-  });
+  const unlock = inMemory ? async () => {} : await lockDataDir(options.dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      ...(inMemory ? {} : { dataDir: options.dataDir }),
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    });
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const base = wrap(pglite);
   let closed = false;
 
@@ -66,6 +75,9 @@ export async function openPgliteDatabase(options: PgliteDatabaseOptions): Promis
       return async () => unsubscribe();
     },
 
+    // The data directory lock taken at open already keeps every other process out.
+    claimRuntime: async () => async () => {},
+
     dumpDataDir() {
       return pglite.dumpDataDir('none');
     },
@@ -74,6 +86,7 @@ export async function openPgliteDatabase(options: PgliteDatabaseOptions): Promis
       if (closed) return;
       closed = true;
       await pglite.close();
+      await unlock();
     },
   };
 }
