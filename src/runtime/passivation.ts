@@ -5,6 +5,8 @@ import type { HostedSupervisor } from './hostedSupervisor.ts';
 
 /** Longest delay a Node timer takes; a later wake-up is re-armed from there. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A wake-up whose rebuild failed (the database away, say) is tried again this much later. */
+const WAKE_RETRY_MS = 5_000;
 
 /** What passivation needs from the host. */
 export interface PassivationDeps {
@@ -73,11 +75,13 @@ export function createPassivation(deps: PassivationDeps): Passivation {
         entry.wake = armWake(id, dueAt);
         return;
       }
-      activate(id).catch((error: unknown) =>
-        deps.log.error({ supervisorId: id, err: error }, 'could not wake a passivated supervisor'),
-      );
+      activate(id).catch((error: unknown) => {
+        deps.log.error({ supervisorId: id, err: error }, 'could not wake a passivated supervisor');
+        const still = entries.get(id);
+        if (still) still.wake = armWake(id, now() + WAKE_RETRY_MS);
+      });
     }, delay);
-    timer.unref();
+    // Not unref'd: a due timer keeps the process alive as XState's own timers do.
     return timer;
   }
 
