@@ -71,6 +71,10 @@ async function serveClaimed(
     hostname: config.host,
     allowedOrigins: config.allowedOrigins,
     registry,
+  }).catch(async (error: unknown) => {
+    // The restore's writes (restoration counts, questions asked again) are flushed first.
+    await host.stop();
+    throw error;
   });
   const stopDemo = config.demo
     ? startDemo({

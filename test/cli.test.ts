@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -223,6 +224,21 @@ describe('steward command', () => {
     first.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 60_000);
+
+  it('stops with one line, after flushing what restoring wrote, when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+    const { port } = blocker.address() as AddressInfo;
+    const result = await steward(['serve', '--port', String(port), '--no-demo'], {
+      STEWARD_DATA_DIR: 'memory',
+      STEWARD_TOKENS: 'alice:alice-token-0123456789',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      `steward: 127.0.0.1:${port} is already in use (another Steward?); stop it or pick another port with --port or PORT`,
+    );
+  });
 
   it('check-migration reports what restoring would do, per machine version', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'steward-check-'));
