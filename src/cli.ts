@@ -37,6 +37,8 @@ flags (each overrides its environment variable):
   --demo-answer-delay MS   STEWARD_DEMO_ANSWER_DELAY_MS  a stand-in answers demo questions
   --passivate-after MS     STEWARD_PASSIVATE_AFTER_MS  idle supervisors leave memory after this;
                                                      default 600000 (10 min), 0: never
+  --webhook-url URL        STEWARD_WEBHOOK_URL       POST each question asked / resolved here
+                           STEWARD_WEBHOOK_SECRET    its signing key (16+ characters; no flag)
                            DATABASE_URL              postgres://user@host:5432/db; unset: PGlite
   -h, --help               this text`;
 
@@ -52,6 +54,7 @@ const FLAG_OPTIONS = {
   'no-demo': { type: 'boolean' },
   'demo-answer-delay': { type: 'string' },
   'passivate-after': { type: 'string' },
+  'webhook-url': { type: 'string' },
 } as const;
 
 /** The machines and tasks this command hosts. */
@@ -103,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
     ...(values['passivate-after'] === undefined
       ? {}
       : { passivateAfterMs: values['passivate-after'] }),
+    ...(values['webhook-url'] === undefined ? {} : { webhookUrl: values['webhook-url'] }),
   };
 
   const config = loadConfig(process.env, flags);

@@ -75,6 +75,12 @@ const ConfigSchema = z.object({
   demoAnswerDelayMs: z.coerce.number().int().min(0).optional(),
   /** Idle supervisors leave memory after this many milliseconds; 0 keeps them all. */
   passivateAfterMs: z.coerce.number().int().min(0).default(600_000),
+  /** Set: questions asked and resolved are POSTed here, signed with `webhookSecret`. */
+  webhookUrl: z
+    .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+    .optional(),
+  /** The HMAC key of webhook signatures; required with `webhookUrl`. */
+  webhookSecret: z.string().min(16, 'must have at least 16 characters').optional(),
 });
 
 /** The runtime's configuration, from the environment and command-line flags. */
@@ -93,6 +99,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   demo: 'STEWARD_DEMO',
   demoAnswerDelayMs: 'STEWARD_DEMO_ANSWER_DELAY_MS',
   passivateAfterMs: 'STEWARD_PASSIVATE_AFTER_MS',
+  webhookUrl: 'STEWARD_WEBHOOK_URL',
+  webhookSecret: 'STEWARD_WEBHOOK_SECRET',
 };
 
 /** Command-line flags override the environment; each is named like its variable. */
@@ -124,6 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     throw invalidConfig(key ? ENV_NAMES[key] : 'configuration', String(first?.message), {
       issues: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
     });
+  }
+  if (parsed.data.webhookUrl !== undefined && parsed.data.webhookSecret === undefined) {
+    throw invalidConfig('STEWARD_WEBHOOK_SECRET', 'is required with STEWARD_WEBHOOK_URL');
   }
   return parsed.data;
 }

@@ -11,6 +11,7 @@ import { createSupervisorHost } from './runtime/supervisorHost.ts';
 import { createTokenTable, type TokenGrant } from './server/auth.ts';
 import { createServerMetrics } from './server/metrics.ts';
 import { startServer } from './server/server.ts';
+import { startWebhookNotifier } from './server/webhooks.ts';
 
 /**
  * `steward serve`: restores every unfinished supervisor, then serves HTTP and WebSocket on
@@ -61,6 +62,17 @@ async function serveClaimed(
     passivateAfterMs: config.passivateAfterMs,
   });
   metrics.attach(host);
+  // Before restoring: the questions a restore asks again are notified again, which is
+  // how a notification the last process did not get out is not lost.
+  const webhooks =
+    config.webhookUrl !== undefined && config.webhookSecret !== undefined
+      ? startWebhookNotifier({
+          host,
+          url: config.webhookUrl,
+          secret: config.webhookSecret,
+          log,
+        })
+      : undefined;
   const { restored, failed } = await host.restoreAll('restart');
   const server = await startServer({
     host,
@@ -74,6 +86,7 @@ async function serveClaimed(
   }).catch(async (error: unknown) => {
     // The restore's writes (restoration counts, questions asked again) are flushed first.
     await host.stop();
+    webhooks?.close();
     throw error;
   });
   const stopDemo = config.demo
@@ -134,6 +147,7 @@ async function serveClaimed(
   stopDemo();
   await server.close();
   await host.stop();
+  webhooks?.close();
   log.info('Steward runtime stopped');
 }
 

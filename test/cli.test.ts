@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +8,11 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadMigrations } from '../src/persistence/migrator.ts';
+import { webhookSignature } from '../src/server/webhooks.ts';
 import { describePostgresOnly } from './helpers/engines.ts';
 
 const run = promisify(execFile);
+const SECRET = 'webhook-secret-0123456789';
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const TSX = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
 
@@ -239,6 +242,47 @@ describe('steward command', () => {
       `steward: 127.0.0.1:${port} is already in use (another Steward?); stop it or pick another port with --port or PORT`,
     );
   });
+
+  it('serve posts the demo questions to the configured webhook, signed', async () => {
+    const bodies: Array<{ type: string; question?: { prompt: string } }> = [];
+    const receiver = createHttpServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        const timestamp = String(request.headers['x-steward-timestamp']);
+        if (request.headers['x-steward-signature'] === webhookSignature(SECRET, timestamp, body)) {
+          bodies.push(JSON.parse(body));
+        }
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    const { port } = receiver.address() as AddressInfo;
+    const { DATABASE_URL: _unused, ...rest } = process.env;
+    const server = spawn(TSX, [CLI, 'serve', '--port', '0'], {
+      env: {
+        ...rest,
+        STEWARD_DATA_DIR: 'memory',
+        STEWARD_TOKENS: 'alice:alice-token-0123456789',
+        STEWARD_WEBHOOK_URL: `http://127.0.0.1:${port}/steward`,
+        STEWARD_WEBHOOK_SECRET: SECRET,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    onTestFinished(() => {
+      if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+    });
+    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+    await expect
+      .poll(() => bodies.filter((b) => b.type === 'question.asked').length, { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    expect(bodies[0]?.question?.prompt).toMatch(/^Approve the plan/);
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 
   it('check-migration reports what restoring would do, per machine version', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'steward-check-'));

@@ -39,6 +39,29 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes a webhook URL only with its signing secret, and only over http(s)', () => {
+    const secret = 'webhook-secret-0123456789';
+    expect(
+      loadConfig({
+        STEWARD_WEBHOOK_URL: 'https://hooks.example/steward',
+        STEWARD_WEBHOOK_SECRET: secret,
+      }),
+    ).toMatchObject({ webhookUrl: 'https://hooks.example/steward', webhookSecret: secret });
+    expect(configError({ STEWARD_WEBHOOK_URL: 'https://hooks.example/x' }).message).toBe(
+      'STEWARD_WEBHOOK_SECRET is invalid: is required with STEWARD_WEBHOOK_URL',
+    );
+    expect(
+      configError({ STEWARD_WEBHOOK_URL: 'ftp://hooks.example/x', STEWARD_WEBHOOK_SECRET: secret })
+        .message,
+    ).toMatch(/^STEWARD_WEBHOOK_URL is invalid/);
+    const short = configError({
+      STEWARD_WEBHOOK_URL: 'https://h.example',
+      STEWARD_WEBHOOK_SECRET: 'short-x',
+    });
+    expect(short.message).toMatch(/^STEWARD_WEBHOOK_SECRET is invalid/);
+    expect(short.message).not.toContain('short-x');
+  });
+
   it('refuses a bad log level and a bad port', () => {
     expect(configError({ LOG_LEVEL: 'loud' }).message).toMatch(/^LOG_LEVEL/);
     expect(configError({ PORT: 'eighty' }).message).toMatch(/^PORT/);

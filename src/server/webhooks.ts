@@ -1,0 +1,208 @@
+import { createHmac } from 'node:crypto';
+import type { Logger } from '../logger.ts';
+import type { PendingQuestion } from '../model/supervisor.ts';
+import type { CommittedChange } from '../runtime/committedChanges.ts';
+import type { SupervisorHost } from '../runtime/supervisorHost.ts';
+
+/** Where question notifications go, and how they are signed. */
+export interface WebhookOptions {
+  host: SupervisorHost;
+  /** The endpoint: every notification is POSTed to it as JSON. */
+  url: string;
+  /** HMAC-SHA256 key of the `x-steward-signature` header. */
+  secret: string;
+  log: Logger;
+  /** A request that takes longer fails (and is retried). Default 10 s. */
+  timeoutMs?: number;
+  /** Waits between attempts: doubling from `retryInitialMs` to `retryMaxMs`. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Notifications waiting at most; past it the oldest is dropped with a warning. */
+  maxQueued?: number;
+  /** Requests in flight at once. Default 4. */
+  concurrency?: number;
+}
+
+/** The body of a notification. */
+export type WebhookNotification =
+  | {
+      type: 'question.asked';
+      /** Stable per question and commit: a receiver drops a repeat by it. */
+      deliveryId: string;
+      supervisorId: string;
+      owner: string | null;
+      version: number;
+      question: PendingQuestion;
+    }
+  | {
+      type: 'question.resolved';
+      deliveryId: string;
+      supervisorId: string;
+      owner: string | null;
+      version: number;
+      questionId: string;
+      resolution: 'answered' | 'withdrawn' | 'expired';
+    };
+
+/** Sends question notifications to a webhook; `close()` stops it. */
+export interface WebhookNotifier {
+  /** Notifications waiting to be sent (or sent again). */
+  readonly queued: number;
+  /** Delivered so far, for tests and logs. */
+  readonly delivered: number;
+  close(): void;
+}
+
+interface Job {
+  notification: WebhookNotification;
+  attempts: number;
+  /** For `question.asked`: the key that its resolution cancels. */
+  questionKey: string;
+}
+
+/**
+ * The signature a receiver checks: `sha256=` and the hex HMAC-SHA256 of
+ * `<x-steward-timestamp>.<body>` with the shared secret. The timestamp is in it so a
+ * captured request cannot be replayed later.
+ */
+export function webhookSignature(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+function notificationOf(change: CommittedChange): WebhookNotification | null {
+  const base = { supervisorId: change.supervisorId, owner: change.owner, version: change.version };
+  if (change.type === 'question.asked') {
+    return {
+      type: 'question.asked',
+      deliveryId: `${change.supervisorId}/${change.question.id}/asked`,
+      ...base,
+      question: change.question,
+    };
+  }
+  if (change.type === 'question.resolved') {
+    return {
+      type: 'question.resolved',
+      deliveryId: `${change.supervisorId}/${change.questionId}/${change.resolution}`,
+      ...base,
+      questionId: change.questionId,
+      resolution: change.resolution,
+    };
+  }
+  return null;
+}
+
+/**
+ * Tells a webhook about questions as they are committed: `question.asked` and
+ * `question.resolved`, signed, retried with backoff until the endpoint answers 2xx. A
+ * question resolved before its notification went out is not announced any more. The queue
+ * lives in memory, but nothing pending is missed across a crash: restoring a supervisor
+ * asks its pending questions again, and they are notified again (same `deliveryId`).
+ */
+export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const retryInitialMs = options.retryInitialMs ?? 500;
+  const retryMaxMs = options.retryMaxMs ?? 60_000;
+  const maxQueued = options.maxQueued ?? 10_000;
+  const concurrency = options.concurrency ?? 4;
+  const { log } = options;
+  const queue: Job[] = [];
+  /** Questions whose `asked` notification is not delivered yet. */
+  const undelivered = new Set<string>();
+  const timers = new Set<NodeJS.Timeout>();
+  let inFlight = 0;
+  let delivered = 0;
+  let closed = false;
+
+  function enqueue(job: Job): void {
+    if (queue.length >= maxQueued) {
+      const dropped = queue.shift();
+      log.warn(
+        { deliveryId: dropped?.notification.deliveryId, maxQueued },
+        'webhook queue full: the oldest notification was dropped',
+      );
+    }
+    queue.push(job);
+    pump();
+  }
+
+  function pump(): void {
+    while (!closed && inFlight < concurrency && queue.length > 0) {
+      const job = queue.shift() as Job;
+      const { notification } = job;
+      // Resolved meanwhile: nobody needs to be asked any more.
+      if (notification.type === 'question.asked' && !undelivered.has(job.questionKey)) continue;
+      inFlight++;
+      void send(job).finally(() => {
+        inFlight--;
+        pump();
+      });
+    }
+  }
+
+  async function send(job: Job): Promise<void> {
+    const body = JSON.stringify(job.notification);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    job.attempts++;
+    let failure: string;
+    try {
+      const response = await fetch(options.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-steward-delivery': job.notification.deliveryId,
+          'x-steward-timestamp': timestamp,
+          'x-steward-signature': webhookSignature(options.secret, timestamp, body),
+        },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.body?.cancel().catch(() => {});
+      if (response.ok) {
+        delivered++;
+        if (job.notification.type === 'question.asked') undelivered.delete(job.questionKey);
+        return;
+      }
+      failure = `HTTP ${response.status}`;
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+    }
+    if (closed) return;
+    const wait = Math.min(retryMaxMs, retryInitialMs * 2 ** (job.attempts - 1));
+    log.warn(
+      { deliveryId: job.notification.deliveryId, attempts: job.attempts, failure, retryInMs: wait },
+      'webhook delivery failed; retrying',
+    );
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      enqueue(job);
+    }, wait);
+    timers.add(timer);
+  }
+
+  const unsubscribe = options.host.subscribe((change) => {
+    const notification = notificationOf(change);
+    if (!notification) return;
+    const questionKey = `${change.supervisorId}\u0000${
+      notification.type === 'question.asked' ? notification.question.id : notification.questionId
+    }`;
+    if (notification.type === 'question.asked') undelivered.add(questionKey);
+    else undelivered.delete(questionKey);
+    enqueue({ notification, attempts: 0, questionKey });
+  });
+
+  return {
+    get queued() {
+      return queue.length + timers.size;
+    },
+    get delivered() {
+      return delivered;
+    },
+    close() {
+      closed = true;
+      unsubscribe();
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      queue.length = 0;
+    },
+  };
+}

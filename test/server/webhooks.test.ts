@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { silentLogger } from '../../src/logger.ts';
+import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
+import { createSupervisorHost } from '../../src/runtime/supervisorHost.ts';
+import {
+  startWebhookNotifier,
+  type WebhookNotification,
+  type WebhookNotifier,
+  webhookSignature,
+} from '../../src/server/webhooks.ts';
+import { describeEachEngine } from '../helpers/engines.ts';
+import { useHost } from '../helpers/host.ts';
+import { testRegistry } from '../helpers/testMachines.ts';
+
+const SECRET = 'webhook-secret-0123456789';
+
+interface Received {
+  notification: WebhookNotification;
+  delivery: string;
+  signatureValid: boolean;
+}
+
+/** A real HTTP endpoint that answers with the next planned status (200 once the plan is spent). */
+function receiver() {
+  const received: Received[] = [];
+  const plan: number[] = [];
+  let requests = 0;
+  const server: Server = createServer((request: IncomingMessage, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      requests++;
+      const status = plan.shift() ?? 200;
+      if (status === 200) {
+        const timestamp = String(request.headers['x-steward-timestamp']);
+        received.push({
+          notification: JSON.parse(body) as WebhookNotification,
+          delivery: String(request.headers['x-steward-delivery']),
+          signatureValid:
+            request.headers['x-steward-signature'] === webhookSignature(SECRET, timestamp, body),
+        });
+      }
+      response.writeHead(status).end();
+    });
+  });
+  return {
+    received,
+    plan,
+    get requests() {
+      return requests;
+    },
+    server,
+    url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+  };
+}
+
+const eventually = <T>(read: () => T) => expect.poll(read, { timeout: 10_000, interval: 20 });
+
+describeEachEngine('webhook notifications', (engine) => {
+  const fixture = useHost(engine);
+  const endpoint = receiver();
+  let notifier: WebhookNotifier;
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => endpoint.server.listen(0, '127.0.0.1', resolve));
+    notifier = startWebhookNotifier({
+      host: fixture.host,
+      url: endpoint.url(),
+      secret: SECRET,
+      log: silentLogger,
+      retryInitialMs: 20,
+      retryMaxMs: 100,
+    });
+  });
+  afterAll(async () => {
+    notifier.close();
+    await new Promise<void>((resolve) => endpoint.server.close(() => resolve()));
+  });
+  const about = (id: string) => endpoint.received.filter((r) => r.notification.supervisorId === id);
+
+  it('posts each question asked and resolved, signed, once its commit is done', async () => {
+    const { id } = await fixture.host.spawn('survey', { count: 2 }, { owner: 'alice' });
+    await eventually(() => about(id).length).toBe(2);
+    expect(about(id).every((r) => r.signatureValid)).toBe(true);
+    expect(about(id)[0]).toMatchObject({
+      delivery: `${id}/q0/asked`,
+      notification: {
+        type: 'question.asked',
+        owner: 'alice',
+        version: 1,
+        question: { id: 'q0', prompt: 'Question 0?', answer: { kind: 'number' } },
+      },
+    });
+    await fixture.host.answer(id, 'q0', 3);
+    await eventually(() => about(id).length).toBe(3);
+    expect(about(id)[2]?.notification).toMatchObject({
+      type: 'question.resolved',
+      questionId: 'q0',
+      resolution: 'answered',
+      version: 2,
+    });
+  });
+
+  it('retries through failures until the endpoint takes it, and delivers it once', async () => {
+    endpoint.plan.push(500, 503);
+    const before = endpoint.requests;
+    const { id } = await fixture.host.spawn('survey', { count: 1 }, { owner: 'alice' });
+    await eventually(() => about(id).length).toBe(1);
+    expect(endpoint.requests - before).toBe(3);
+    expect(about(id)[0]?.signatureValid).toBe(true);
+  });
+
+  it('does not announce a question that was answered before its notification went out', async () => {
+    // The endpoint fails until the question is answered; then it takes everything.
+    endpoint.plan.push(...Array.from({ length: 1_000 }, () => 500));
+    const before = endpoint.requests;
+    const { id } = await fixture.host.spawn('survey', { count: 1 }, { owner: 'alice' });
+    await eventually(() => endpoint.requests - before).toBeGreaterThan(0);
+    await fixture.host.answer(id, 'q0', 1);
+    endpoint.plan.length = 0;
+    await eventually(() => about(id).map((r) => r.notification.type)).toEqual([
+      'question.resolved',
+    ]);
+    await eventually(() => notifier.queued).toBe(0);
+    expect(about(id).map((r) => r.notification.type)).toEqual(['question.resolved']);
+  });
+
+  it('notifies the pending questions of a restored supervisor again, as after a crash', async () => {
+    // Asked by a runtime that stopped before its notification could go anywhere.
+    const other = createSupervisorHost({
+      store: createSupervisorStore(fixture.db),
+      registry: testRegistry(),
+      heartbeatIntervalMs: 0,
+    });
+    const { id } = await other.spawn('survey', { count: 1 }, { owner: 'alice' });
+    await other.stop();
+    expect(about(id)).toEqual([]);
+    await fixture.host.restore(id, 'restart');
+    await eventually(() => about(id).map((r) => r.delivery)).toEqual([`${id}/q0/asked`]);
+  });
+});
