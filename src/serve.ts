@@ -71,6 +71,7 @@ async function serveClaimed(
           url: config.webhookUrl,
           secret: config.webhookSecret,
           log,
+          onOutcome: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
         })
       : undefined;
   const { restored, failed } = await host.restoreAll('restart');

@@ -13,6 +13,7 @@ export interface ServerMetrics {
   badFrames: Counter<'code'>;
   authFailures: Counter;
   slowClientsDropped: Counter;
+  webhookDeliveries: Counter<'outcome'>;
   clients: Gauge;
   /** For the snapshot writer's `onBatch`: counts and times every committed batch. */
   observeBatch(stats: { rows: number; ms: number }): void;
@@ -106,6 +107,12 @@ export function createServerMetrics(): ServerMetrics {
     slowClientsDropped: new Counter({
       name: 'steward_slow_clients_dropped_total',
       help: 'WebSocket clients dropped because they did not read their frames',
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'steward_webhook_deliveries_total',
+      help: 'Webhook requests, by outcome: delivered, failed (retried), dropped (queue full)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     clients: new Gauge({

@@ -21,6 +21,8 @@ export interface WebhookOptions {
   maxQueued?: number;
   /** Requests in flight at once. Default 4. */
   concurrency?: number;
+  /** Told of every request's outcome (metrics). */
+  onOutcome?: (outcome: 'delivered' | 'failed' | 'dropped') => void;
 }
 
 /** The body of a notification. */
@@ -116,6 +118,7 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
   function enqueue(job: Job): void {
     if (queue.length >= maxQueued) {
       const dropped = queue.shift();
+      options.onOutcome?.('dropped');
       log.warn(
         { deliveryId: dropped?.notification.deliveryId, maxQueued },
         'webhook queue full: the oldest notification was dropped',
@@ -159,6 +162,7 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
       await response.body?.cancel().catch(() => {});
       if (response.ok) {
         delivered++;
+        options.onOutcome?.('delivered');
         if (job.notification.type === 'question.asked') undelivered.delete(job.questionKey);
         return;
       }
@@ -166,6 +170,7 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
     } catch (error) {
       failure = error instanceof Error ? error.message : String(error);
     }
+    options.onOutcome?.('failed');
     if (closed) return;
     const wait = Math.min(retryMaxMs, retryInitialMs * 2 ** (job.attempts - 1));
     log.warn(

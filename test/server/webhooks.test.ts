@@ -64,6 +64,7 @@ describeEachEngine('webhook notifications', (engine) => {
   const fixture = useHost(engine);
   const endpoint = receiver();
   let notifier: WebhookNotifier;
+  const outcomes: string[] = [];
   beforeAll(async () => {
     await new Promise<void>((resolve) => endpoint.server.listen(0, '127.0.0.1', resolve));
     notifier = startWebhookNotifier({
@@ -73,6 +74,7 @@ describeEachEngine('webhook notifications', (engine) => {
       log: silentLogger,
       retryInitialMs: 20,
       retryMaxMs: 100,
+      onOutcome: (outcome) => outcomes.push(outcome),
     });
   });
   afterAll(async () => {
@@ -107,9 +109,11 @@ describeEachEngine('webhook notifications', (engine) => {
   it('retries through failures until the endpoint takes it, and delivers it once', async () => {
     endpoint.plan.push(500, 503);
     const before = endpoint.requests;
+    const seen = outcomes.length;
     const { id } = await fixture.host.spawn('survey', { count: 1 }, { owner: 'alice' });
     await eventually(() => about(id).length).toBe(1);
     expect(endpoint.requests - before).toBe(3);
+    expect(outcomes.slice(seen)).toEqual(['failed', 'failed', 'delivered']);
     expect(about(id)[0]?.signatureValid).toBe(true);
   });
 
