@@ -27,6 +27,27 @@ async function steward(args: string[], env: NodeJS.ProcessEnv) {
   }
 }
 
+/**
+ * Starts `steward serve --port 0 --no-demo` and resolves once it listens; it is stopped
+ * (SIGTERM, which tsx passes on) after the test if the test has not stopped it.
+ */
+async function serving(env: NodeJS.ProcessEnv) {
+  const child = spawn(TSX, [CLI, 'serve', '--port', '0', '--no-demo'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const lines: string[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
+  await expect
+    .poll(() => lines.some((l) => l.includes('Steward listening on')), { timeout: 30_000 })
+    .toBe(true);
+  return { child, exited };
+}
+
 describe('steward command', () => {
   const dirs: string[] = [];
   afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -206,19 +227,7 @@ describe('steward command', () => {
       STEWARD_DATA_DIR: join(dir, 'data'),
       STEWARD_TOKENS: 'alice:alice-token-0123456789',
     };
-    const first = spawn(TSX, [CLI, 'serve', '--port', '0', '--no-demo'], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    onTestFinished(() => {
-      if (first.exitCode === null && first.signalCode === null) first.kill('SIGTERM');
-    });
-    const exited = new Promise<number | null>((resolve) => first.on('exit', resolve));
-    const lines: string[] = [];
-    createInterface({ input: first.stdout }).on('line', (line) => lines.push(line));
-    await expect
-      .poll(() => lines.some((l) => l.includes('Steward listening on')), { timeout: 30_000 })
-      .toBe(true);
+    const { child: first, exited } = await serving(env);
     const second = await steward(['serve', '--port', '0', '--no-demo'], env);
     expect(second.code).toBe(1);
     expect(second.stderr.trim()).toMatch(
@@ -321,19 +330,7 @@ describePostgresOnly('steward serve on PostgreSQL', (engine) => {
       DATABASE_URL: url.toString(),
       STEWARD_TOKENS: 'alice:alice-token-0123456789',
     };
-    const first = spawn(TSX, [CLI, 'serve', '--port', '0', '--no-demo'], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    onTestFinished(() => {
-      if (first.exitCode === null && first.signalCode === null) first.kill('SIGTERM');
-    });
-    const exited = new Promise<number | null>((resolve) => first.on('exit', resolve));
-    const lines: string[] = [];
-    createInterface({ input: first.stdout }).on('line', (line) => lines.push(line));
-    await expect
-      .poll(() => lines.some((l) => l.includes('Steward listening on')), { timeout: 30_000 })
-      .toBe(true);
+    const { child: first, exited } = await serving(env);
     const second = await run(TSX, [CLI, 'serve', '--port', '0', '--no-demo'], { env }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
