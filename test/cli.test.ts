@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { verifyWebhook, type WebhookNotification } from '../src/client/index.ts';
 import { loadMigrations } from '../src/persistence/migrator.ts';
-import { webhookSignature } from '../src/server/webhooks.ts';
 import { describePostgresOnly } from './helpers/engines.ts';
 
 const run = promisify(execFile);
@@ -253,17 +253,14 @@ describe('steward command', () => {
   });
 
   it('serve posts the demo questions to the configured webhook, signed', async () => {
-    const bodies: Array<{ type: string; question?: { prompt: string } }> = [];
+    const bodies: WebhookNotification[] = [];
     const receiver = createHttpServer((request, response) => {
       let body = '';
       request.on('data', (chunk) => {
         body += chunk;
       });
       request.on('end', () => {
-        const timestamp = String(request.headers['x-steward-timestamp']);
-        if (request.headers['x-steward-signature'] === webhookSignature(SECRET, timestamp, body)) {
-          bodies.push(JSON.parse(body));
-        }
+        bodies.push(verifyWebhook({ secret: SECRET, headers: request.headers, body }));
         response.writeHead(204).end();
       });
     });
@@ -288,7 +285,8 @@ describe('steward command', () => {
     await expect
       .poll(() => bodies.filter((b) => b.type === 'question.asked').length, { timeout: 30_000 })
       .toBeGreaterThan(0);
-    expect(bodies[0]?.question?.prompt).toMatch(/^Approve the plan/);
+    const first = bodies[0];
+    expect(first?.type === 'question.asked' && first.question.prompt).toMatch(/^Approve the plan/);
     server.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 60_000);

@@ -4,9 +4,16 @@ import type { ErrorFrame } from '../protocol/frames.ts';
  * Codes only the client reports. `ERR_CLIENT_CLOSED`: the client was closed before the
  * request settled. `ERR_TIMEOUT`: an answer was not acknowledged in time; it may or may not
  * have been applied, and sending it again is safe. `ERR_UNSUBSCRIBED`: a subscription was
- * taken back before the server confirmed it.
+ * taken back before the server confirmed it. `ERR_WEBHOOK_*`: `verifyWebhook` refused a
+ * request (signature, age, body).
  */
-export type ClientOnlyErrorCode = 'ERR_CLIENT_CLOSED' | 'ERR_TIMEOUT' | 'ERR_UNSUBSCRIBED';
+export type ClientOnlyErrorCode =
+  | 'ERR_CLIENT_CLOSED'
+  | 'ERR_TIMEOUT'
+  | 'ERR_UNSUBSCRIBED'
+  | 'ERR_WEBHOOK_SIGNATURE'
+  | 'ERR_WEBHOOK_STALE'
+  | 'ERR_WEBHOOK_INVALID';
 
 /**
  * Server codes that say "not done, try again": the client retries these itself. Every

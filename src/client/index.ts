@@ -1,6 +1,7 @@
 // The typed client of the Steward WebSocket protocol (docs/protocol.md).
 
 export type { QuestionAskedFrame } from '../protocol/frames.ts';
+export type { WebhookNotification } from '../protocol/webhook.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export {
   type ClientOnlyErrorCode,
@@ -24,3 +25,4 @@ export {
   webSocketUrl,
 } from './stewardClient.ts';
 export type { SubscribeTarget } from './subscriptionSet.ts';
+export { type ReceivedWebhook, verifyWebhook } from './verifyWebhook.ts';

@@ -1,6 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from '../logger.ts';
-import type { PendingQuestion } from '../model/supervisor.ts';
+import {
+  WEBHOOK_HEADERS,
+  type WebhookNotification,
+  webhookSignedText,
+} from '../protocol/webhook.ts';
 import type { CommittedChange } from '../runtime/committedChanges.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 
@@ -25,27 +29,6 @@ export interface WebhookOptions {
   onOutcome?: (outcome: 'delivered' | 'failed' | 'dropped') => void;
 }
 
-/** The body of a notification. */
-export type WebhookNotification =
-  | {
-      type: 'question.asked';
-      /** Stable per question and commit: a receiver drops a repeat by it. */
-      deliveryId: string;
-      supervisorId: string;
-      owner: string | null;
-      version: number;
-      question: PendingQuestion;
-    }
-  | {
-      type: 'question.resolved';
-      deliveryId: string;
-      supervisorId: string;
-      owner: string | null;
-      version: number;
-      questionId: string;
-      resolution: 'answered' | 'withdrawn' | 'expired';
-    };
-
 /** Sends question notifications to a webhook; `close()` stops it. */
 export interface WebhookNotifier {
   /** Notifications waiting to be sent (or sent again). */
@@ -62,13 +45,10 @@ interface Job {
   questionKey: string;
 }
 
-/**
- * The signature a receiver checks: `sha256=` and the hex HMAC-SHA256 of
- * `<x-steward-timestamp>.<body>` with the shared secret. The timestamp is in it so a
- * captured request cannot be replayed later.
- */
+/** The `x-steward-signature` of a request (receivers check it with `verifyWebhook`). */
 export function webhookSignature(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+  const mac = createHmac('sha256', secret).update(webhookSignedText(timestamp, body));
+  return `sha256=${mac.digest('hex')}`;
 }
 
 function notificationOf(change: CommittedChange): WebhookNotification | null {
@@ -152,9 +132,9 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          'x-steward-delivery': job.notification.deliveryId,
-          'x-steward-timestamp': timestamp,
-          'x-steward-signature': webhookSignature(options.secret, timestamp, body),
+          [WEBHOOK_HEADERS.delivery]: job.notification.deliveryId,
+          [WEBHOOK_HEADERS.timestamp]: timestamp,
+          [WEBHOOK_HEADERS.signature]: webhookSignature(options.secret, timestamp, body),
         },
         body,
         signal: AbortSignal.timeout(timeoutMs),

@@ -1,15 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { verifyWebhook } from '../../src/client/index.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
+import type { WebhookNotification } from '../../src/protocol/webhook.ts';
 import { createSupervisorHost } from '../../src/runtime/supervisorHost.ts';
-import {
-  startWebhookNotifier,
-  type WebhookNotification,
-  type WebhookNotifier,
-  webhookSignature,
-} from '../../src/server/webhooks.ts';
+import { startWebhookNotifier, type WebhookNotifier } from '../../src/server/webhooks.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { useHost } from '../helpers/host.ts';
 import { testRegistry } from '../helpers/testMachines.ts';
@@ -36,12 +33,18 @@ function receiver() {
       requests++;
       const status = plan.shift() ?? 200;
       if (status === 200) {
-        const timestamp = String(request.headers['x-steward-timestamp']);
+        let notification: WebhookNotification;
+        let signatureValid = true;
+        try {
+          notification = verifyWebhook({ secret: SECRET, headers: request.headers, body });
+        } catch {
+          signatureValid = false;
+          notification = JSON.parse(body) as WebhookNotification;
+        }
         received.push({
-          notification: JSON.parse(body) as WebhookNotification,
+          notification,
           delivery: String(request.headers['x-steward-delivery']),
-          signatureValid:
-            request.headers['x-steward-signature'] === webhookSignature(SECRET, timestamp, body),
+          signatureValid,
         });
       }
       response.writeHead(status).end();
