@@ -17,7 +17,10 @@ export function webhookSignedText(timestamp: string, body: string): string {
 }
 
 const About = {
-  /** Stable per question and outcome: the same notification sent again has the same id. */
+  /**
+   * The same for the same notification sent again (after a retry or a restore), different
+   * for a question asked anew under the same id: a receiver drops an id it has handled.
+   */
   deliveryId: z.string().min(1),
   supervisorId: z.uuid(),
   owner: z.string().nullable(),

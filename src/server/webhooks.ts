@@ -56,7 +56,9 @@ function notificationOf(change: CommittedChange): WebhookNotification | null {
   if (change.type === 'question.asked') {
     return {
       type: 'question.asked',
-      deliveryId: `${change.supervisorId}/${change.question.id}/asked`,
+      // The time it was asked, not the version: a restore asks it again with another
+      // version but the same askedAt (one id), and asking the same id anew gets another.
+      deliveryId: `${change.supervisorId}/${change.question.id}/asked/${change.question.askedAt}`,
       ...base,
       question: change.question,
     };
@@ -64,7 +66,7 @@ function notificationOf(change: CommittedChange): WebhookNotification | null {
   if (change.type === 'question.resolved') {
     return {
       type: 'question.resolved',
-      deliveryId: `${change.supervisorId}/${change.questionId}/${change.resolution}`,
+      deliveryId: `${change.supervisorId}/${change.questionId}/${change.resolution}/${change.version}`,
       ...base,
       questionId: change.questionId,
       resolution: change.resolution,

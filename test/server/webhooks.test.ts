@@ -91,7 +91,7 @@ describeEachEngine('webhook notifications', (engine) => {
     await eventually(() => about(id).length).toBe(2);
     expect(about(id).every((r) => r.signatureValid)).toBe(true);
     expect(about(id)[0]).toMatchObject({
-      delivery: `${id}/q0/asked`,
+      delivery: expect.stringMatching(new RegExp(`^${id}/q0/asked/\\d{4}-`)),
       notification: {
         type: 'question.asked',
         owner: 'alice',
@@ -146,6 +146,9 @@ describeEachEngine('webhook notifications', (engine) => {
     await other.stop();
     expect(about(id)).toEqual([]);
     await fixture.host.restore(id, 'restart');
-    await eventually(() => about(id).map((r) => r.delivery)).toEqual([`${id}/q0/asked`]);
+    const { pendingQuestions } = await fixture.host.get(id);
+    await eventually(() => about(id).map((r) => r.delivery)).toEqual([
+      `${id}/q0/asked/${pendingQuestions[0]?.askedAt}`,
+    ]);
   });
 });
