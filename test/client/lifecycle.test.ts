@@ -1,14 +1,12 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   type ClientLog,
   createStewardClient,
   isStewardClientError,
-  type StewardClient,
-  type StewardClientOptions,
   webSocketUrl,
 } from '../../src/client/index.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { ALICE, answersInJournal, until, useStack } from './serverStack.ts';
+import { ALICE, answersInJournal, until, useClients, useStack } from './serverStack.ts';
 
 /** The code a promise rejects with; fails when it resolves. */
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -38,21 +36,9 @@ function recordingLog(): ClientLog & { warnings: string[] } {
 
 describeEachEngine('client lifecycle', (engine) => {
   const fixture = useStack(engine);
-  const clients: StewardClient[] = [];
-  const open = (options: Partial<StewardClientOptions> = {}) => {
-    const client = createStewardClient({
-      url: fixture.relayUrl,
-      token: ALICE,
-      reconnect: { initialMs: 20, maxMs: 100 },
-      ...options,
-    });
-    clients.push(client);
-    return client;
-  };
-  afterEach(async () => {
-    fixture.relay.restore();
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
+  const open = useClients(fixture, { reconnect: { initialMs: 20, maxMs: 100 } }, () =>
+    fixture.relay.restore(),
+  );
 
   for (const auth of ['header', 'hello'] as const) {
     it(`refuses a bad token (${auth}) with ERR_UNAUTHENTICATED and dials no more`, async () => {

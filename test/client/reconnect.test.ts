@@ -1,14 +1,8 @@
-import { afterEach, expect, it } from 'vitest';
-import {
-  type ConnectionLoss,
-  createStewardClient,
-  type QuestionAskedFrame,
-  type StewardClient,
-  type StewardClientOptions,
-} from '../../src/client/index.ts';
+import { expect, it } from 'vitest';
+import type { ConnectionLoss, QuestionAskedFrame } from '../../src/client/index.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { startStack, stopStack } from '../helpers/server.ts';
-import { ALICE, answersInJournal, BOB, until, useStack } from './serverStack.ts';
+import { answersInJournal, BOB, until, useClients, useStack } from './serverStack.ts';
 import type { RelayedFrame } from './socketRelay.ts';
 
 const keyOf = (f: { supervisorId?: unknown; questionId?: unknown }) =>
@@ -28,25 +22,14 @@ async function nextQuestion(
 
 describeEachEngine('client reconnection', (engine) => {
   const fixture = useStack(engine);
-  const clients: StewardClient[] = [];
-  const open = (options: Partial<StewardClientOptions> = {}) => {
-    const client = createStewardClient({
-      url: fixture.relayUrl,
-      token: ALICE,
-      reconnect: { initialMs: 20, maxMs: 200 },
-      heartbeatMs: 1_000,
-      ...options,
-    });
-    clients.push(client);
-    return client;
-  };
+  const open = useClients(fixture, {
+    reconnect: { initialMs: 20, maxMs: 200 },
+    heartbeatMs: 1_000,
+  });
   const serverFrames = (connection: number, type: string): RelayedFrame['frame'][] =>
     fixture.relay.frames
       .filter((f) => f.connection === connection && f.frame.type === type)
       .map((f) => f.frame);
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-  });
 
   it('gets every pending question again after a drop, yields none twice, and sends an answer made offline once', async () => {
     const { host } = fixture.stack;

@@ -1,4 +1,9 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import {
+  createStewardClient,
+  type StewardClient,
+  type StewardClientOptions,
+} from '../../src/client/index.ts';
 import type { Database } from '../../src/persistence/database.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
 import type { TestEngine } from '../helpers/engines.ts';
@@ -31,6 +36,32 @@ export function useStack(engine: TestEngine): StackFixture {
     await fixture.db.close();
   });
   return fixture;
+}
+
+/**
+ * Opens typed clients to the stack's relay as alice, with `defaults` under each call's
+ * options; every client opened in a test is closed after it (after `beforeClose`).
+ */
+export function useClients(
+  fixture: StackFixture,
+  defaults: Partial<StewardClientOptions>,
+  beforeClose: () => void = () => {},
+): (options?: Partial<StewardClientOptions>) => StewardClient {
+  const clients: StewardClient[] = [];
+  afterEach(async () => {
+    beforeClose();
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  });
+  return (options = {}) => {
+    const client = createStewardClient({
+      url: fixture.relayUrl,
+      token: ALICE,
+      ...defaults,
+      ...options,
+    });
+    clients.push(client);
+    return client;
+  };
 }
 
 /** How many answers to a question the journal holds. */

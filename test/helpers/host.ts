@@ -9,6 +9,35 @@ import {
 import type { TestEngine } from './engines.ts';
 import { testRegistry } from './testMachines.ts';
 
+/** Another runtime on a database, as a restarted process would be: test machines, no heartbeat. */
+export function testHost(
+  db: Database,
+  options: Partial<SupervisorHostOptions> = {},
+): SupervisorHost {
+  return createSupervisorHost({
+    store: createSupervisorStore(db),
+    registry: testRegistry(),
+    heartbeatIntervalMs: 0,
+    ...options,
+  });
+}
+
+/**
+ * Spawns a supervisor in a runtime of its own that then stops: it is stored, and in no
+ * host's memory, as after a crash.
+ */
+export async function spawnStored(
+  db: Database,
+  machineId: string,
+  input: unknown,
+  options: { owner?: string } = {},
+): Promise<string> {
+  const other = testHost(db);
+  const { id } = await other.spawn(machineId, input, options);
+  await other.stop();
+  return id;
+}
+
 /** A host over a fresh migrated database for the enclosing describe block. */
 export interface HostFixture {
   db: Database;
@@ -26,12 +55,7 @@ export function useHost(
   const fixture = {} as HostFixture;
   beforeAll(async () => {
     fixture.db = await engine.openMigrated();
-    fixture.host = createSupervisorHost({
-      store: createSupervisorStore(fixture.db),
-      registry: testRegistry(),
-      heartbeatIntervalMs: 0,
-      ...options,
-    });
+    fixture.host = testHost(fixture.db, options);
   });
   afterAll(async () => {
     await fixture.host.stop();

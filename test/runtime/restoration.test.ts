@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
-import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
 import {
   insertTasks,
   listTasks,
@@ -9,9 +8,9 @@ import {
 } from '../../src/persistence/taskRepository.ts';
 import type { CommittedChange } from '../../src/runtime/committedChanges.ts';
 import { validateSnapshot } from '../../src/runtime/snapshotValidation.ts';
-import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
+import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { useHost } from '../helpers/host.ts';
+import { testHost, useHost } from '../helpers/host.ts';
 import { invocations, testRegistry } from '../helpers/testMachines.ts';
 
 describeEachEngine('restoration', (engine) => {
@@ -19,11 +18,7 @@ describeEachEngine('restoration', (engine) => {
 
   /** A second runtime on the same database, as after a restart. */
   function restartedHost(): SupervisorHost {
-    return createSupervisorHost({
-      store: createSupervisorStore(fixture.db),
-      registry: testRegistry(),
-      heartbeatIntervalMs: 0,
-    });
+    return testHost(fixture.db);
   }
 
   /** Spawns in a runtime of its own and stops it, leaving only the stored state. */

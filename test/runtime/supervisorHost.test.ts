@@ -2,11 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type ErrorCode, isStewardError } from '../../src/errors.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
-import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
-import { createSupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { useHost } from '../helpers/host.ts';
-import { testRegistry } from '../helpers/testMachines.ts';
+import { testHost, useHost } from '../helpers/host.ts';
 
 async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'resolved'> {
   try {
@@ -208,11 +205,7 @@ describeEachEngine('supervisor host', (engine) => {
 
   describe('stop', () => {
     it('refuses new calls after stop and can be called twice', async () => {
-      const other = createSupervisorHost({
-        store: createSupervisorStore(fixture.db),
-        registry: testRegistry(),
-        heartbeatIntervalMs: 0,
-      });
+      const other = testHost(fixture.db);
       const { id } = await other.spawn('reference', { goal: 'g', steps: [] });
       await Promise.all([other.stop(), other.stop()]);
       expect(await codeOf(other.answer(id, 'approve-plan', true))).toBe('ERR_RUNTIME_STOPPED');

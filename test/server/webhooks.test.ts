@@ -3,13 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyWebhook } from '../../src/client/index.ts';
 import { silentLogger } from '../../src/logger.ts';
-import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
 import type { WebhookNotification } from '../../src/protocol/webhook.ts';
-import { createSupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { startWebhookNotifier, type WebhookNotifier } from '../../src/server/webhooks.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { useHost } from '../helpers/host.ts';
-import { testRegistry } from '../helpers/testMachines.ts';
+import { spawnStored, useHost } from '../helpers/host.ts';
 
 const SECRET = 'webhook-secret-0123456789';
 
@@ -137,13 +134,7 @@ describeEachEngine('webhook notifications', (engine) => {
 
   it('notifies the pending questions of a restored supervisor again, as after a crash', async () => {
     // Asked by a runtime that stopped before its notification could go anywhere.
-    const other = createSupervisorHost({
-      store: createSupervisorStore(fixture.db),
-      registry: testRegistry(),
-      heartbeatIntervalMs: 0,
-    });
-    const { id } = await other.spawn('survey', { count: 1 }, { owner: 'alice' });
-    await other.stop();
+    const id = await spawnStored(fixture.db, 'survey', { count: 1 }, { owner: 'alice' });
     expect(about(id)).toEqual([]);
     await fixture.host.restore(id, 'restart');
     const { pendingQuestions } = await fixture.host.get(id);

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
-import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
 import type { ServerFrame } from '../../src/protocol/frames.ts';
-import { createSupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
+import { spawnStored } from '../helpers/host.ts';
 import { TOKENS, useServer } from '../helpers/server.ts';
-import { testRegistry } from '../helpers/testMachines.ts';
 import { openTestClient } from '../helpers/wsTestClient.ts';
 
 type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
@@ -225,13 +223,7 @@ describeEachEngine('websocket protocol', (engine) => {
 
     it('re-sends pending questions after a restore (the resume endpoint)', async () => {
       // Spawned by another host that then stops: stored, not in memory here, as after a crash.
-      const other = createSupervisorHost({
-        store: createSupervisorStore(fixture.db),
-        registry: testRegistry(),
-        heartbeatIntervalMs: 0,
-      });
-      const { id } = await other.spawn('survey', { count: 1 }, { owner: 'alice' });
-      await other.stop();
+      const id = await spawnStored(fixture.db, 'survey', { count: 1 }, { owner: 'alice' });
       const client = await openTestClient(fixture.wsUrl, { token: TOKENS.alice });
       await client.request({ type: 'subscribe', owner: 'alice' });
       expect(client.frames.filter((f) => asked(f) && f.supervisorId === id)).toMatchObject([
