@@ -115,10 +115,13 @@ export async function recentEvents(
   const history = new Map<string, JournalEvent[]>();
   if (supervisorIds.length === 0) return history;
   const { rows } = await db.query<JournalRow>(
-    `SELECT ${JOURNAL_COLUMNS} FROM (
-       SELECT e.*, row_number() OVER (PARTITION BY supervisor_id ORDER BY id DESC) AS newest
-       FROM supervisor_events e WHERE supervisor_id = ANY ($1::uuid[])
-     ) ranked WHERE newest <= $2 ORDER BY supervisor_id, id`,
+    // A limited index scan per supervisor: a window over whole journals would read every
+    // entry of each, and journals only grow.
+    `SELECT ${JOURNAL_COLUMNS} FROM (SELECT DISTINCT unnest($1::uuid[]) AS sid) wanted
+     CROSS JOIN LATERAL (
+       SELECT ${JOURNAL_COLUMNS} FROM supervisor_events
+       WHERE supervisor_id = wanted.sid ORDER BY id DESC LIMIT $2
+     ) newest ORDER BY supervisor_id, id`,
     [supervisorIds, perSupervisor],
   );
   for (const row of rows) {

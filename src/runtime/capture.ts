@@ -39,12 +39,12 @@ export interface TimerRecord {
 /** The dotted paths of the active leaf states, `;` between parallel regions. */
 export function statePaths(value: StateValue, prefix = ''): string[] {
   if (typeof value === 'string') return [prefix + value];
-  // An atomic region of a parallel state has the value `{}`: the region itself is the leaf.
-  return Object.entries(value).flatMap(([key, child]) =>
-    child === undefined || (typeof child === 'object' && Object.keys(child).length === 0)
-      ? [prefix + key]
-      : statePaths(child as StateValue, `${prefix}${key}.`),
-  );
+  // An atomic region of a parallel state has the value `{}`, which has no leaves below it:
+  // the region itself is the leaf.
+  return Object.entries(value).flatMap(([key, child]) => {
+    const below = child === undefined ? [] : statePaths(child as StateValue, `${prefix}${key}.`);
+    return below.length > 0 ? below : [prefix + key];
+  });
 }
 
 function pathOf(actor: AnyActorRef): string[] {

@@ -1,3 +1,4 @@
+import { isStewardError } from '../errors.ts';
 import type { MachineDefinition, MachineRegistry } from '../machines/registry.ts';
 import type { StateViolation } from '../model/restoration.ts';
 
@@ -7,6 +8,16 @@ export interface Upgraded {
   snapshot: unknown;
   /** The version it was written by, when a migration chain upgraded it. */
   migratedFrom: number | null;
+}
+
+/** The registry's answer, or `undefined` where it says the machine is not registered. */
+function registered(lookup: () => MachineDefinition): MachineDefinition | undefined {
+  try {
+    return lookup();
+  } catch (error) {
+    if (isStewardError(error, 'ERR_MACHINE_NOT_REGISTERED')) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -20,13 +31,8 @@ export function upgradeSnapshot(
   version: number,
   snapshot: unknown,
 ): Upgraded | StateViolation {
-  const exact = registry.list().find((d) => d.id === machineId && d.version === version);
-  const latest = registry
-    .list()
-    .reduce<MachineDefinition | undefined>(
-      (best, d) => (d.id === machineId && (!best || d.version > best.version) ? d : best),
-      undefined,
-    );
+  const exact = registered(() => registry.get(machineId, version));
+  const latest = registered(() => registry.latest(machineId));
   if (!latest) {
     return { code: 'machine_not_registered', message: `machine ${machineId} is not registered` };
   }
@@ -39,7 +45,7 @@ export function upgradeSnapshot(
   }
   let current = structuredClone(snapshot) as Record<string, unknown>;
   for (let next = version + 1; next <= latest.version; next++) {
-    const step = registry.list().find((d) => d.id === machineId && d.version === next);
+    const step = registered(() => registry.get(machineId, next));
     if (!step?.migrateFrom) {
       if (exact) return { definition: exact, snapshot, migratedFrom: null };
       return {

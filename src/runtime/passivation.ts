@@ -1,4 +1,3 @@
-import type { AnyMachineSnapshot } from 'xstate';
 import type { Logger } from '../logger.ts';
 import { captureTimers } from './capture.ts';
 import type { HostedSupervisor } from './hostedSupervisor.ts';
@@ -16,7 +15,8 @@ export interface PassivationDeps {
   hosted: Map<string, HostedSupervisor>;
   /**
    * True when nothing about the supervisor is in progress: every capture committed, no
-   * answer in flight, no task running, no event waiting. Checked just before it leaves.
+   * answer in flight, no task or invoked actor running, no event waiting. Checked just
+   * before it leaves.
    */
   settled(hosted: HostedSupervisor): boolean;
   /** Called once a supervisor left memory: what else the host keeps of it can go. */
@@ -24,7 +24,6 @@ export interface PassivationDeps {
   /** Rebuilds a passivated supervisor from its stored row and puts it back in `hosted`. */
   rebuild(id: string): Promise<HostedSupervisor>;
   log: Logger;
-  now?: () => number;
 }
 
 /**
@@ -43,8 +42,6 @@ export interface Passivation {
   /** The passivated supervisors' ids. */
   ids(): IterableIterator<string>;
   readonly size: number;
-  /** Passivates every supervisor idle long enough now (the sweep calls it too). */
-  sweep(): number;
   /** Stops the sweep and every wake-up timer. */
   close(): void;
 }
@@ -53,14 +50,9 @@ interface Entry {
   wake: NodeJS.Timeout | undefined;
 }
 
-function hasChildren(hosted: HostedSupervisor): boolean {
-  const snapshot = hosted.actor.getSnapshot() as AnyMachineSnapshot;
-  return Object.keys(snapshot.children ?? {}).length > 0;
-}
-
 /** Starts passivating idle supervisors of `hosted`, sweeping a few times per `afterMs`. */
 export function createPassivation(deps: PassivationDeps): Passivation {
-  const now = deps.now ?? Date.now;
+  const now = Date.now;
   const entries = new Map<string, Entry>();
   const activating = new Map<string, Promise<HostedSupervisor>>();
   const sweepTimer = setInterval(sweep, Math.min(5_000, Math.max(25, deps.afterMs / 2)));
@@ -95,17 +87,16 @@ export function createPassivation(deps: PassivationDeps): Passivation {
     deps.left(id);
   }
 
-  function sweep(): number {
+  function sweep(): void {
     const idleSince = now() - deps.afterMs;
     let count = 0;
     for (const hosted of deps.hosted.values()) {
       if (hosted.activeAt > idleSince || activating.has(hosted.identity.id)) continue;
-      if (hasChildren(hosted) || !deps.settled(hosted)) continue;
+      if (!deps.settled(hosted)) continue;
       passivate(hosted);
       count++;
     }
     if (count > 0) deps.log.debug({ passivated: count, total: entries.size }, 'passivated');
-    return count;
   }
 
   function activate(id: string): Promise<HostedSupervisor> {
@@ -129,7 +120,6 @@ export function createPassivation(deps: PassivationDeps): Passivation {
     get size() {
       return entries.size;
     },
-    sweep,
     close() {
       clearInterval(sweepTimer);
       for (const entry of entries.values()) clearTimeout(entry.wake);

@@ -284,20 +284,19 @@ async function prepare(
       : { snapshot: snapshot as Snapshot<unknown> }),
   });
   const migratedFrom = chosen.from === 'fresh' ? null : chosen.upgraded.migratedFrom;
-  if (chosen.from === 'stored' && migratedFrom === null) {
+  if (chosen.from === 'stored') {
     adoptRestored(hosted);
-    ports.admit(hosted, { ...stored });
-  } else if (chosen.from === 'stored') {
-    // Upgraded to a newer machine version: written at once with the version it now has.
-    adoptRestored(hosted);
-    hosted.lastJson = undefined;
-    hosted.dirty = true;
-    hosted.extraEvents.push({
-      supervisorId: stored.id,
-      version: null,
-      kind: 'snapshot_migrated',
-      payload: { from: migratedFrom, to: chosen.definition.version },
-    });
+    if (migratedFrom !== null) {
+      // Upgraded to a newer machine version: written at once with the version it now has.
+      hosted.lastJson = undefined;
+      hosted.dirty = true;
+      hosted.extraEvents.push({
+        supervisorId: stored.id,
+        version: null,
+        kind: 'snapshot_migrated',
+        payload: { from: migratedFrom, to: chosen.definition.version },
+      });
+    }
     ports.admit(hosted, { ...stored });
   } else {
     // The state changes under the supervisor: written as a new version, journaled with why.

@@ -398,7 +398,8 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
   async function heartbeat(): Promise<number> {
     const ids = [...hosted.values()].filter((h) => !isFinished(h)).map((h) => h.identity.id);
     // Passivated supervisors still run here: out of memory is not gone.
-    if (passivation) ids.push(...passivation.ids());
+    // Not a spread: a call with 100,000+ arguments overflows the stack.
+    for (const id of passivation?.ids() ?? []) ids.push(id);
     return ids.length === 0 ? 0 : options.store.touchHeartbeats(ids);
   }
 
@@ -429,10 +430,11 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     if (isFinished(h) || h.dirty || h.answering.size > 0 || h.extraEvents.length > 0) return false;
     if (undelivered.has(id) || runner.runningFor(id) > 0) return false;
     if (lastCommitted.get(id)?.version !== h.version) return false;
-    const tasks = (h.actor.getSnapshot() as AnyMachineSnapshot).context as {
-      tasks?: Record<string, { status: string }>;
-    };
-    return !Object.values(tasks.tasks ?? {}).some(
+    const snapshot = h.actor.getSnapshot() as AnyMachineSnapshot;
+    // An invoked or spawned actor at work would be stopped with the supervisor.
+    if (Object.keys(snapshot.children ?? {}).length > 0) return false;
+    const { tasks } = snapshot.context as { tasks?: Record<string, { status: string }> };
+    return !Object.values(tasks ?? {}).some(
       (t) => t.status === 'pending' || t.status === 'running',
     );
   }

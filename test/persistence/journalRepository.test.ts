@@ -4,6 +4,7 @@ import {
   appendEvents,
   listCheckpoints,
   listEvents,
+  recentEvents,
   saveCheckpoints,
 } from '../../src/persistence/journalRepository.ts';
 import { saveStateFull } from '../../src/persistence/supervisorRepository.ts';
@@ -29,6 +30,20 @@ describeEachEngine('journal and checkpoints', (engine) => {
     const rest = await listEvents(db, write.id, { afterId: firstPage.at(-1)?.id ?? 0 });
     expect([...firstPage, ...rest].map((e) => e.kind)).toEqual(kinds);
     expect(rest.at(-1)).toMatchObject({ version: 24, payload: { i: 24 } });
+  });
+
+  it('hands back the newest entries of each supervisor asked for, oldest first', async () => {
+    const [long, short, silent] = [supervisorWrite(), supervisorWrite(), supervisorWrite()];
+    for (const write of [long, short, silent]) await saveStateFull(db, write);
+    const entries = (id: string, count: number) =>
+      Array.from({ length: count }, (_, i) => ({ supervisorId: id, version: i, kind: `k${i}` }));
+    await appendEvents(db, [...entries(long.id, 30), ...entries(short.id, 3)]);
+    const history = await recentEvents(db, [long.id, short.id, long.id, silent.id], 20);
+    expect(history.get(long.id)?.map((e) => e.kind)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `k${i + 10}`),
+    );
+    expect(history.get(short.id)?.map((e) => e.kind)).toEqual(['k0', 'k1', 'k2']);
+    expect(history.has(silent.id)).toBe(false);
   });
 
   it('lists checkpoints newest first and replaces one of the same version', async () => {
