@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { type ClientFrame, PROTOCOL_VERSION, ServerFrame } from '../protocol/frames.ts';
+import {
+  CLOSE_UNAUTHENTICATED,
+  type ClientFrame,
+  PROTOCOL_VERSION,
+  ServerFrame,
+} from '../protocol/frames.ts';
 import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import { StewardClientError } from './clientError.ts';
 import type { ClientLog } from './clientLog.ts';
@@ -44,9 +49,6 @@ export interface ClientSocket {
   /** Closes the connection and dials no more. Idempotent. */
   close(): Promise<void>;
 }
-
-/** The server closes with this code after a `hello` with a bad token. */
-const CLOSE_UNAUTHENTICATED = 4401;
 
 /** Upgrade refusals that no retry can fix. */
 const DEFINITIVE_HTTP = new Map<number, string>([

@@ -4,6 +4,12 @@ import { AnswerKind, Audience, LifecycleState, QuestionId } from '../model/super
 /** The protocol version; a client states the one it speaks in `hello`. */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * The close code of a connection refused for its token (application range): a bad or
+ * missing `hello`, or a token removed or changed while connected.
+ */
+export const CLOSE_UNAUTHENTICATED = 4401;
+
 /** Inbound frames larger than this are refused unread (bytes of UTF-8). */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 

@@ -76,11 +76,18 @@ export function parseClientFrame(
       requestId,
       code: 'ERR_MESSAGE_INVALID',
       message: `invalid ${type} frame: ${parsed.error.issues[0]?.message}`,
-      issues: parsed.error.issues.map((issue) => ({
-        code: issue.code,
-        path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
-        message: issue.message,
-      })),
+      issues: frameIssues(parsed.error.issues),
     },
   };
+}
+
+/** Validation issues (zod's, or ones carried by an error's details) as an error frame lists them. */
+export function frameIssues(
+  issues: ReadonlyArray<{ code: unknown; path?: readonly PropertyKey[]; message: unknown }>,
+): NonNullable<ErrorFrame['issues']> {
+  return issues.map((issue) => ({
+    code: String(issue.code),
+    path: (issue.path ?? []).map((key) => (typeof key === 'number' ? key : String(key))),
+    message: String(issue.message),
+  }));
 }

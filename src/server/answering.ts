@@ -1,19 +1,25 @@
-import { isStewardError, StewardError } from '../errors.ts';
-import type { SupervisorHost } from '../runtime/supervisorHost.ts';
+import { isStewardError } from '../errors.ts';
+import type {
+  AnswerResult,
+  CommittedQuestions,
+  SupervisorHost,
+} from '../runtime/supervisorHost.ts';
 import { canAnswer, canSee, type Principal } from './auth.ts';
+import { supervisorNotFound } from './httpErrors.ts';
+import type { ServerMetrics } from './metrics.ts';
 
-/** What an answer became: committed (or a duplicate of one that was). */
-export interface AnswerOutcome {
-  version: number;
-  duplicate: boolean;
-}
-
-/** The owner of a supervisor, from memory when it runs here; `undefined` when there is none. */
-async function ownerOf(host: SupervisorHost, id: string): Promise<string | null | undefined> {
+/**
+ * Owner, version and pending questions of a supervisor as last committed: from memory when
+ * it runs here, else from its row; `undefined` when there is none.
+ */
+export async function committedOrStored(
+  host: SupervisorHost,
+  id: string,
+): Promise<CommittedQuestions | undefined> {
   const live = host.committed(id);
-  if (live) return live.owner;
+  if (live) return live;
   try {
-    return (await host.get(id)).owner;
+    return await host.get(id);
   } catch (error) {
     if (isStewardError(error, 'ERR_SUPERVISOR_NOT_FOUND')) return undefined;
     throw error;
@@ -24,23 +30,28 @@ async function ownerOf(host: SupervisorHost, id: string): Promise<string | null 
  * Answers a question on behalf of a principal, over WebSocket or HTTP alike. A supervisor
  * the principal may not see is reported as not found, so its existence does not leak; a
  * question addressed to a role the principal lacks is refused with `ERR_FORBIDDEN`. The
- * answer is recorded with who gave it and resolves only after its commit.
+ * answer is recorded with who gave it and resolves only after its commit. Every answer is
+ * counted in `steward_answers_total` by outcome.
  */
 export async function answerAs(
   host: SupervisorHost,
+  metrics: Pick<ServerMetrics, 'answers'>,
   principal: Principal,
   supervisorId: string,
   questionId: string,
   value: unknown,
-): Promise<AnswerOutcome> {
-  const notFound = () =>
-    new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${supervisorId}`, {
-      id: supervisorId,
+): Promise<AnswerResult> {
+  try {
+    const owner = (await committedOrStored(host, supervisorId))?.owner;
+    if (owner === undefined || !canSee(principal, owner)) throw supervisorNotFound(supervisorId);
+    const result = await host.answer(supervisorId, questionId, value, {
+      answeredBy: principal.owner ?? principal.label,
+      mayAnswer: (question) => canAnswer(principal, owner, question.audience),
     });
-  const owner = await ownerOf(host, supervisorId);
-  if (owner === undefined || !canSee(principal, owner)) throw notFound();
-  return host.answer(supervisorId, questionId, value, {
-    answeredBy: principal.owner ?? principal.label,
-    mayAnswer: (question) => canAnswer(principal, owner, question.audience),
-  });
+    metrics.answers.inc({ outcome: result.duplicate ? 'duplicate' : 'applied' });
+    return result;
+  } catch (error) {
+    metrics.answers.inc({ outcome: 'refused' });
+    throw error;
+  }
 }

@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { isStewardError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import {
+  CLOSE_UNAUTHENTICATED,
   type ClientFrame,
   type ErrorFrame,
   PROTOCOL_VERSION,
@@ -9,7 +10,7 @@ import {
   type SubscribeFrame,
   type UnsubscribeFrame,
 } from '../protocol/frames.ts';
-import { parseClientFrame } from '../protocol/parseFrame.ts';
+import { frameIssues, parseClientFrame } from '../protocol/parseFrame.ts';
 import type { CommittedChange } from '../runtime/committedChanges.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { answerAs } from './answering.ts';
@@ -53,17 +54,14 @@ export interface Connection {
   readonly principal: Principal | null;
   /** A committed change; sent when the client subscribed to it and may see it. */
   onChange(change: CommittedChange): void;
-  /** Called by the heartbeat: false when the client did not answer the last ping. */
-  checkAlive(): boolean;
+  /** Called by the heartbeat: ends a client that did not answer the last ping, pings again. */
+  checkAlive(): void;
   /**
    * After the tokens changed: closes the connection (4401) when its token was removed or
    * its grant changed, and says so with false. A client with a still valid token reconnects.
    */
   revalidate(): boolean;
 }
-
-/** Close code for an authentication failure (application range). */
-export const CLOSE_UNAUTHENTICATED = 4401;
 
 /**
  * Serves one WebSocket. Every inbound frame is parsed by the protocol schema; a bad one gets
@@ -82,8 +80,6 @@ export function serveConnection(
   const subscription = emptySubscription();
   /** The newest version of each supervisor sent, to skip stale rows of a subscription load. */
   const newestSent = new Map<string, number>();
-  /** Owners of supervisors whose status frames may be parked, to drop them on unsubscribe. */
-  const ownerOf = new Map<string, string | null>();
   let inFlight = 0;
   let alive = true;
   let closed = false;
@@ -140,15 +136,7 @@ export function serveConnection(
         requestId,
         code: error.code,
         message: error.message,
-        ...(Array.isArray(issues)
-          ? {
-              issues: issues.map((i) => ({
-                code: String(i.code),
-                path: (i.path ?? []).map((k) => (typeof k === 'number' ? k : String(k))),
-                message: String(i.message),
-              })),
-            }
-          : {}),
+        ...(Array.isArray(issues) ? { issues: frameIssues(issues) } : {}),
       });
       return;
     }
@@ -189,9 +177,9 @@ export function serveConnection(
 
   function unsubscribe(frame: UnsubscribeFrame): void {
     removeScope(subscription, frame);
-    for (const id of outbound.parked()) {
-      if (principal && !wants(subscription, principal, id, ownerOf.get(id) ?? null)) {
-        outbound.forget(id);
+    for (const { supervisorId, owner } of outbound.parked()) {
+      if (principal && !wants(subscription, principal, supervisorId, owner)) {
+        outbound.forget(supervisorId);
       }
     }
     send({ type: 'unsubscribed', requestId: frame.requestId });
@@ -201,8 +189,14 @@ export function serveConnection(
     who: Principal,
     frame: Extract<ClientFrame, { type: 'answer' }>,
   ): Promise<void> {
-    const outcome = await answerAs(host, who, frame.supervisorId, frame.questionId, frame.value);
-    metrics.answers.inc({ outcome: outcome.duplicate ? 'duplicate' : 'applied' });
+    const outcome = await answerAs(
+      host,
+      metrics,
+      who,
+      frame.supervisorId,
+      frame.questionId,
+      frame.value,
+    );
     send({
       type: 'answer.ack',
       requestId: frame.requestId,
@@ -238,12 +232,16 @@ export function serveConnection(
     principal = found;
     clearTimeout(helloTimer);
     deps.onAuthenticated(connection);
+    greet(frame.requestId, found);
+  }
+
+  function greet(requestId: string | null, who: Principal): void {
     send({
       type: 'hello.ok',
-      requestId: frame.requestId,
+      requestId,
       protocol: PROTOCOL_VERSION,
-      owner: found.owner,
-      admin: found.admin,
+      owner: who.owner,
+      admin: who.admin,
     });
   }
 
@@ -274,10 +272,7 @@ export function serveConnection(
     updateReading();
     const work = frame.type === 'subscribe' ? subscribe(who, frame) : answer(who, frame);
     work
-      .catch((error: unknown) => {
-        if (frame.type === 'answer') metrics.answers.inc({ outcome: 'refused' });
-        fail(frame.requestId, error);
-      })
+      .catch((error: unknown) => fail(frame.requestId, error))
       .finally(() => {
         inFlight--;
         updateReading();
@@ -308,15 +303,7 @@ export function serveConnection(
   });
   socket.on('error', (error) => log.debug({ err: error }, 'websocket error'));
 
-  if (principal) {
-    send({
-      type: 'hello.ok',
-      requestId: null,
-      protocol: PROTOCOL_VERSION,
-      owner: principal.owner,
-      admin: principal.admin,
-    });
-  }
+  if (principal) greet(null, principal);
 
   const connection: Connection = {
     get principal() {
@@ -335,15 +322,13 @@ export function serveConnection(
       }
       if (change.type === 'supervisor.finished') {
         newestSent.delete(change.supervisorId);
-        ownerOf.delete(change.supervisorId);
         outbound.forget(change.supervisorId);
         return;
       }
       const frame = changeFrame(change);
       if (frame?.type === 'supervisor.status') {
         noteVersion(frame);
-        ownerOf.set(change.supervisorId, change.owner);
-        outbound.sendStatus(frame);
+        outbound.sendStatus(frame, change.owner);
       } else if (frame) send(frame);
     },
     revalidate() {
@@ -356,11 +341,10 @@ export function serveConnection(
     checkAlive() {
       if (!alive) {
         socket.terminate();
-        return false;
+        return;
       }
       alive = false;
       socket.ping();
-      return true;
     },
   };
   if (principal) deps.onAuthenticated(connection);

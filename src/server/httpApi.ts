@@ -17,7 +17,7 @@ import { answerAs } from './answering.ts';
 import { bearerToken, canSee, type Principal, type TokenTable } from './auth.ts';
 import { dashboardFiles } from './dashboard/dashboardFiles.ts';
 import { machineRoutes } from './dashboard/machineRoutes.ts';
-import { httpStatusOf } from './httpErrors.ts';
+import { httpStatusOf, invalid, parseQuery, supervisorNotFound } from './httpErrors.ts';
 import type { ServerMetrics } from './metrics.ts';
 
 /** What the HTTP API serves. */
@@ -34,10 +34,6 @@ export interface HttpApiOptions {
 }
 
 type Env = { Variables: { principal: Principal } };
-
-function invalid(message: string, issues?: z.core.$ZodIssue[]): StewardError {
-  return new StewardError('ERR_MESSAGE_INVALID', message, issues ? { issues } : {});
-}
 
 async function body<S extends z.ZodType>(c: Context<Env>, schema: S): Promise<z.infer<S>> {
   const text = await c.req.text();
@@ -56,10 +52,6 @@ async function body<S extends z.ZodType>(c: Context<Env>, schema: S): Promise<z.
   return parsed.data;
 }
 
-function notFound(id: string): StewardError {
-  return new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
-}
-
 /** The HTTP API: JSON in and out, the same tokens as the WebSocket, zod-validated input. */
 export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   const { host, tokens, metrics, log } = options;
@@ -68,7 +60,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   /** A supervisor the caller may see, or not found: whether it exists does not leak. */
   async function visible(c: Context<Env>, id: string): Promise<SupervisorState> {
     const supervisor = await host.get(id);
-    if (!canSee(c.get('principal'), supervisor.owner)) throw notFound(id);
+    if (!canSee(c.get('principal'), supervisor.owner)) throw supervisorNotFound(id);
     return supervisor;
   }
 
@@ -181,18 +173,9 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
 
   app.post('/supervisors/:id/questions/:questionId/answer', async (c) => {
     const { value } = await body(c, AnswerBody);
-    const outcome = await answerAs(
-      host,
-      c.get('principal'),
-      c.req.param('id'),
-      c.req.param('questionId'),
-      value,
-    ).catch((error: unknown) => {
-      metrics.answers.inc({ outcome: 'refused' });
-      throw error;
-    });
-    metrics.answers.inc({ outcome: outcome.duplicate ? 'duplicate' : 'applied' });
-    return c.json(outcome);
+    const principal = c.get('principal');
+    const { id, questionId } = c.req.param();
+    return c.json(await answerAs(host, metrics, principal, id, questionId, value));
   });
 
   app.post('/supervisors/:id/pause', async (c) => {
@@ -243,14 +226,8 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
 
   /** The fleet filters of the query string, narrowed to the caller's own supervisors. */
   function fleetFilter(c: Context<Env>) {
-    const parsed = FleetQuery.safeParse(c.req.query());
-    if (!parsed.success) {
-      throw invalid(`invalid query: ${parsed.error.issues[0]?.message}`, parsed.error.issues);
-    }
+    const filter = parseQuery(FleetQuery, c.req.query());
     const principal = c.get('principal');
-    const filter = Object.fromEntries(
-      Object.entries(parsed.data).filter(([, value]) => value !== undefined),
-    ) as FleetQuery;
     if (principal.admin) return filter;
     if (filter.owner !== undefined && filter.owner !== principal.owner) {
       throw new StewardError('ERR_FORBIDDEN', 'this token sees only its own supervisors');

@@ -1,4 +1,5 @@
-import type { ErrorCode } from '../errors.ts';
+import type { z } from 'zod';
+import { type ErrorCode, StewardError } from '../errors.ts';
 
 /** The HTTP status of each error code a request can meet; anything else is a 500. */
 const STATUS: Partial<Record<ErrorCode | 'ERR_INTERNAL', number>> = {
@@ -28,4 +29,23 @@ const STATUS: Partial<Record<ErrorCode | 'ERR_INTERNAL', number>> = {
 /** The HTTP status for an error code. */
 export function httpStatusOf(code: string): number {
   return STATUS[code as ErrorCode] ?? 500;
+}
+
+/** A request that does not fit its schema: `ERR_MESSAGE_INVALID`, with zod's issues. */
+export function invalid(message: string, issues?: z.core.$ZodIssue[]): StewardError {
+  return new StewardError('ERR_MESSAGE_INVALID', message, issues ? { issues } : {});
+}
+
+/** A query string parsed by its schema, or `invalid`. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.infer<S> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) {
+    throw invalid(`invalid query: ${parsed.error.issues[0]?.message}`, parsed.error.issues);
+  }
+  return parsed.data;
+}
+
+/** What a token is told of a supervisor it may not see, too: its existence does not leak. */
+export function supervisorNotFound(id: string): StewardError {
+  return new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
 }

@@ -5,9 +5,6 @@ import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 /** The runtime's Prometheus metrics, in a registry of their own (several servers per process in tests). */
 export interface ServerMetrics {
   registry: Registry;
-  transitionsPersisted: Counter;
-  batchSize: Histogram;
-  commitSeconds: Histogram;
   questionsDelivered: Counter;
   answers: Counter<'outcome'>;
   badFrames: Counter<'code'>;
@@ -79,9 +76,6 @@ export function createServerMetrics(): ServerMetrics {
   });
   return {
     registry,
-    transitionsPersisted,
-    batchSize,
-    commitSeconds,
     questionsDelivered: new Counter({
       name: 'steward_questions_delivered_total',
       help: 'question.asked frames sent to clients (re-deliveries included)',

@@ -17,16 +17,19 @@ export interface OutboundLimits {
 /** The frames on their way to one client, counted until the socket has written them. */
 export interface Outbound {
   send(frame: ServerFrame): void;
-  /** Status frames only matter as the newest one: under pressure they wait, replaced. */
-  sendStatus(frame: ServerFrame & { supervisorId: string }): void;
+  /**
+   * Status frames only matter as the newest one: under pressure they wait, replaced. The
+   * owner is kept with a waiting frame, for `parked()`.
+   */
+  sendStatus(frame: ServerFrame & { supervisorId: string }, owner: string | null): void;
   /** Resolves once the unsent bytes are below the soft limit (or the socket is gone). */
   writable(): Promise<void>;
   /** True while more than the soft limit is unsent. */
   readonly pressed: boolean;
   /** Drops a waiting status frame of a supervisor that finished or is no longer wanted. */
   forget(supervisorId: string): void;
-  /** The supervisors whose status frames wait for the client to read. */
-  parked(): string[];
+  /** The supervisors (and their owners) whose status frames wait for the client to read. */
+  parked(): Array<{ supervisorId: string; owner: string | null }>;
   /** Stops sending and wakes every waiter: the socket closed. */
   close(): void;
 }
@@ -41,8 +44,10 @@ export function createOutbound(
   limits: OutboundLimits,
   hooks: { onDrained: () => void; onTooSlow: (unsentBytes: number) => void },
 ): Outbound {
-  const parkedStatus = new Map<string, ServerFrame>();
+  const parkedStatus = new Map<string, { frame: ServerFrame; owner: string | null }>();
   let outstanding = 0;
+  /** Set once the soft limit is passed: only then is there anything for `drained` to do. */
+  let pressedSinceDrain = false;
   /** When the socket last wrote something out, or began to have something to write. */
   let progressAt = Date.now();
   let closed = false;
@@ -62,7 +67,7 @@ export function createOutbound(
   function drained(): void {
     const parked = [...parkedStatus.values()];
     parkedStatus.clear();
-    for (const frame of parked) send(frame);
+    for (const { frame } of parked) send(frame);
     wake();
     hooks.onDrained();
   }
@@ -73,6 +78,7 @@ export function createOutbound(
     const bytes = Buffer.byteLength(data);
     if (outstanding === 0) progressAt = Date.now();
     outstanding += bytes;
+    if (outstanding > limits.softBufferBytes) pressedSinceDrain = true;
     if (tooSlow()) {
       closed = true;
       hooks.onTooSlow(outstanding);
@@ -83,14 +89,18 @@ export function createOutbound(
     socket.send(data, () => {
       outstanding -= bytes;
       progressAt = Date.now();
-      if (outstanding <= limits.softBufferBytes / 2) drained();
+      if (pressedSinceDrain && outstanding <= limits.softBufferBytes / 2) {
+        pressedSinceDrain = false;
+        drained();
+      }
     });
   }
 
   return {
     send,
-    sendStatus(frame) {
-      if (outstanding > limits.softBufferBytes) parkedStatus.set(frame.supervisorId, frame);
+    sendStatus(frame, owner) {
+      if (outstanding > limits.softBufferBytes)
+        parkedStatus.set(frame.supervisorId, { frame, owner });
       else send(frame);
     },
     writable() {
@@ -103,7 +113,7 @@ export function createOutbound(
     forget(supervisorId) {
       parkedStatus.delete(supervisorId);
     },
-    parked: () => [...parkedStatus.keys()],
+    parked: () => [...parkedStatus].map(([supervisorId, { owner }]) => ({ supervisorId, owner })),
     close() {
       closed = true;
       parkedStatus.clear();

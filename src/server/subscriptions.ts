@@ -1,6 +1,7 @@
 import type { PendingQuestion } from '../model/supervisor.ts';
 import type { SubscribeFrame, UnsubscribeFrame } from '../protocol/frames.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
+import { committedOrStored } from './answering.ts';
 import { canSee, type Principal } from './auth.ts';
 
 /** What a connection asked to hear about; subscriptions add up. */
@@ -81,13 +82,10 @@ export async function* pendingQuestionsFor(
     for (let i = 0; i < frame.supervisorIds.length; i += PAGE) {
       const page: PendingEntry[] = [];
       for (const id of frame.supervisorIds.slice(i, i + PAGE)) {
-        const live = host.committed(id);
-        const stored = live ? null : await host.get(id).catch(() => null);
-        const owner = live ? live.owner : (stored?.owner ?? null);
-        if ((!live && !stored) || !canSee(principal, owner)) continue;
-        const version = live ? live.version : (stored?.version ?? 0);
-        for (const question of live ? live.pendingQuestions : (stored?.pendingQuestions ?? [])) {
-          page.push({ supervisorId: id, version, question });
+        const known = await committedOrStored(host, id).catch(() => undefined);
+        if (!known || !canSee(principal, known.owner)) continue;
+        for (const question of known.pendingQuestions) {
+          page.push({ supervisorId: id, version: known.version, question });
         }
       }
       yield page;

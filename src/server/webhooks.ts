@@ -33,8 +33,6 @@ export interface WebhookOptions {
 export interface WebhookNotifier {
   /** Notifications waiting to be sent (or sent again). */
   readonly queued: number;
-  /** Delivered so far, for tests and logs. */
-  readonly delivered: number;
   close(): void;
 }
 
@@ -94,7 +92,6 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
   const undelivered = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
-  let delivered = 0;
   let closed = false;
 
   function enqueue(job: Job): void {
@@ -143,7 +140,6 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
       });
       await response.body?.cancel().catch(() => {});
       if (response.ok) {
-        delivered++;
         options.onOutcome?.('delivered');
         if (job.notification.type === 'question.asked') undelivered.delete(job.questionKey);
         return;
@@ -180,9 +176,6 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
   return {
     get queued() {
       return queue.length + timers.size;
-    },
-    get delivered() {
-      return delivered;
     },
     close() {
       closed = true;

@@ -103,7 +103,7 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
       }
       const presented = bearerToken(request.headers.authorization);
       let principal: Principal | null = null;
-      if (presented !== undefined || request.headers.authorization !== undefined) {
+      if (request.headers.authorization !== undefined) {
         principal = tokens.authenticate(presented);
         if (!principal) {
           metrics.authFailures.inc();

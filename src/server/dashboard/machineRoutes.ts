@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { StewardError } from '../../errors.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import type { SupervisorHost } from '../../runtime/supervisorHost.ts';
 import type { Principal } from '../auth.ts';
+import { parseQuery } from '../httpErrors.ts';
 import { createDiagramCache } from './diagramCache.ts';
 
 type Env = { Variables: { principal: Principal } };
@@ -33,17 +33,8 @@ export function machineRoutes(registry: MachineRegistry, host: SupervisorHost): 
   const app = new Hono<Env>();
   const diagrams = createDiagramCache(registry);
 
-  const requestedVersion = (query: Record<string, string>): number | undefined => {
-    const parsed = VersionQuery.safeParse(query);
-    if (!parsed.success) {
-      throw new StewardError(
-        'ERR_MESSAGE_INVALID',
-        `invalid query: ${parsed.error.issues[0]?.message}`,
-        { issues: parsed.error.issues },
-      );
-    }
-    return parsed.data.version;
-  };
+  const requestedVersion = (query: Record<string, string>): number | undefined =>
+    parseQuery(VersionQuery, query).version;
 
   app.get('/', (c) => {
     const byId = new Map<string, MachineSummary>();
