@@ -14,11 +14,7 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 10_000 };
  * dropped together by a restarting server do not all come back in the same instant, yet
  * none retries sooner than half the step.
  */
-export function backoffDelay(
-  attempt: number,
-  policy: BackoffPolicy,
-  random: () => number = Math.random,
-): number {
+export function backoffDelay(attempt: number, policy: BackoffPolicy): number {
   const step = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(step / 2 + (random() * step) / 2);
+  return Math.round(step / 2 + (Math.random() * step) / 2);
 }

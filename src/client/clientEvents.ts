@@ -1,11 +1,11 @@
-import type { ServerFrame } from '../protocol/frames.ts';
+import type { QuestionResolvedFrame, SupervisorStatusFrame } from '../protocol/frames.ts';
 import type { ClientLog } from './clientLog.ts';
 import type { ClientIdentity, ConnectionLoss } from './clientSocket.ts';
 
 /** A `supervisor.status` frame: a supervisor's lifecycle state, phase, activity and progress. */
-export type SupervisorStatus = Extract<ServerFrame, { type: 'supervisor.status' }>;
+export type SupervisorStatus = SupervisorStatusFrame;
 /** A `question.resolved` frame: answered (by anyone), withdrawn or expired. */
-export type QuestionResolution = Extract<ServerFrame, { type: 'question.resolved' }>;
+export type QuestionResolution = QuestionResolvedFrame;
 
 /** The events of a client and what each listener receives. */
 export interface StewardClientEventMap {
@@ -34,7 +34,7 @@ export interface StewardClientEvents {
   ): () => void;
 }
 
-export interface ClientEventHub extends StewardClientEvents {
+interface ClientEventHub extends StewardClientEvents {
   emit<K extends keyof StewardClientEventMap>(type: K, event: StewardClientEventMap[K]): void;
 }
 

@@ -22,7 +22,7 @@ export interface ConnectionLoss {
   reason: string;
 }
 
-export interface ClientSocketOptions {
+interface ClientSocketOptions {
   /** `ws://host:port/ws` */
   url: string;
   token: string;

@@ -27,7 +27,7 @@ interface PendingAnswer {
   reject(error: StewardClientError): void;
 }
 
-export interface PendingAnswersOptions {
+interface PendingAnswersOptions {
   /** Sends on the current connection; false when there is none. */
   send(frame: ClientFrame): boolean;
   backoff: BackoffPolicy;

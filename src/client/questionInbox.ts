@@ -1,6 +1,4 @@
-import type { QuestionAskedFrame, ServerFrame } from '../protocol/frames.ts';
-
-type QuestionResolvedFrame = Extract<ServerFrame, { type: 'question.resolved' }>;
+import type { QuestionAskedFrame, QuestionResolvedFrame } from '../protocol/frames.ts';
 
 /** What the inbox knows of one question of one supervisor. */
 interface Known {
@@ -31,10 +29,12 @@ export interface QuestionInbox {
 const keyOf = (supervisorId: string, questionId: string) => `${supervisorId}\u0000${questionId}`;
 
 /**
- * @param remember How many taken or resolved questions to remember for spotting repeats;
- *   beyond it the oldest are forgotten (a repeat of one of those would be yielded again).
+ * How many taken or resolved questions are remembered for spotting repeats; beyond it the
+ * oldest are forgotten (a repeat of one of those would be yielded again).
  */
-export function createQuestionInbox(remember = 100_000): QuestionInbox {
+const REMEMBER = 100_000;
+
+export function createQuestionInbox(): QuestionInbox {
   const known = new Map<string, Known>();
   const queued = new Map<string, QuestionAskedFrame>();
   let waiters: Array<(frame: QuestionAskedFrame | null) => void> = [];
@@ -44,9 +44,9 @@ export function createQuestionInbox(remember = 100_000): QuestionInbox {
   function record(key: string, entry: Known): void {
     known.delete(key);
     known.set(key, entry);
-    if (known.size <= remember) return;
+    if (known.size <= REMEMBER) return;
     for (const [oldKey, old] of known) {
-      if (known.size <= remember) break;
+      if (known.size <= REMEMBER) break;
       if (old.state !== 'queued') known.delete(oldKey);
     }
   }

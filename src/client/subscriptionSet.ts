@@ -18,7 +18,7 @@ interface Entry {
   retry: NodeJS.Timeout | undefined;
 }
 
-export interface SubscriptionSetOptions {
+interface SubscriptionSetOptions {
   send(frame: ClientFrame): boolean;
   backoff: BackoffPolicy;
   log: ClientLog;
@@ -73,9 +73,13 @@ export function createSubscriptionSet(options: SubscriptionSetOptions): Subscrip
     }
   }
 
-  function forget(entry: Entry): void {
+  /** Forgets a subscription for good; callers still waiting for it are told why. */
+  function drop(entry: Entry, error: StewardClientError): void {
     entries.delete(keyOf(entry.target));
     clearTimeout(entry.retry);
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
   }
 
   /** The part of a target no remaining subscription covers: what the server should drop. */
@@ -94,16 +98,16 @@ export function createSubscriptionSet(options: SubscriptionSetOptions): Subscrip
     remove(target) {
       const entry = entries.get(keyOf(target));
       if (entry) {
-        forget(entry);
         for (const [requestId, waiting] of byRequest) {
           if (waiting === entry) byRequest.delete(requestId);
         }
-        const error = new StewardClientError(
-          'ERR_UNSUBSCRIBED',
-          'the subscription was taken back before the server confirmed it',
+        drop(
+          entry,
+          new StewardClientError(
+            'ERR_UNSUBSCRIBED',
+            'the subscription was taken back before the server confirmed it',
+          ),
         );
-        for (const waiter of entry.waiters) waiter.reject(error);
-        entry.waiters = [];
       }
       const scope = uncovered(target);
       if (!scope) return Promise.resolve();
@@ -129,20 +133,20 @@ export function createSubscriptionSet(options: SubscriptionSetOptions): Subscrip
       return confirmed;
     },
     onReply(frame) {
-      if (frame.type === 'unsubscribed' || frame.type === 'error') {
-        const removal = frame.requestId === null ? undefined : removals.get(frame.requestId);
-        if (removal && frame.requestId !== null) {
-          removals.delete(frame.requestId);
-          removal();
-          return true;
-        }
+      if (!('requestId' in frame) || frame.requestId === null) return false;
+      const { requestId } = frame;
+      const removal = removals.get(requestId);
+      if (removal && (frame.type === 'unsubscribed' || frame.type === 'error')) {
+        removals.delete(requestId);
+        removal();
+        return true;
       }
       if (frame.type !== 'subscribed' && frame.type !== 'error') return false;
-      const entry = frame.requestId === null ? undefined : byRequest.get(frame.requestId);
-      if (!entry || frame.requestId === null) return false;
-      byRequest.delete(frame.requestId);
-      const waiters = entry.waiters;
+      const entry = byRequest.get(requestId);
+      if (!entry) return false;
+      byRequest.delete(requestId);
       if (frame.type === 'subscribed') {
+        const waiters = entry.waiters;
         entry.waiters = [];
         entry.retries = 0;
         for (const waiter of waiters) waiter.resolve(frame.pendingQuestions);
@@ -159,10 +163,7 @@ export function createSubscriptionSet(options: SubscriptionSetOptions): Subscrip
         return true;
       }
       // Refused (e.g. ERR_FORBIDDEN): sending it after every reconnect would only fail again.
-      forget(entry);
-      entry.waiters = [];
-      const error = StewardClientError.fromFrame(frame);
-      for (const waiter of waiters) waiter.reject(error);
+      drop(entry, StewardClientError.fromFrame(frame));
       return true;
     },
     sendAll() {
@@ -186,11 +187,7 @@ export function createSubscriptionSet(options: SubscriptionSetOptions): Subscrip
     rejectAll(error) {
       for (const resolve of removals.values()) resolve();
       removals.clear();
-      for (const entry of entries.values()) {
-        forget(entry);
-        for (const waiter of entry.waiters) waiter.reject(error);
-        entry.waiters = [];
-      }
+      for (const entry of entries.values()) drop(entry, error);
     },
   };
 }

@@ -131,6 +131,8 @@ export const QuestionResolvedFrame = z.object({
   resolution: z.enum(['answered', 'withdrawn', 'expired']),
 });
 
+export type QuestionResolvedFrame = z.infer<typeof QuestionResolvedFrame>;
+
 export const SupervisorStatusFrame = z.object({
   type: z.literal('supervisor.status'),
   ...AboutSupervisor,
@@ -140,6 +142,7 @@ export const SupervisorStatusFrame = z.object({
   activity: z.string().nullable(),
   progress: z.number().int().min(0).max(100),
 });
+export type SupervisorStatusFrame = z.infer<typeof SupervisorStatusFrame>;
 
 export const AnswerAckFrame = z.object({
   type: z.literal('answer.ack'),
