@@ -208,6 +208,12 @@ export function toJson(graph: MachineGraph): string {
   return `${JSON.stringify(graph, null, 2)}\n`;
 }
 
+/** A state as every diagram titles it: its key, or `H` / `H*` for a history state. */
+export function stateTitle(node: GraphNode): string {
+  if (node.type !== 'history') return node.key;
+  return node.history === 'deep' ? 'H*' : 'H';
+}
+
 /** A transition as every diagram labels it: `event [guard]`. */
 export function transitionText(transition: GraphTransition): string {
   return transition.guard ? `${transition.label} [${transition.guard}]` : transition.label;

@@ -10,6 +10,7 @@ import {
   type GraphNode,
   type GraphTransition,
   type MachineGraph,
+  stateTitle,
   transitionText,
 } from './graph.ts';
 import { textWidth } from './text.ts';
@@ -245,7 +246,7 @@ function stateText(node: GraphNode, graph: MachineGraph): StateText {
       .filter((t) => t.source === node.id && t.targets.length === 0)
       .map((t) => `${transitionText(t)} (no target)`),
   ];
-  const title = node.type === 'history' ? (node.history === 'deep' ? 'H*' : 'H') : node.key;
+  const title = stateTitle(node);
   return { title, ...(tags.length > 0 ? { caption: tags.join(' · ') } : {}), details };
 }
 

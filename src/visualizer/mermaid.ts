@@ -8,6 +8,7 @@ import {
   type GraphNode,
   type GraphTransition,
   type MachineGraph,
+  stateTitle,
   transitionText,
 } from './graph.ts';
 import { LIFECYCLE_COLOURS } from './lifecycleColours.ts';
@@ -49,7 +50,7 @@ export function toMermaid(graph: MachineGraph): string {
   const lines = ['stateDiagram-v2'];
   const declare = (node: GraphNode, depth: number): void => {
     const pad = '  '.repeat(depth);
-    const label = node.type === 'history' ? (node.history === 'deep' ? 'H*' : 'H') : node.key;
+    const label = stateTitle(node);
     const head = `${pad}state "${escapeLabel(label)}" as ${idOf(node.id)}`;
     if (node.children.length === 0) {
       lines.push(head);
@@ -80,7 +81,7 @@ export function toMermaid(graph: MachineGraph): string {
       lines.push(`  ${idOf(node.id)} --> ${idOf(target)}`);
     }
   }
-  for (const [node, texts] of targetlessByNode(graph, root)) {
+  for (const [node, texts] of targetlessByNode(graph, nodes, root)) {
     // Mermaid refuses description lines on a composite; a note beside it says the same.
     if (node.children.length > 0) {
       lines.push(`  note right of ${idOf(node.id)}`);
@@ -102,8 +103,11 @@ export function toMermaid(graph: MachineGraph): string {
 }
 
 /** Targetless transitions per state that shows them; the root's go on its stand-ins. */
-function targetlessByNode(graph: MachineGraph, root: GraphNode): Map<GraphNode, string[]> {
-  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
+function targetlessByNode(
+  graph: MachineGraph,
+  nodes: ReadonlyMap<string, GraphNode>,
+  root: GraphNode,
+): Map<GraphNode, string[]> {
   const standIns = rootStandIns(graph);
   const shown = new Map<GraphNode, string[]>();
   for (const t of graph.transitions) {

@@ -74,10 +74,31 @@ export function say(element, text, isError = false) {
  * Makes `wanted` the children of `parent`, in order, touching only what differs: a node
  * already in place is not moved, so a person typing in it keeps the focus.
  */
-export function syncChildren(parent, wanted) {
+function syncChildren(parent, wanted) {
   const keep = new Set(wanted);
   for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
   wanted.forEach((node, i) => {
     if (parent.children[i] !== node) parent.insertBefore(node, parent.children[i] ?? null);
   });
+}
+
+/**
+ * Shows one node per item in `parent`, keyed by `keyOf(item)` (kept in `data-key`): a node
+ * already there for its key stays, passed through `update`, so whatever a person typed in
+ * it survives; a new one comes from `make`. With no items, a line saying `emptyText`.
+ */
+export function syncKeyed(parent, items, { keyOf, make, update = (node) => node, emptyText }) {
+  const existing = new Map(
+    [...parent.children].filter((n) => n.dataset.key).map((n) => [n.dataset.key, n]),
+  );
+  const wanted = items.map((item) => {
+    const key = keyOf(item);
+    const node = existing.get(key);
+    if (node) return update(node, item);
+    const made = make(item);
+    made.dataset.key = key;
+    return made;
+  });
+  if (items.length === 0) wanted.push(el('p', { class: 'none' }, emptyText));
+  syncChildren(parent, wanted);
 }

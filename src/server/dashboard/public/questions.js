@@ -4,7 +4,7 @@
 // is committed, so the list needs no request of its own and changes only from frames.
 
 import { questionCard } from './answerForm.js';
-import { el, syncChildren } from './dom.js';
+import { el, syncKeyed } from './dom.js';
 
 export function createQuestionsView({ api, store, root, answer }) {
   const list = root.querySelector('#questions-list');
@@ -36,7 +36,6 @@ export function createQuestionsView({ api, store, root, answer }) {
     const item = questionCard(question, (value) => answer(supervisorId, question.id, value));
     item.setAttribute('data-supervisor-id', supervisorId);
     item.prepend(heading(supervisorId));
-    item.dataset.key = keyOf(supervisorId, question.id);
     return item;
   }
 
@@ -54,14 +53,13 @@ export function createQuestionsView({ api, store, root, answer }) {
     const pending = store.allPendingQuestions();
     badge.textContent = pending.length > 0 ? String(pending.length) : '';
     if (!visible) return;
-    const cards = new Map([...list.querySelectorAll('[data-key]')].map((c) => [c.dataset.key, c]));
-    const wanted = pending.map(({ supervisorId, question }) => {
-      const existing = cards.get(keyOf(supervisorId, question.id));
-      if (!existing) return card(supervisorId, question);
-      return !changed || changed.has(supervisorId) ? kept(existing, supervisorId) : existing;
+    syncKeyed(list, pending, {
+      keyOf: ({ supervisorId, question }) => keyOf(supervisorId, question.id),
+      make: ({ supervisorId, question }) => card(supervisorId, question),
+      update: (node, { supervisorId }) =>
+        !changed || changed.has(supervisorId) ? kept(node, supervisorId) : node,
+      emptyText: 'No question is waiting.',
     });
-    if (pending.length === 0) wanted.push(el('p', { class: 'none' }, 'No question is waiting.'));
-    syncChildren(list, wanted);
   }
 
   store.events.addEventListener('change', ({ detail }) => render(detail.ids));

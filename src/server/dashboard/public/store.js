@@ -84,18 +84,17 @@ export function createStore() {
     for (const row of rows) {
       const view = viewOf(row);
       const before = newest.get(row.id);
+      const pending = new Map(row.pendingQuestions.map((q) => [q.id, q]));
       if (!views.has(row.id)) ids.add(row.id);
       if (fresh(row.id, row.version)) {
         if (before === undefined || row.version > before) ids.add(row.id);
         views.set(row.id, view);
-        questions.set(row.id, new Map(row.pendingQuestions.map((q) => [q.id, q])));
+        questions.set(row.id, pending);
       } else {
         // Frames already told a newer story: keep their fields, take the rest of the row.
         const status = statuses.get(row.id);
         views.set(row.id, { ...view, ...(status ?? {}), version: newest.get(row.id) });
-        if (!questions.has(row.id)) {
-          questions.set(row.id, new Map(row.pendingQuestions.map((q) => [q.id, q])));
-        }
+        if (!questions.has(row.id)) questions.set(row.id, pending);
       }
     }
     // Only news is announced: a caller renders the rows it loaded itself, and a view that
@@ -111,10 +110,10 @@ export function createStore() {
       return false;
     }
     if (!fresh(id, frame.version)) return false;
+    const view = views.get(id);
     if (frame.type === 'supervisor.status') {
       const status = statusOf(frame);
       statuses.set(id, status);
-      const view = views.get(id);
       if (view) Object.assign(view, status);
     } else if (frame.type === 'question.asked') {
       questionsOf(id).set(frame.questionId, questionOf(frame));
@@ -122,7 +121,6 @@ export function createStore() {
     } else {
       questionsOf(id).delete(frame.questionId);
     }
-    const view = views.get(id);
     if (view) view.version = Math.max(view.version, frame.version);
     else emit('unknown', { id });
     emit('change', { ids: new Set([id]) });

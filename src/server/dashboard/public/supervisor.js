@@ -4,7 +4,7 @@
 import { questionCard } from './answerForm.js';
 import { createControls } from './controls.js';
 import { activeStateIds, diagramElement, loadDiagram, markStates } from './diagram.js';
-import { debounce, el, formatAgo, formatTime, say, stateBadge, syncChildren } from './dom.js';
+import { debounce, el, formatAgo, formatTime, say, stateBadge, syncKeyed } from './dom.js';
 import { createJournal, timeline } from './journal.js';
 
 export function createSupervisorView({ api, store, answer, root }) {
@@ -105,16 +105,11 @@ export function createSupervisorView({ api, store, answer, root }) {
 
   /** Keeps the cards of questions still pending, so a half-typed answer is not lost. */
   function renderQuestions() {
-    const pending = store.pendingQuestions(id);
-    const cards = new Map(
-      [...questionsBox.querySelectorAll('[data-question-id]')].map((card) => [
-        card.getAttribute('data-question-id'),
-        card,
-      ]),
-    );
-    const wanted = pending.map((question) => cards.get(question.id) ?? card(question));
-    if (pending.length === 0) wanted.push(el('p', { class: 'none' }, 'None.'));
-    syncChildren(questionsBox, wanted);
+    syncKeyed(questionsBox, store.pendingQuestions(id), {
+      keyOf: (question) => question.id,
+      make: card,
+      emptyText: 'None.',
+    });
   }
 
   function card(question) {
