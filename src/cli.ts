@@ -57,6 +57,20 @@ const FLAG_OPTIONS = {
   'webhook-url': { type: 'string' },
 } as const;
 
+/** The configuration key each string flag sets (`--no-demo` is the one boolean). */
+const FLAG_KEYS = {
+  port: 'port',
+  host: 'host',
+  'data-dir': 'dataDir',
+  'log-level': 'logLevel',
+  'tokens-file': 'tokensFile',
+  'dev-token-file': 'devTokenFile',
+  'allowed-origins': 'allowedOrigins',
+  'demo-answer-delay': 'demoAnswerDelayMs',
+  'passivate-after': 'passivateAfterMs',
+  'webhook-url': 'webhookUrl',
+} as const satisfies Partial<Record<keyof typeof FLAG_OPTIONS, keyof ConfigFlags>>;
+
 /** The machines and tasks this command hosts. */
 function builtInRegistry() {
   const registry = createMachineRegistry();
@@ -89,25 +103,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(`steward: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  const flags: ConfigFlags = {
-    ...(values.port === undefined ? {} : { port: values.port }),
-    ...(values.host === undefined ? {} : { host: values.host }),
-    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
-    ...(values['log-level'] === undefined ? {} : { logLevel: values['log-level'] }),
-    ...(values['tokens-file'] === undefined ? {} : { tokensFile: values['tokens-file'] }),
-    ...(values['dev-token-file'] === undefined ? {} : { devTokenFile: values['dev-token-file'] }),
-    ...(values['allowed-origins'] === undefined
-      ? {}
-      : { allowedOrigins: values['allowed-origins'] }),
-    ...(values['no-demo'] ? { demo: 'off' } : {}),
-    ...(values['demo-answer-delay'] === undefined
-      ? {}
-      : { demoAnswerDelayMs: values['demo-answer-delay'] }),
-    ...(values['passivate-after'] === undefined
-      ? {}
-      : { passivateAfterMs: values['passivate-after'] }),
-    ...(values['webhook-url'] === undefined ? {} : { webhookUrl: values['webhook-url'] }),
-  };
+  const flags: ConfigFlags = values['no-demo'] ? { demo: 'off' } : {};
+  for (const [flag, key] of Object.entries(FLAG_KEYS)) {
+    const value = values[flag as keyof typeof FLAG_KEYS];
+    if (value !== undefined) flags[key] = value;
+  }
 
   const config = loadConfig(process.env, flags);
   const log = createLogger({ level: config.logLevel });

@@ -17,27 +17,31 @@ const PostgresUrl = z.string().refine(
   { message: 'must look like postgres://user@host:5432/database' },
 );
 
+/** The non-empty, trimmed entries of a comma-separated list. */
+function commaList(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
 /** `owner:token` pairs separated by commas; `*:token` is an admin token. */
 const TokenList = z
   .string()
   .transform((value, ctx) =>
-    value
-      .split(',')
-      .map((pair) => pair.trim())
-      .filter((pair) => pair !== '')
-      .map((pair): TokenGrant => {
-        const colon = pair.indexOf(':');
-        if (colon <= 0) {
-          ctx.addIssue({
-            code: 'custom',
-            message: 'each entry is owner:token (or *:token for admin)',
-          });
-          return { token: '' };
-        }
-        const owner = pair.slice(0, colon);
-        const token = pair.slice(colon + 1);
-        return owner === '*' ? { token, admin: true } : { token, owner };
-      }),
+    commaList(value).map((pair): TokenGrant => {
+      const colon = pair.indexOf(':');
+      if (colon <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'each entry is owner:token (or *:token for admin)',
+        });
+        return { token: '' };
+      }
+      const owner = pair.slice(0, colon);
+      const token = pair.slice(colon + 1);
+      return owner === '*' ? { token, admin: true } : { token, owner };
+    }),
   )
   .pipe(z.array(TokenGrant));
 
@@ -60,15 +64,7 @@ const ConfigSchema = z.object({
   /** Where the generated admin token is kept when no tokens are configured. */
   devTokenFile: z.string().min(1).default('./.steward/dev-token'),
   /** Browser origins allowed to open the WebSocket besides the server's own. */
-  allowedOrigins: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((o) => o.trim())
-        .filter((o) => o !== ''),
-    )
-    .default([]),
+  allowedOrigins: z.string().transform(commaList).default([]),
   /** Run the demo supervisors. */
   demo: Flag.default(true),
   /** Set: a stand-in person answers demo questions after this many milliseconds. */

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
-import { plan } from './restoration.ts';
+import { plan, restorablePages } from './restoration.ts';
 
 /** What a restart would do with the stored supervisors of one machine version. */
 export interface MigrationCheck {
@@ -33,12 +33,8 @@ export async function checkMigrations(
   log?: Logger,
 ): Promise<MigrationCheck[]> {
   const rows = new Map<string, MigrationCheck>();
-  let afterId: string | undefined;
   let seen = 0;
-  for (;;) {
-    const page = await store.listRestorable({ limit: 500, ...(afterId ? { afterId } : {}) });
-    if (page.length === 0) break;
-    afterId = page.at(-1)?.id;
+  for await (const page of restorablePages(store)) {
     for (const stored of page) {
       const key = `${stored.machineId}@${stored.machineVersion}`;
       let row = rows.get(key);

@@ -456,6 +456,19 @@ export async function restoreStored(
   return { restored, failed };
 }
 
+/** Every stored, unfinished supervisor, a page of 500 at a time in id order. */
+export async function* restorablePages(
+  store: Pick<SupervisorStore, 'listRestorable'>,
+): AsyncGenerator<SupervisorState[]> {
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await store.listRestorable({ limit: 500, ...(afterId ? { afterId } : {}) });
+    if (page.length === 0) return;
+    afterId = page.at(-1)?.id;
+    yield page;
+  }
+}
+
 /**
  * Restores every stored, unfinished supervisor not already in service, a page of 500 at
  * a time, logging progress (done, failures, rate) and the total time.
@@ -468,11 +481,7 @@ export async function restoreAll(
   const started = performance.now();
   let restored = 0;
   let failed = 0;
-  let afterId: string | undefined;
-  for (;;) {
-    const page = await ports.store.listRestorable({ limit: 500, ...(afterId ? { afterId } : {}) });
-    if (page.length === 0) break;
-    afterId = page.at(-1)?.id;
+  for await (const page of restorablePages(ports.store)) {
     const result = await restoreStored(
       ports,
       page.filter((stored) => !inService(stored.id)),
