@@ -70,9 +70,47 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
 
   const listeners = new Map<string, Set<NotificationHandler>>();
   let listenClient: pg.PoolClient | undefined;
-  let claimClient: pg.PoolClient | undefined;
+  let releaseClaim: (() => Promise<void>) | undefined;
   let closed = false;
   const base = wrap(pool);
+
+  /** Unlocks on the session that holds the claim; false when that session cannot answer. */
+  async function unlockOnSession(client: pg.PoolClient): Promise<boolean> {
+    try {
+      const { rows } = await client.query<{ unlocked: boolean }>(
+        'SELECT pg_advisory_unlock($1) AS unlocked',
+        [RUNTIME_LOCK_KEY],
+      );
+      return rows[0]?.unlocked === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Ends the backend that held the claim and waits until its lock is gone, so a claim made
+   * right after the release (here or in another process) succeeds. Bounded: if the server
+   * is unreachable there is nothing to wait for that this process can see.
+   */
+  async function endBackendHolding(pid: number): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      try {
+        // Only a backend still holding an advisory lock here: a pid can be reused.
+        const { rowCount } = await pool.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_locks
+           WHERE pid = $1 AND locktype = 'advisory'
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          [pid],
+        );
+        if (rowCount === 0) return;
+      } catch (error) {
+        log.warn({ err: error, where }, 'could not confirm the runtime claim was released');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 
   return {
     engine: 'postgres',
@@ -139,36 +177,47 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
       const client = await pool.connect();
       let state: 'claiming' | 'held' | 'lost' | 'released' = 'claiming';
       // A dying connection may emit several errors; the claim is lost once.
-      client.on('error', (error) => {
+      const onError = (error: Error) => {
         if (state !== 'held') return;
         state = 'lost';
         log.error({ err: error, where }, 'the connection holding the runtime claim failed');
         onLost(error);
-      });
-      const { rows } = await client.query<{ taken: boolean }>(
-        'SELECT pg_try_advisory_lock($1) AS taken',
+      };
+      client.on('error', onError);
+      const { rows } = await client.query<{ taken: boolean; pid: number }>(
+        'SELECT pg_try_advisory_lock($1) AS taken, pg_backend_pid() AS pid',
         [RUNTIME_LOCK_KEY],
       );
       if (!rows[0]?.taken) {
+        client.off('error', onError);
         client.release();
         return null;
       }
+      const holderPid = rows[0].pid;
       state = 'held';
-      claimClient = client;
-      return async () => {
+      const release = async () => {
         if (state === 'released') return;
+        const wasHeld = state === 'held';
         state = 'released';
-        claimClient = undefined;
-        // Ending the session releases the lock, whatever state the connection is in.
+        if (releaseClaim === release) releaseClaim = undefined;
+        if (wasHeld && (await unlockOnSession(client))) {
+          client.off('error', onError);
+          client.release();
+          return;
+        }
+        // The holding session could not unlock (or its connection already failed): the
+        // server frees the lock only when that backend ends, which it may notice late.
         client.release(true);
+        await endBackendHolding(holderPid);
       };
+      releaseClaim = release;
+      return release;
     },
 
     async close() {
       if (closed) return;
       closed = true;
-      claimClient?.release(true);
-      claimClient = undefined;
+      await releaseClaim?.();
       listenClient?.release();
       listenClient = undefined;
       await pool.end();

@@ -59,11 +59,60 @@ describe('PGlite data directory', () => {
 });
 
 describePostgresOnly('runtime claim on PostgreSQL', (engine) => {
+  /** A second pool on the same database as `db`, as another runtime would open. */
+  function openOther(location: string) {
+    const url = new URL(process.env.DATABASE_URL as string);
+    url.pathname = location.slice(location.lastIndexOf('/'));
+    return openPgDatabase({ connectionString: url.toString() });
+  }
+
+  // Issue 18: the release resolved before the server had dropped the lock.
+  it('is free for another connection the moment its release resolves, 200 times in a row', async () => {
+    const db = await engine.openMigrated();
+    const other = await openOther(db.location);
+    try {
+      const sides = [db, other];
+      let refused = 0;
+      for (let i = 0; i < 200; i++) {
+        const side = sides[i % 2] as typeof db;
+        const next = sides[(i + 1) % 2] as typeof db;
+        const release = await side.claimRuntime(() => {});
+        if (release === null) refused++;
+        // The next claim runs on a connection already open, as a running runtime's would.
+        await next.query('SELECT 1');
+        await release?.();
+      }
+      expect(refused).toBe(0);
+    } finally {
+      await other.close();
+      await db.close();
+    }
+  });
+
+  it('is free for another connection once released after its session failed', async () => {
+    const db = await engine.openMigrated();
+    const other = await openOther(db.location);
+    try {
+      const lost: Error[] = [];
+      const release = await db.claimRuntime((error) => lost.push(error));
+      await other.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks
+         WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      await expect.poll(() => lost.length, { timeout: 5_000 }).toBe(1);
+      await release?.();
+      const next = await other.claimRuntime(() => {});
+      expect(next).not.toBeNull();
+      await next?.();
+    } finally {
+      await other.close();
+      await db.close();
+    }
+  });
+
   it('is held by one runtime at a time and reported lost when its connection dies', async () => {
     const db = await engine.openMigrated();
-    const url = new URL(process.env.DATABASE_URL as string);
-    url.pathname = db.location.slice(db.location.lastIndexOf('/'));
-    const other = await openPgDatabase({ connectionString: url.toString() });
+    const other = await openOther(db.location);
     try {
       const lost: Error[] = [];
       const release = await db.claimRuntime((error) => lost.push(error));
