@@ -11,7 +11,7 @@ export { invocationKey } from './machines/invocations.ts';
 export { lifecycleOf } from './machines/lifecycle.ts';
 export {
   type ReferenceContext,
-  type ReferenceInput,
+  ReferenceInput,
   referenceSupervisor,
 } from './machines/referenceSupervisor.ts';
 export {

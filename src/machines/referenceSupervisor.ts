@@ -1,4 +1,6 @@
 import { assign, setup } from 'xstate';
+import { z } from 'zod';
+import { PendingQuestion } from '../model/supervisor.ts';
 import {
   acceptAnswer,
   askQuestion,
@@ -13,11 +15,31 @@ import { initialSupervisorContext, type SupervisorContext } from './context.ts';
 import type { StandardEvent } from './events.ts';
 import { cancelTasks, isOutstandingTaskEvent, recordTaskEvent } from './tasks.ts';
 
-/** Input of the reference supervisor: what to achieve and the steps (one task each). */
-export interface ReferenceInput {
-  goal: string;
-  steps: string[];
+/** The plan question's prompt: the goal and every step, so a person sees what they approve. */
+function planPrompt(plan: { goal: string; steps: readonly string[] }): string {
+  return `Approve the plan for "${plan.goal}": ${plan.steps.join(', ')}?`;
 }
+
+const PROMPT_MAX = PendingQuestion.shape.prompt.maxLength ?? Number.POSITIVE_INFINITY;
+
+/**
+ * Input of the reference supervisor: what to achieve and the steps, one task each (no steps:
+ * straight to the final approval). The plan question shows them all, so together they must
+ * fit a question's prompt; a longer plan would fail the supervisor at its first question.
+ *
+ * @example
+ * registry.register({ id: 'reference', version: 1, machine: referenceSupervisor, input: ReferenceInput });
+ * await host.spawn('reference', { goal: 'ship', steps: ['build', 'test'] });
+ */
+export const ReferenceInput = z
+  .object({
+    goal: z.string().min(1),
+    steps: z.array(z.string().min(1)),
+  })
+  .refine((plan) => planPrompt(plan).length <= PROMPT_MAX, {
+    message: `goal and steps are too long together: the plan question takes at most ${PROMPT_MAX} characters`,
+  });
+export type ReferenceInput = z.infer<typeof ReferenceInput>;
 
 /** The reference supervisor's context: the standard fields plus its plan. */
 export interface ReferenceContext extends SupervisorContext {
@@ -142,7 +164,7 @@ export const referenceSupervisor = setup({
           entry: [
             askQuestion(({ context }) => ({
               id: 'approve-plan',
-              prompt: `Approve the plan for "${context.goal}": ${context.steps.join(', ')}?`,
+              prompt: planPrompt(context),
               answer: { kind: 'confirm' },
             })),
             reportActivity('waiting for plan approval'),

@@ -4,10 +4,7 @@ import { getShortestPaths } from 'xstate/graph';
 import { SupervisorContext } from '../../src/machines/context.ts';
 import type { StandardEvent } from '../../src/machines/events.ts';
 import { lifecycleOf } from '../../src/machines/lifecycle.ts';
-import {
-  type ReferenceInput,
-  referenceSupervisor,
-} from '../../src/machines/referenceSupervisor.ts';
+import { ReferenceInput, referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
 import { LIFECYCLE_STATES } from '../../src/model/supervisor.ts';
 
 type Supervisor = Actor<typeof referenceSupervisor>;
@@ -352,6 +349,23 @@ describe('referenceSupervisor', () => {
       actor.send({ type: 'supervisor.cancel' });
       expect(context(actor).activity).toBe('cancelled');
     });
+  });
+});
+
+describe('ReferenceInput', () => {
+  it('takes a goal and any number of steps, each a non-empty string', () => {
+    expect(ReferenceInput.parse({ goal: 'g', steps: [] })).toEqual({ goal: 'g', steps: [] });
+    expect(ReferenceInput.safeParse({ goal: 5 }).success).toBe(false);
+    expect(ReferenceInput.safeParse({ goal: '', steps: [] }).success).toBe(false);
+    expect(ReferenceInput.safeParse({ goal: 'g', steps: [''] }).success).toBe(false);
+  });
+
+  it('refuses a plan the approval question could not show, which would fail the supervisor', () => {
+    const long = { goal: 'g'.repeat(6_000), steps: ['s'.repeat(5_000)] };
+    expect(ReferenceInput.safeParse(long).success).toBe(false);
+    const actor = start(long);
+    expect(SupervisorContext.safeParse(context(actor)).success).toBe(false);
+    actor.stop();
   });
 });
 
