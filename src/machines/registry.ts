@@ -1,4 +1,5 @@
 import type { AnyActorLogic, AnyStateMachine } from 'xstate';
+import type { z } from 'zod';
 import { StewardError } from '../errors.ts';
 import { findLifecycleTagProblems, findUnregisteredInvokes } from './lifecycle.ts';
 
@@ -9,6 +10,16 @@ export interface MachineDefinition {
   version: number;
   machine: AnyStateMachine;
   description?: string;
+  /**
+   * The schema of the input a supervisor of this machine is spawned with. `spawn` checks
+   * the input against the newest version's schema before anything is stored or started,
+   * refusing a mismatch with `ERR_INPUT_INVALID` and zod's issues; the machine receives
+   * the parsed value (defaults and transforms applied). Unset: any input is passed as is.
+   *
+   * @example
+   * registry.register({ id: 'mine', version: 1, machine, input: z.object({ goal: z.string() }) });
+   */
+  input?: z.ZodType;
   /**
    * Checks of the machine's own that a stored snapshot must pass before it is restored;
    * each returned line is a violation. Restoration falls back to a checkpoint otherwise.
@@ -59,7 +70,12 @@ export interface MachineRegistry {
  *
  * @example
  * const registry = createMachineRegistry();
- * registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+ * registry.register({
+ *   id: 'reference',
+ *   version: 1,
+ *   machine: referenceSupervisor,
+ *   input: ReferenceInput,
+ * });
  */
 export function createMachineRegistry(): MachineRegistry {
   const byKey = new Map<string, MachineDefinition>();
@@ -141,4 +157,24 @@ export function createMachineRegistry(): MachineRegistry {
       return [...byKey.values()];
     },
   };
+}
+
+/**
+ * The input a supervisor of `definition` starts with: parsed by the machine's `input`
+ * schema (defaults and transforms applied), or as given when it declares none. A mismatch
+ * is `ERR_INPUT_INVALID`, naming the machine and the first issue, with zod's issues.
+ *
+ * @example
+ * const input = parseInput(registry.latest('reference'), { goal: 'ship', steps: ['build'] });
+ */
+export function parseInput(definition: MachineDefinition, input: unknown): unknown {
+  if (!definition.input) return input;
+  const parsed = definition.input.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new StewardError(
+    'ERR_INPUT_INVALID',
+    `machine ${definition.id} version ${definition.version} refuses its input at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    { issues: parsed.error.issues },
+  );
 }

@@ -3,7 +3,7 @@ import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
 import { StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { ExternalEvent } from '../machines/events.ts';
-import type { MachineRegistry } from '../machines/registry.ts';
+import { type MachineRegistry, parseInput } from '../machines/registry.ts';
 import type {
   LifecycleState,
   PendingQuestion,
@@ -104,8 +104,10 @@ export interface AnswerResult extends Committed {
 /** Hosts supervisors: runs their actors and persists every transition before acknowledging. */
 export interface SupervisorHost {
   /**
-   * Starts a supervisor of the newest registered version of a machine. Resolves once its
-   * first snapshot has committed.
+   * Starts a supervisor of the newest registered version of a machine. The input is
+   * checked against that version's `input` schema first (`ERR_INPUT_INVALID`, nothing
+   * stored) and the machine receives the parsed value. Resolves once its first snapshot
+   * has committed.
    */
   spawn(
     machineId: string,
@@ -523,6 +525,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
       if (!UUID.test(id)) {
         throw new StewardError('ERR_VALIDATION', `supervisor id ${id} is not a UUID`, { id });
       }
+      const parsedInput = parseInput(definition, input);
       if (hosted.has(id) || (await options.store.getSupervisor(id))) {
         throw new StewardError('ERR_SUPERVISOR_EXISTS', `supervisor ${id} already exists`, { id });
       }
@@ -534,7 +537,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
           owner: spawnOptions.owner ?? null,
         },
         machine: definition.machine,
-        input,
+        input: parsedInput,
         onDirty,
         onError,
         inspect: options.inspect,

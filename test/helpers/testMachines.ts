@@ -3,7 +3,7 @@ import { acceptAnswer, askQuestion } from '../../src/machines/actions.ts';
 import { initialSupervisorContext, type SupervisorContext } from '../../src/machines/context.ts';
 import type { StandardEvent } from '../../src/machines/events.ts';
 import { invocationKey } from '../../src/machines/invocations.ts';
-import { referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
+import { ReferenceInput, referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
 import { createMachineRegistry, type MachineRegistry } from '../../src/machines/registry.ts';
 import { registerTaskMachines } from './taskMachines.ts';
 
@@ -189,7 +189,12 @@ export const invokerMachine = setup({
 /** A registry with the reference supervisor and the test machines. */
 export function testRegistry(): MachineRegistry {
   const registry = createMachineRegistry();
-  registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+  registry.register({
+    id: 'reference',
+    version: 1,
+    machine: referenceSupervisor,
+    input: ReferenceInput,
+  });
   registry.register({ id: 'survey', version: 1, machine: surveyMachine });
   registry.register({ id: 'fragile', version: 1, machine: fragileMachine });
   registry.register({ id: 'rejecting', version: 1, machine: rejectingMachine });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AnyStateMachine, createMachine, fromPromise, setup } from 'xstate';
 import { isStewardError, type StewardError } from '../../src/errors.ts';
-import { referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
+import { ReferenceInput, referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
 import { createMachineRegistry } from '../../src/machines/registry.ts';
 
 /** Registers `machine` in a fresh registry and returns the error it must be refused with. */
@@ -30,7 +30,12 @@ const tagged = (tag: string) =>
 describe('createMachineRegistry', () => {
   it('registers the reference supervisor', () => {
     const registry = createMachineRegistry();
-    registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+    registry.register({
+      id: 'reference',
+      version: 1,
+      machine: referenceSupervisor,
+      input: ReferenceInput,
+    });
     expect(registry.get('reference', 1).machine).toBe(referenceSupervisor);
     expect(registry.list()).toHaveLength(1);
   });
@@ -140,19 +145,39 @@ describe('createMachineRegistry', () => {
 
   it('refuses to register the same id and version twice', () => {
     const registry = createMachineRegistry();
-    registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+    registry.register({
+      id: 'reference',
+      version: 1,
+      machine: referenceSupervisor,
+      input: ReferenceInput,
+    });
     const error = thrownBy(() =>
-      registry.register({ id: 'reference', version: 1, machine: referenceSupervisor }),
+      registry.register({
+        id: 'reference',
+        version: 1,
+        machine: referenceSupervisor,
+        input: ReferenceInput,
+      }),
     );
     expect(isStewardError(error, 'ERR_MACHINE_INVALID')).toBe(true);
     expect((error as Error).message).toContain('reference version 1 is already registered');
-    registry.register({ id: 'reference', version: 2, machine: referenceSupervisor });
+    registry.register({
+      id: 'reference',
+      version: 2,
+      machine: referenceSupervisor,
+      input: ReferenceInput,
+    });
     expect(registry.list()).toHaveLength(2);
   });
 
   it('throws ERR_MACHINE_NOT_REGISTERED from get for an unknown version', () => {
     const registry = createMachineRegistry();
-    registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+    registry.register({
+      id: 'reference',
+      version: 1,
+      machine: referenceSupervisor,
+      input: ReferenceInput,
+    });
     const error = thrownBy(() => registry.get('reference', 2));
     expect(isStewardError(error, 'ERR_MACHINE_NOT_REGISTERED')).toBe(true);
     expect((error as StewardError).details).toEqual({ machineId: 'reference', machineVersion: 2 });
@@ -160,7 +185,12 @@ describe('createMachineRegistry', () => {
 
   it('throws ERR_MACHINE_NOT_REGISTERED from latest for an unknown id', () => {
     const registry = createMachineRegistry();
-    registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
+    registry.register({
+      id: 'reference',
+      version: 1,
+      machine: referenceSupervisor,
+      input: ReferenceInput,
+    });
     const error = thrownBy(() => registry.latest('nobody'));
     expect(isStewardError(error, 'ERR_MACHINE_NOT_REGISTERED')).toBe(true);
     expect((error as Error).message).toContain('nobody');

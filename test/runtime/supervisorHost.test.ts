@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type ErrorCode, isStewardError } from '../../src/errors.ts';
+import { z } from 'zod';
+import { type ErrorCode, isStewardError, type StewardError } from '../../src/errors.ts';
+import { ReferenceInput, referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { testHost, useHost } from '../helpers/host.ts';
+import { testRegistry } from '../helpers/testMachines.ts';
 
 async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'resolved'> {
   try {
@@ -128,6 +131,89 @@ describeEachEngine('supervisor host', (engine) => {
         'ERR_EVENT_NOT_ACCEPTED',
       );
       expect((await fixture.host.get(id)).version).toBe(version);
+    });
+  });
+
+  describe('input checked at creation (issue 11)', () => {
+    const rowCount = async () =>
+      (await fixture.db.query<{ n: number }>('SELECT count(*)::int AS n FROM supervisor_states'))
+        .rows[0]?.n;
+
+    it('refuses input that does not fit the schema with zod issues, storing and starting nothing', async () => {
+      const rows = await rowCount();
+      const inMemory = fixture.host.size();
+      const id = randomUUID();
+      const error = await fixture.host.spawn('reference', { goal: 5 }, { id }).catch((e) => e);
+      expect(isStewardError(error, 'ERR_INPUT_INVALID')).toBe(true);
+      expect((error as StewardError).message).toMatch(/machine reference .*goal/);
+      expect((error as StewardError).details.issues).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            code: 'invalid_type',
+            path: ['goal'],
+            message: expect.any(String),
+          }),
+        ]),
+      );
+      for (const input of [undefined, null, { goal: '', steps: [] }, { goal: 'g', steps: [''] }]) {
+        expect(await codeOf(fixture.host.spawn('reference', input)), JSON.stringify(input)).toBe(
+          'ERR_INPUT_INVALID',
+        );
+      }
+      expect(await rowCount()).toBe(rows);
+      expect(fixture.host.size()).toBe(inMemory);
+      expect(await codeOf(fixture.host.get(id))).toBe('ERR_SUPERVISOR_NOT_FOUND');
+    });
+
+    it('gives the machine the parsed input, defaults applied', async () => {
+      const registry = testRegistry();
+      registry.register({
+        id: 'defaulted',
+        version: 1,
+        machine: referenceSupervisor,
+        input: z.object({
+          goal: z.string().default('an unnamed goal'),
+          steps: z.array(z.string()).default([]),
+        }),
+      });
+      const host = testHost(fixture.db, { registry });
+      try {
+        const { id } = await host.spawn('defaulted', {});
+        const stored = await host.get(id);
+        expect(stored.input).toEqual({ goal: 'an unnamed goal', steps: [] });
+        expect(stored.pendingQuestions[0]?.prompt).toContain('an unnamed goal');
+      } finally {
+        await host.stop();
+      }
+    });
+
+    it("checks the input against the newest version's schema", async () => {
+      const registry = testRegistry();
+      registry.register({
+        id: 'renamed',
+        version: 1,
+        machine: referenceSupervisor,
+        input: z.object({ title: z.string() }),
+      });
+      registry.register({
+        id: 'renamed',
+        version: 2,
+        machine: referenceSupervisor,
+        input: ReferenceInput,
+      });
+      const host = testHost(fixture.db, { registry });
+      try {
+        expect(await codeOf(host.spawn('renamed', { title: 't' }))).toBe('ERR_INPUT_INVALID');
+        expect(await codeOf(host.spawn('renamed', { goal: 'g', steps: [] }))).toBe('resolved');
+      } finally {
+        await host.stop();
+      }
+    });
+
+    it('passes any input to a machine without a schema, as before', async () => {
+      const input = { anything: [1, 'two'], goal: 5 };
+      const { id } = await fixture.host.spawn('invoker', input);
+      expect((await fixture.host.get(id)).input).toEqual(input);
     });
   });
 

@@ -140,6 +140,44 @@ describeEachEngine('HTTP API', (engine) => {
     expect((await fixture.host.get(id)).version).toBe(version);
   });
 
+  it('refuses input that does not fit the machine with 400 ERR_INPUT_INVALID and its issues, storing nothing (issue 11)', async () => {
+    const rowCount = async () =>
+      (await fixture.db.query<{ n: number }>('SELECT count(*)::int AS n FROM supervisor_states'))
+        .rows[0]?.n;
+    const rows = await rowCount();
+    const refused = await call('POST', '/supervisors', {
+      machineId: 'reference',
+      input: { goal: 5 },
+    });
+    expect(refused).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'ERR_INPUT_INVALID',
+          message: expect.stringMatching(/machine reference .*goal/),
+          details: {
+            issues: expect.arrayContaining([
+              expect.objectContaining({ code: 'invalid_type', path: ['goal'] }),
+            ]),
+          },
+        },
+      },
+    });
+    expect(await rowCount()).toBe(rows);
+
+    const created = await call('POST', '/supervisors', {
+      machineId: 'reference',
+      input: { goal: 'g', steps: ['a'] },
+    });
+    expect(created.status).toBe(201);
+    const schemaless = await call('POST', '/supervisors', {
+      machineId: 'invoker',
+      input: { goal: 5 },
+    });
+    expect(schemaless.status).toBe(201);
+    expect(await rowCount()).toBe((rows ?? 0) + 2);
+  });
+
   it('needs a token everywhere but /healthz, and an admin token for /metrics', async () => {
     const health = await fetch(`${fixture.server.url}/healthz`);
     expect(await health.json()).toMatchObject({ status: 'ok' });
