@@ -24,8 +24,13 @@ export default class SummaryReporter implements Reporter {
           failures.push(`FAILED ${file} > ${test.fullName}`);
         } else counts.skipped++;
       }
-      // A file that fails to load, or in a hook, has errors of its own.
+      // A file that fails to load, or a hook that throws, fails outside any test.
       for (const error of module.errors()) failures.push(`FAILED ${file}: ${firstLine(error)}`);
+      for (const suite of module.children.allSuites()) {
+        for (const error of suite.errors()) {
+          failures.push(`FAILED ${file} > ${suite.fullName}: ${firstLine(error)}`);
+        }
+      }
     }
     for (const error of unhandledErrors) failures.push(`UNHANDLED ERROR: ${firstLine(error)}`);
     const named = failures.length > 0 ? `\n${failures.join('\n')}\n` : '';
