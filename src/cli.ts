@@ -1,29 +1,37 @@
 #!/usr/bin/env node
 // The `steward` command: the composition root that reads configuration and picks adapters.
 import { parseArgs } from 'node:util';
+import type { AnyStateMachine } from 'xstate';
 import { type ConfigFlags, loadConfig } from './config.ts';
-import { demoStepTask } from './demo.ts';
+import { findConfigFile, inConfigFile, loadConfigFile, type StewardConfig } from './configFile.ts';
 import { isStewardError } from './errors.ts';
 import { createLogger } from './logger.ts';
-import { referenceSupervisor } from './machines/referenceSupervisor.ts';
-import { createMachineRegistry } from './machines/registry.ts';
+import type { MachineRegistry } from './machines/registry.ts';
 import { createSupervisorStore, migrate, openDatabase } from './persistence/index.ts';
 import { checkMigrations } from './runtime/migrationCheck.ts';
 import { serve } from './serve.ts';
-import { runVisualize } from './visualizer/index.ts';
+import { createRegistry } from './steward.ts';
+import { enableTypeScriptImports } from './typescriptImports.ts';
+import { BUILT_IN_MACHINES, runVisualize } from './visualizer/index.ts';
 
 const USAGE = `usage: steward <command> [flags]
 
 commands:
   serve             apply migrations, restore every unfinished supervisor, and serve the
-                    HTTP API and WebSocket protocol on one port (with a demo by default)
+                    HTTP API and WebSocket protocol on one port: the config file's machines,
+                    or a demo when there is no config file
   migrate           apply pending migrations and exit
   check-migration   dry run: what restoring every stored supervisor would do with the
-                    registered machines (restore, migrate, checkpoint, fresh); writes nothing
-  visualize         render a machine as a statechart (Mermaid, SVG, JSON, HTML);
-                    steward visualize --help for its flags
+                    config's machines (restore, migrate, checkpoint, fresh); writes nothing
+  visualize         render a machine as a statechart (Mermaid, SVG, JSON, HTML): a file, or
+                    a machine id of the config; steward visualize --help for its flags
+
+config file: steward.config.ts (.mts, .js, .mjs) in the working directory, or --config FILE;
+  export default defineConfig({ machines: [...], tasks: {...}, ...any option below }).
+  Flags override environment variables, which override the config file.
 
 flags (each overrides its environment variable):
+  --config FILE                                      the config file (default: found in .)
   --port N                 PORT                      default 7420 (0: any free port)
   --host ADDR              HOST                      default 127.0.0.1
   --data-dir DIR           STEWARD_DATA_DIR          PGlite files, or "memory"; default ./.steward/data
@@ -33,7 +41,8 @@ flags (each overrides its environment variable):
   --dev-token-file FILE    STEWARD_DEV_TOKEN_FILE    admin token generated when none is configured;
                                                      default ./.steward/dev-token
   --allowed-origins LIST   STEWARD_ALLOWED_ORIGINS   browser origins besides the server's own
-  --no-demo                STEWARD_DEMO=off          serve without the demo supervisors
+  --demo / --no-demo       STEWARD_DEMO=on|off       the demo supervisors; default on
+                                                     without a config file, off with one
   --demo-answer-delay MS   STEWARD_DEMO_ANSWER_DELAY_MS  a stand-in answers demo questions
   --passivate-after MS     STEWARD_PASSIVATE_AFTER_MS  idle supervisors leave memory after this;
                                                      default 600000 (10 min), 0: never
@@ -44,6 +53,8 @@ flags (each overrides its environment variable):
 
 const FLAG_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
+  config: { type: 'string' },
+  demo: { type: 'boolean' },
   port: { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -57,7 +68,7 @@ const FLAG_OPTIONS = {
   'webhook-url': { type: 'string' },
 } as const;
 
-/** The configuration key each string flag sets (`--no-demo` is the one boolean). */
+/** The configuration key each string flag sets (`--demo` / `--no-demo` are booleans). */
 const FLAG_KEYS = {
   port: 'port',
   host: 'host',
@@ -71,12 +82,37 @@ const FLAG_KEYS = {
   'webhook-url': 'webhookUrl',
 } as const satisfies Partial<Record<keyof typeof FLAG_OPTIONS, keyof ConfigFlags>>;
 
-/** The machines and tasks this command hosts. */
-function builtInRegistry() {
-  const registry = createMachineRegistry();
-  registry.register({ id: 'reference', version: 1, machine: referenceSupervisor });
-  registry.registerTask('step', demoStepTask());
-  return registry;
+/** The config file's content, or none (the demo's registry) when there is no file. */
+async function readConfigFile(cwd: string, explicit: string | undefined) {
+  const path = await findConfigFile(cwd, explicit);
+  if (path === undefined) return undefined;
+  return loadConfigFile(path);
+}
+
+/**
+ * `--config FILE` taken out of the visualize command's arguments (its own parser does not
+ * know it), and the config's machines by id, else the built-in ones.
+ */
+async function visualizeMachines(args: string[]) {
+  const rest = [...args];
+  let explicit: string | undefined;
+  const at = rest.findIndex((a) => a === '--config' || a.startsWith('--config='));
+  if (at >= 0) {
+    const arg = rest[at] as string;
+    explicit = arg.includes('=') ? arg.slice('--config='.length) : rest[at + 1];
+    rest.splice(at, arg.includes('=') ? 1 : 2);
+  }
+  const file = await readConfigFile(process.cwd(), explicit);
+  if (!file) return { args: rest, machines: BUILT_IN_MACHINES };
+  const machines: Record<string, AnyStateMachine> = {};
+  try {
+    for (const definition of createRegistry({ machines: file.config.machines }).list()) {
+      machines[definition.id] = definition.machine;
+    }
+  } catch (error) {
+    throw inConfigFile(file.path, error);
+  }
+  return { args: rest, machines };
 }
 
 function parseFlags(argv: string[]) {
@@ -89,8 +125,12 @@ function parseFlags(argv: string[]) {
 }
 
 async function main(argv: string[]): Promise<number> {
-  // visualize has flags of its own and needs no database.
-  if (argv[0] === 'visualize') return runVisualize(argv.slice(1));
+  // visualize has flags of its own and needs no database. It may be given TypeScript.
+  if (argv[0] === 'visualize') {
+    await enableTypeScriptImports();
+    const { args, machines } = await visualizeMachines(argv.slice(1));
+    return runVisualize(args, undefined, { machines });
+  }
   const parsed = parseFlags(argv);
   if (!parsed) return 2;
   const { positionals, values } = parsed;
@@ -103,14 +143,41 @@ async function main(argv: string[]): Promise<number> {
     console.error(`steward: unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
-  const flags: ConfigFlags = values['no-demo'] ? { demo: 'off' } : {};
+  const flags: ConfigFlags = {};
+  if (values.demo !== undefined) flags.demo = values.demo ? 'on' : 'off';
+  if (values['no-demo']) flags.demo = 'off';
   for (const [flag, key] of Object.entries(FLAG_KEYS)) {
     const value = values[flag as keyof typeof FLAG_KEYS];
     if (value !== undefined) flags[key] = value;
   }
 
-  const config = loadConfig(process.env, flags);
+  const file = await readConfigFile(process.cwd(), values.config);
+  const fileConfig: StewardConfig = file?.config ?? {};
+  const { machines, tasks, ...fileOptions } = fileConfig;
+  const config = loadConfig(
+    process.env,
+    flags,
+    file
+      ? { source: file.path.slice(file.path.lastIndexOf('/') + 1), values: fileOptions }
+      : undefined,
+  );
+  const hosted = { machines, tasks };
+  // A machine the registry refuses is a problem of the config file: say which.
+  const named = (error: unknown) =>
+    file && isStewardError(error, 'ERR_MACHINE_INVALID') ? inConfigFile(file.path, error) : error;
   const log = createLogger({ level: config.logLevel });
+  if (command === 'serve') {
+    await serve({ ...config, ...hosted, log }).catch((error: unknown) => {
+      throw named(error);
+    });
+    return 0;
+  }
+  let registry: MachineRegistry;
+  try {
+    registry = createRegistry({ ...hosted, demo: config.demo });
+  } catch (error) {
+    throw named(error);
+  }
   const db = await openDatabase(config, log);
   try {
     log.info({ engine: db.engine, location: db.location }, 'database opened');
@@ -119,9 +186,8 @@ async function main(argv: string[]): Promise<number> {
       { applied: report.applied.length, alreadyApplied: report.alreadyApplied },
       'database migrated',
     );
-    if (command === 'serve') await serve(config, db, builtInRegistry(), log);
     if (command === 'check-migration') {
-      const report = await checkMigrations(createSupervisorStore(db), builtInRegistry(), log);
+      const report = await checkMigrations(createSupervisorStore(db), registry, log);
       console.log(JSON.stringify({ checkMigration: report }, null, 2));
     }
     return 0;

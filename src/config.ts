@@ -26,28 +26,35 @@ function commaList(value: string): string[] {
 }
 
 /** `owner:token` pairs separated by commas; `*:token` is an admin token. */
-const TokenList = z
-  .string()
-  .transform((value, ctx) =>
-    commaList(value).map((pair): TokenGrant => {
-      const colon = pair.indexOf(':');
-      if (colon <= 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'each entry is owner:token (or *:token for admin)',
-        });
-        return { token: '' };
-      }
-      const owner = pair.slice(0, colon);
-      const token = pair.slice(colon + 1);
-      return owner === '*' ? { token, admin: true } : { token, owner };
-    }),
-  )
-  .pipe(z.array(TokenGrant));
+const TokenList = z.string().transform((value, ctx) =>
+  commaList(value).map((pair): TokenGrant => {
+    const colon = pair.indexOf(':');
+    if (colon <= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'each entry is owner:token (or *:token for admin)',
+      });
+      return { token: '' };
+    }
+    const owner = pair.slice(0, colon);
+    const token = pair.slice(colon + 1);
+    return owner === '*' ? { token, admin: true } : { token, owner };
+  }),
+);
 
 const Flag = z
   .enum(['on', 'off', 'true', 'false', '1', '0'])
   .transform((v) => ['on', 'true', '1'].includes(v));
+
+/**
+ * How a flag's or a variable's text becomes the typed value a config file gives directly;
+ * the schema below then checks both alike.
+ */
+const FROM_TEXT: Partial<Record<string, z.ZodType>> = {
+  tokens: TokenList,
+  allowedOrigins: z.string().transform(commaList),
+  demo: Flag,
+};
 
 const ConfigSchema = z.object({
   /** Set: PostgreSQL at this URL. Unset: embedded PGlite in `dataDir`. */
@@ -58,15 +65,15 @@ const ConfigSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Tokens given inline. */
-  tokens: TokenList.default([]),
+  tokens: z.array(TokenGrant).default([]),
   /** A JSON file holding an array of `{ token, owner?, admin?, roles? }`. */
   tokensFile: z.string().min(1).optional(),
   /** Where the generated admin token is kept when no tokens are configured. */
   devTokenFile: z.string().min(1).default('./.steward/dev-token'),
   /** Browser origins allowed to open the WebSocket besides the server's own. */
-  allowedOrigins: z.string().transform(commaList).default([]),
-  /** Run the demo supervisors. */
-  demo: Flag.default(true),
+  allowedOrigins: z.array(z.string().min(1)).default([]),
+  /** Run the demo supervisors (on by default only when no config file is used). */
+  demo: z.boolean().default(false),
   /** Set: a stand-in person answers demo questions after this many milliseconds. */
   demoAnswerDelayMs: z.coerce.number().int().min(0).optional(),
   /** Idle supervisors leave memory after this many milliseconds; 0 keeps them all. */
@@ -79,8 +86,39 @@ const ConfigSchema = z.object({
   webhookSecret: z.string().min(16, 'must have at least 16 characters').optional(),
 });
 
-/** The runtime's configuration, from the environment and command-line flags. */
+/** The runtime's configuration, validated, with every default filled in. */
 export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * The serve options a config file (`defineConfig`) or `createSteward` takes, typed; each
+ * has the meaning of its flag and variable (`steward serve --help`).
+ */
+export interface ServeOptions {
+  /** PostgreSQL at this URL; unset: embedded PGlite in `dataDir`. */
+  databaseUrl?: string | undefined;
+  /** Where embedded PGlite keeps its files, or `memory`. Default `./.steward/data`. */
+  dataDir?: string | undefined;
+  /** Where HTTP and WebSocket listen; `0`: any free port. Default 7420. */
+  port?: number | undefined;
+  /** Default `127.0.0.1`. */
+  host?: string | undefined;
+  logLevel?: Config['logLevel'] | undefined;
+  tokens?: TokenGrant[] | undefined;
+  /** A JSON file of tokens, read again when it changes. */
+  tokensFile?: string | undefined;
+  /** Where the admin token generated when none is configured is kept. */
+  devTokenFile?: string | undefined;
+  /** Browser origins allowed besides the server's own. */
+  allowedOrigins?: string[] | undefined;
+  /** Run the demo supervisors beside your own. */
+  demo?: boolean | undefined;
+  demoAnswerDelayMs?: number | undefined;
+  /** Idle supervisors leave memory after this many ms; 0 keeps them all. Default 10 min. */
+  passivateAfterMs?: number | undefined;
+  /** POST each question asked and resolved here, signed with `webhookSecret`. */
+  webhookUrl?: string | undefined;
+  webhookSecret?: string | undefined;
+}
 
 const ENV_NAMES: Record<keyof Config, string> = {
   databaseUrl: 'DATABASE_URL',
@@ -102,35 +140,59 @@ const ENV_NAMES: Record<keyof Config, string> = {
 /** Command-line flags override the environment; each is named like its variable. */
 export type ConfigFlags = Partial<Record<keyof Config, string>>;
 
+/** Typed values below the environment: a config file's, or those given to `createSteward`. */
+export interface ConfigValues {
+  /** Named in error messages: the config file's name, or `createSteward options`. */
+  source: string;
+  values: ServeOptions;
+}
+
 function invalidConfig(name: string, message: string, details: Record<string, unknown> = {}) {
   return new StewardError('ERR_CONFIG_INVALID', `${name} is invalid: ${message}`, details);
 }
 
 /**
- * Reads and validates the configuration. A bad value throws `ERR_CONFIG_INVALID` with one
- * line naming the variable; the value itself is not echoed, since a URL or a token list
- * holds secrets.
+ * Reads and validates the configuration: flags over environment variables over `typed`
+ * values (a config file's) over defaults. The demo is on by default only when there are
+ * no typed values. A bad value throws `ERR_CONFIG_INVALID` with one line naming the
+ * variable (or the file and key); the value itself is not echoed, since a URL or a token
+ * list holds secrets.
  *
  * @example
  * const config = loadConfig(process.env, { port: '0' });
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}): Config {
-  const raw: Record<string, string> = {};
-  for (const [key, name] of Object.entries(ENV_NAMES)) {
-    const value = flags[key as keyof Config] ?? env[name];
-    if (value !== undefined && value !== '') raw[key] = value;
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  flags: ConfigFlags = {},
+  typed?: ConfigValues,
+): Config {
+  const raw: Record<string, unknown> = {};
+  const nameOf = (key: keyof Config) =>
+    flags[key] === undefined && !env[ENV_NAMES[key]] && typed
+      ? `${typed.source}: ${key}`
+      : ENV_NAMES[key];
+  // Issues carry no values, only paths and messages: a token list's would leak tokens.
+  const refuse = (name: string, issues: z.core.$ZodIssue[]): never => {
+    throw invalidConfig(name, String(issues[0]?.message), {
+      issues: issues.map((i) => ({ path: i.path, message: i.message })),
+    });
+  };
+  for (const [key, name] of Object.entries(ENV_NAMES) as [keyof Config, string][]) {
+    const text = flags[key] ?? env[name];
+    if (text !== undefined && text !== '') {
+      const fromText = FROM_TEXT[key]?.safeParse(text);
+      if (fromText && !fromText.success) refuse(name, fromText.error.issues);
+      raw[key] = fromText ? fromText.data : text;
+    } else if (typed?.values[key] !== undefined) raw[key] = typed.values[key];
   }
+  raw.demo ??= typed === undefined;
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    const key = first?.path[0] as keyof Config | undefined;
-    // Issues of a token list carry no values, only paths and messages.
-    throw invalidConfig(key ? ENV_NAMES[key] : 'configuration', String(first?.message), {
-      issues: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
-    });
+    const key = parsed.error.issues[0]?.path[0] as keyof Config | undefined;
+    return refuse(key ? nameOf(key) : 'configuration', parsed.error.issues);
   }
   if (parsed.data.webhookUrl !== undefined && parsed.data.webhookSecret === undefined) {
-    throw invalidConfig('STEWARD_WEBHOOK_SECRET', 'is required with STEWARD_WEBHOOK_URL');
+    throw invalidConfig(nameOf('webhookSecret'), `is required with ${nameOf('webhookUrl')}`);
   }
   return parsed.data;
 }

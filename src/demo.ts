@@ -171,7 +171,10 @@ export function startDemo(options: DemoOptions): () => void {
         inHand.delete(key);
         throw error;
       }
-      log.info({ supervisorId, questionId: question.id, value }, 'demo answer committed');
+      // Committed while the runtime stops: the demo has ended, and says nothing more.
+      if (!stopped) {
+        log.info({ supervisorId, questionId: question.id, value }, 'demo answer committed');
+      }
     });
   };
 

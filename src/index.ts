@@ -1,6 +1,7 @@
 // The public API of Steward, and nothing else.
 export * from './client/index.ts';
-export { type Config, loadConfig } from './config.ts';
+export { type Config, loadConfig, type ServeOptions } from './config.ts';
+export { defineConfig, type StewardConfig } from './configFile.ts';
 export { ERROR_CODES, type ErrorCode, isStewardError, StewardError } from './errors.ts';
 export { createLogger, type Logger } from './logger.ts';
 export * from './machines/actions.ts';
@@ -46,4 +47,10 @@ export {
 } from './server/auth.ts';
 export { createServerMetrics, type ServerMetrics } from './server/metrics.ts';
 export { type StewardServer, type StewardServerOptions, startServer } from './server/server.ts';
+export {
+  createRegistry,
+  createSteward,
+  type Steward,
+  type StewardOptions,
+} from './steward.ts';
 export * from './visualizer/index.ts';

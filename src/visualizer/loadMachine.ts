@@ -19,7 +19,8 @@ export function isFileArgument(spec: string): boolean {
 }
 
 /**
- * The machine named by `spec`: a built-in id (`reference`) or a module file. From a file
+ * The machine named by `spec`: a machine id (a config file's, or a built-in such as
+ * `reference`) or a module file. From a file
  * it takes the export named `exportName`, else the default export, else the only export
  * that is an XState machine. Throws `VisualizeInputError` saying what is wrong otherwise.
  *
@@ -28,14 +29,21 @@ export function isFileArgument(spec: string): boolean {
  */
 export async function loadMachine(
   spec: string,
-  options: { exportName?: string; cwd?: string } = {},
+  options: {
+    exportName?: string;
+    cwd?: string;
+    /** The machines an id names: a config file's, else the built-in ones. */
+    machines?: Readonly<Record<string, AnyStateMachine>>;
+  } = {},
 ): Promise<AnyStateMachine> {
   if (!isFileArgument(spec)) {
-    const builtIn = BUILT_IN_MACHINES[spec];
-    if (builtIn) return builtIn;
-    const known = Object.keys(BUILT_IN_MACHINES).join(', ');
+    const machines = options.machines ?? BUILT_IN_MACHINES;
+    const byId = machines[spec];
+    if (byId) return byId;
+    const known = Object.keys(machines).join(', ') || 'none';
+    const kind = options.machines ? 'a machine id of the config' : 'a built-in id';
     throw new VisualizeInputError(
-      `unknown machine "${spec}": give a module file (.ts, .js, .mjs) or a built-in id (${known})`,
+      `unknown machine "${spec}": give a module file (.ts, .js, .mjs) or ${kind} (${known})`,
     );
   }
   const path = resolve(options.cwd ?? process.cwd(), spec);

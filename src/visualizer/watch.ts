@@ -6,12 +6,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { VisualizeIo, VisualizeOptions } from './command.ts';
 import { isFileArgument, VisualizeInputError } from './loadMachine.ts';
 
-const CHILD = fileURLToPath(new URL('./watchChild.ts', import.meta.url));
+// watchChild.ts in the sources, watchChild.js in the built package.
+const CHILD = fileURLToPath(
+  new URL(`./watchChild${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 // Editors save in bursts (truncate, write, rename); one render per burst is enough.
 const DEBOUNCE_MS = 100;
 

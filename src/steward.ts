@@ -1,0 +1,325 @@
+// The composition root as a library: everything `steward serve` does, for a team that
+// embeds Steward in its own process. `steward serve` is a thin shell over it.
+import { unwatchFile, watchFile } from 'node:fs';
+import type { AnyActorLogic } from 'xstate';
+import { type Config, configuredTokens, loadConfig } from './config.ts';
+import type { StewardConfig } from './configFile.ts';
+import { demoStepTask, startDemo } from './demo.ts';
+import { devToken } from './devToken.ts';
+import { StewardError } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { ReferenceInput, referenceSupervisor } from './machines/referenceSupervisor.ts';
+import {
+  createMachineRegistry,
+  type MachineDefinition,
+  type MachineRegistry,
+} from './machines/registry.ts';
+import type { Database } from './persistence/database.ts';
+import { migrate, openDatabase } from './persistence/index.ts';
+import { createSupervisorStore } from './persistence/supervisorStore.ts';
+import { createSupervisorHost, type SupervisorHost } from './runtime/supervisorHost.ts';
+import { createTokenTable, type TokenGrant } from './server/auth.ts';
+import { createServerMetrics } from './server/metrics.ts';
+import { type StewardServer, startServer } from './server/server.ts';
+import { startWebhookNotifier } from './server/webhooks.ts';
+
+/** What `createSteward` takes: a config file's content, plus what only code can give. */
+export interface StewardOptions extends StewardConfig {
+  /** Where the runtime logs; default: JSON lines on stdout at `logLevel`. */
+  log?: Logger;
+  /**
+   * Called when the claim on the database is lost (its connection died): another runtime
+   * may take over, so this one must not write again. Default: log and exit with code 70.
+   */
+  onClaimLost?: (error: Error) => void;
+}
+
+/** A running Steward: the host of the supervisors and the server in front of it. */
+export interface Steward {
+  /** Resolves once every unfinished supervisor is restored and the server listens. */
+  readonly ready: Promise<Steward>;
+  /** The supervisor host (spawn, send, answer, list, subscribe…). Only after `ready`. */
+  readonly host: SupervisorHost;
+  /** The HTTP and WebSocket server. Only after `ready`. */
+  readonly server: StewardServer;
+  /** `http://host:port` the server listens on. Only after `ready`. */
+  readonly url: string;
+  /** The hosted machines and tasks. */
+  readonly registry: MachineRegistry;
+  /** The validated options, defaults filled in. */
+  readonly config: Config;
+  /** Reads the tokens again (the tokens file); a bad file keeps the current tokens. */
+  reloadTokens(): Promise<void>;
+  /**
+   * Stops in reverse order of start: no new work, clients told (1001), every pending
+   * write flushed, actors stopped, the claim released, the database closed. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * The machines and tasks of `options`, checked (a machine with an untagged state, inline
+ * invoked logic or a duplicate id and version is refused), plus the demo's when it is on.
+ */
+export function createRegistry(options: {
+  machines?: readonly MachineDefinition[] | undefined;
+  tasks?: Readonly<Record<string, AnyActorLogic>> | undefined;
+  demo?: boolean | undefined;
+}): MachineRegistry {
+  const registry = createMachineRegistry();
+  for (const definition of options.machines ?? []) registry.register(definition);
+  for (const [name, logic] of Object.entries(options.tasks ?? {})) {
+    registry.registerTask(name, logic);
+  }
+  if (options.demo) {
+    registry.register({
+      id: 'reference',
+      version: 1,
+      machine: referenceSupervisor,
+      input: ReferenceInput,
+    });
+    registry.registerTask('step', demoStepTask());
+  }
+  return registry;
+}
+
+/**
+ * Starts a Steward runtime for your machines: opens the database (PostgreSQL at
+ * `databaseUrl`, else embedded PGlite in `dataDir`), migrates it, claims it, restores every
+ * unfinished supervisor (webhooks hear its questions again), and serves the HTTP API, the
+ * WebSocket protocol and the dashboard. Options are checked like a config file's; a bad
+ * one throws `ERR_CONFIG_INVALID`, a bad machine `ERR_MACHINE_INVALID`.
+ *
+ * @example
+ * import { createSteward } from 'steward';
+ * import { expenseApproval } from './expenseApproval.ts';
+ *
+ * const steward = await createSteward({
+ *   machines: [{ id: 'expense-approval', version: 1, machine: expenseApproval }],
+ *   dataDir: './.steward/data',
+ *   port: 0,
+ * }).ready;
+ * console.log(`serving on ${steward.url}`);
+ * await steward.host.spawn('expense-approval', { amount: 120 }, { owner: 'alice' });
+ * await steward.stop(); // flushes every write
+ */
+export function createSteward(options: StewardOptions = {}): Steward {
+  const { machines, tasks, log: givenLog, onClaimLost, ...serveOptions } = options;
+  const config = loadConfig({}, {}, { source: 'createSteward options', values: serveOptions });
+  const log = givenLog ?? createLogger({ level: config.logLevel });
+  const registry = createRegistry({ machines, tasks, demo: config.demo });
+
+  let running: Running | undefined;
+  let stopping: Promise<void> | undefined;
+  const ready = start(config, registry, log, onClaimLost).then((started) => {
+    running = started;
+    return steward;
+  });
+  const started = (what: string): Running => {
+    if (running) return running;
+    throw new StewardError('ERR_RUNTIME_STOPPED', `${what} is there only once ready resolves`);
+  };
+
+  const steward: Steward = {
+    ready,
+    get host() {
+      return started('host').host;
+    },
+    get server() {
+      return started('server').server;
+    },
+    get url() {
+      return started('url').server.url;
+    },
+    registry,
+    config,
+    reloadTokens: () => started('reloadTokens').reloadTokens(),
+    stop() {
+      stopping ??= ready.then(
+        () => running?.stop(),
+        () => {},
+      );
+      return stopping;
+    },
+  };
+  return steward;
+}
+
+interface Running {
+  host: SupervisorHost;
+  server: StewardServer;
+  reloadTokens(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Each step of the start; a step that fails undoes those before it, in reverse. */
+async function start(
+  config: Config,
+  registry: MachineRegistry,
+  log: Logger,
+  onClaimLost: ((error: Error) => void) | undefined,
+): Promise<Running> {
+  const undo: (() => Promise<void> | void)[] = [];
+  const unwind = async () => {
+    for (const step of undo.reverse()) await step();
+  };
+  try {
+    const db = await openDatabase(config, log);
+    undo.push(() => db.close());
+    log.info({ engine: db.engine, location: db.location }, 'database opened');
+    const migrated = await migrate(db, { log });
+    log.info(
+      { applied: migrated.applied.length, alreadyApplied: migrated.alreadyApplied },
+      'database migrated',
+    );
+    undo.push(await claim(db, log, onClaimLost));
+    return await serveClaimed(config, db, registry, log, undo);
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+/**
+ * Two runtimes restoring and writing the same supervisors would undo each other's
+ * commits: the second one refuses to start. Resolves to the release.
+ */
+async function claim(
+  db: Database,
+  log: Logger,
+  onClaimLost: ((error: Error) => void) | undefined,
+): Promise<() => Promise<void>> {
+  const release = await db.claimRuntime((error) => {
+    log.fatal(
+      { err: error.message },
+      'lost the claim on the database: another runtime may take over, so this one stops now',
+    );
+    if (onClaimLost) onClaimLost(error);
+    else process.exit(70);
+  });
+  if (!release) {
+    throw new StewardError(
+      'ERR_RUNTIME_ALREADY_RUNNING',
+      `another Steward runtime is serving ${db.location}; stop it first (several runtimes on one database are not supported yet)`,
+      { location: db.location },
+    );
+  }
+  return release;
+}
+
+async function serveClaimed(
+  config: Config,
+  db: Database,
+  registry: MachineRegistry,
+  log: Logger,
+  undo: (() => Promise<void> | void)[],
+): Promise<Running> {
+  const grants = await loadGrants(config, log);
+  const metrics = createServerMetrics();
+  const host = createSupervisorHost({
+    store: createSupervisorStore(db),
+    registry,
+    log,
+    writer: { onBatch: metrics.observeBatch },
+    passivateAfterMs: config.passivateAfterMs,
+  });
+  metrics.attach(host);
+  // Before restoring: the questions a restore asks again are notified again, which is
+  // how a notification the last process did not get out is not lost.
+  const webhooks =
+    config.webhookUrl !== undefined && config.webhookSecret !== undefined
+      ? startWebhookNotifier({
+          host,
+          url: config.webhookUrl,
+          secret: config.webhookSecret,
+          log,
+          onOutcome: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+        })
+      : undefined;
+  if (webhooks) undo.push(() => webhooks.close());
+  // Stopping the host flushes every pending write (what restoring wrote, too) while the
+  // webhooks still hear the commits.
+  undo.push(() => host.stop());
+  const { restored, failed } = await host.restoreAll('restart');
+  const server = await startServer({
+    host,
+    tokens: createTokenTable(grants),
+    metrics,
+    log,
+    port: config.port,
+    hostname: config.host,
+    allowedOrigins: config.allowedOrigins,
+    registry,
+  });
+  undo.push(() => server.close());
+  const stopDemo = config.demo
+    ? startDemo({
+        host,
+        log,
+        ...(config.demoAnswerDelayMs === undefined
+          ? {}
+          : { answerDelayMs: config.demoAnswerDelayMs }),
+      })
+    : () => {};
+  undo.push(stopDemo);
+  log.info(
+    {
+      url: server.url,
+      websocket: `${server.url.replace(/^http/, 'ws')}/ws`,
+      engine: db.engine,
+      location: db.location,
+      machines: registry.list().map((m) => m.id),
+      restored,
+      failed,
+      demo: config.demo,
+    },
+    `Steward listening on ${server.url} with ${restored} supervisors restored`,
+  );
+
+  const reloadTokens = async () => {
+    try {
+      const { tokens, disconnected } = server.replaceTokens(await loadGrants(config, log));
+      log.info({ tokens, disconnected }, 'tokens reloaded');
+    } catch (error) {
+      log.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'tokens not reloaded: the current ones stay',
+      );
+    }
+  };
+  // A rotated tokens file is read again without a restart: polled by path, so a file
+  // replaced by a rename is seen too.
+  const tokensFile = config.tokensFile;
+  if (tokensFile !== undefined) {
+    watchFile(tokensFile, { interval: 1_000, persistent: false }, (now, before) => {
+      if (now.mtimeMs !== before.mtimeMs || now.size !== before.size) void reloadTokens();
+    });
+    undo.push(() => unwatchFile(tokensFile));
+  }
+
+  let stopped: Promise<void> | undefined;
+  return {
+    host,
+    server,
+    reloadTokens,
+    stop() {
+      stopped ??= (async () => {
+        log.info('shutting down: no new work, flushing every pending write');
+        for (const step of undo.reverse()) await step();
+        log.info('Steward runtime stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** The configured tokens, or the generated admin token when none is configured. */
+async function loadGrants(config: Config, log: Logger): Promise<TokenGrant[]> {
+  const grants = configuredTokens(config);
+  if (grants.length > 0) return grants;
+  log.warn(
+    { tokenFile: config.devTokenFile },
+    `no tokens configured: using the generated admin token in ${config.devTokenFile}`,
+  );
+  return [{ token: await devToken(config.devTokenFile), admin: true }];
+}
