@@ -31,7 +31,7 @@ export interface WebhookOptions {
 
 /** Sends question notifications to a webhook; `close()` stops it. */
 export interface WebhookNotifier {
-  /** Notifications waiting to be sent (or sent again). */
+  /** Notifications not delivered yet: waiting, on their way, or waiting to be sent again. */
   readonly queued: number;
   close(): void;
 }
@@ -175,7 +175,7 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
 
   return {
     get queued() {
-      return queue.length + timers.size;
+      return queue.length + inFlight + timers.size;
     },
     close() {
       closed = true;

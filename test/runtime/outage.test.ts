@@ -28,7 +28,24 @@ describePostgresOnly('a database outage', (engine) => {
     await direct.close();
   });
 
+  async function spawnDirect(count: number): Promise<string[]> {
+    const setup = createSupervisorHost({
+      store: createSupervisorStore(direct),
+      registry: testRegistry(),
+      heartbeatIntervalMs: 0,
+    });
+    const spawned = await Promise.all(
+      Array.from({ length: count }, () => setup.spawn('survey', { count: 10 })),
+    );
+    await setup.stop();
+    return spawned.map((s) => s.id);
+  }
+
   it('loses no acknowledged answer and writes nothing out of order when connections are cut under load', async () => {
+    // Created beforehand, outside the test's 300 ms commit timeout: a spawn has no retry
+    // (a second one is another supervisor), and on a loaded machine 40 spawns through a
+    // pool of 4 can take longer than that.
+    const ids = await spawnDirect(40);
     const host = createSupervisorHost({
       store: createSupervisorStore(proxied),
       registry: testRegistry(),
@@ -36,9 +53,7 @@ describePostgresOnly('a database outage', (engine) => {
       commitTimeoutMs: 300,
       writer: { retryInitialMs: 20, retryMaxMs: 200 },
     });
-    const ids = (
-      await Promise.all(Array.from({ length: 40 }, () => host.spawn('survey', { count: 10 })))
-    ).map((s) => s.id);
+    await host.restoreAll('restart');
 
     let notDurable = 0;
     const acked = new Map<string, number>();
