@@ -145,6 +145,19 @@ describe('the packed package, installed in a team project', () => {
     expect(result.stdout).toContain('steward.config.ts');
   });
 
+  it("draws the config's machine by id, the TypeScript config loaded with plain node", async () => {
+    const result = await inProject(process.execPath, [
+      'node_modules/.bin/steward',
+      'visualize',
+      'expense-approval',
+      '--format',
+      'mermaid',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^stateDiagram-v2\n/);
+    expect(result.stdout).toContain('managerApproval');
+  });
+
   it('type-checks a consumer of steward and steward/client, and the docs that import them', async () => {
     const consumer = [
       "import { createSteward, defineConfig, type StewardConfig } from 'steward';",
