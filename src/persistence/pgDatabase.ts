@@ -1,15 +1,56 @@
 import pg from 'pg';
 import { StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
-import type { Database, NotificationHandler, Queryable, QueryResult } from './database.ts';
+import {
+  type Database,
+  type NotificationHandler,
+  type Queryable,
+  type QueryResult,
+  sqlState,
+} from './database.ts';
 
 /** Options for the PostgreSQL engine. */
 export interface PgDatabaseOptions {
   connectionString: string;
   /** Pool size; the snapshot writer needs few connections because it group-commits. */
   max?: number;
+  /** A connection attempt that takes longer fails. Default 5 s. */
   connectTimeoutMs?: number;
+  /**
+   * A statement with no reply after this long fails and its connection is destroyed: a
+   * connection gone silently dead (a NAT or firewall timeout, a failed-over host) is found
+   * by the first statement sent on it. Migrations are exempt. Default 10 s.
+   */
+  statementTimeoutMs?: number;
+  /** TCP keepalive: idle time before the first probe. Default 10 s. */
+  keepAliveMs?: number;
+  /**
+   * How often the connection holding the runtime claim is asked `SELECT 1`; no reply
+   * within twice this means the claim is lost. Default 2 s.
+   */
+  claimCheckIntervalMs?: number;
   log?: Logger;
+}
+
+/** Defaults of the timeouts above; `docs/operations.md` states the bounds they give. */
+export const PG_TIMEOUT_DEFAULTS: Readonly<Record<PgTimeout, number>> = Object.freeze({
+  connectTimeoutMs: 5_000,
+  statementTimeoutMs: 10_000,
+  keepAliveMs: 10_000,
+  claimCheckIntervalMs: 2_000,
+});
+
+type PgTimeout = 'connectTimeoutMs' | 'statementTimeoutMs' | 'keepAliveMs' | 'claimCheckIntervalMs';
+
+/** A migration may take long on a big table: no client-side limit but a day's. */
+const EXEC_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A failure of the connection itself, not of the statement: no SQLSTATE (a server error
+ * always has one). Such a connection is destroyed, never handed back to the pool.
+ */
+function isConnectionFailure(error: unknown): boolean {
+  return sqlState(error) === undefined;
 }
 
 /** `host:port/database` of a connection string, never its password. */
@@ -22,6 +63,16 @@ export function describePostgresUrl(connectionString: string): string {
   }
 }
 
+/** The options among `PG_TIMEOUT_DEFAULTS` that are set. */
+function definedOf(options: PgDatabaseOptions): Partial<Record<PgTimeout, number>> {
+  const set: Partial<Record<PgTimeout, number>> = {};
+  for (const key of Object.keys(PG_TIMEOUT_DEFAULTS) as PgTimeout[]) {
+    const value = options[key];
+    if (value !== undefined) set[key] = value;
+  }
+  return set;
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
@@ -29,7 +80,7 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(sql: string): Promise<void> {
-      await client.query(sql);
+      await client.query({ text: sql, query_timeout: EXEC_TIMEOUT_MS } as pg.QueryConfig);
     },
   };
 }
@@ -47,10 +98,16 @@ const RUNTIME_LOCK_KEY = 7_420_000_001;
 export async function openPgDatabase(options: PgDatabaseOptions): Promise<Database> {
   const log = options.log ?? silentLogger;
   const where = describePostgresUrl(options.connectionString);
+  const timeouts = { ...PG_TIMEOUT_DEFAULTS, ...definedOf(options) };
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    connectionTimeoutMillis: timeouts.connectTimeoutMs,
+    query_timeout: timeouts.statementTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: timeouts.keepAliveMs,
+    // A backend whose client vanished mid-transaction gives its locks back.
+    idle_in_transaction_session_timeout: 4 * timeouts.statementTimeoutMs,
   });
   // An idle client whose backend dies emits 'error' on the pool; unhandled, it kills Node.
   pool.on('error', (error) => log.warn({ err: error, where }, 'idle PostgreSQL client failed'));
@@ -71,6 +128,8 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
   const listeners = new Map<string, Set<NotificationHandler>>();
   let listenClient: pg.PoolClient | undefined;
   let releaseClaim: (() => Promise<void>) | undefined;
+  /** The backend of this pool's last claim, until it is released. */
+  let previousHolder: number | undefined;
   let closed = false;
   const base = wrap(pool);
 
@@ -87,12 +146,21 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
     }
   }
 
+  async function tryLock(client: pg.PoolClient): Promise<{ taken: boolean; pid: number }> {
+    const { rows } = await client.query<{ taken: boolean; pid: number }>(
+      'SELECT pg_try_advisory_lock($1) AS taken, pg_backend_pid() AS pid',
+      [RUNTIME_LOCK_KEY],
+    );
+    return rows[0] ?? { taken: false, pid: 0 };
+  }
+
   /**
    * Ends the backend that held the claim and waits until its lock is gone, so a claim made
    * right after the release (here or in another process) succeeds. Bounded: if the server
-   * is unreachable there is nothing to wait for that this process can see.
+   * is unreachable there is nothing to wait for that this process can see. True when the
+   * lock is gone.
    */
-  async function endBackendHolding(pid: number): Promise<void> {
+  async function endBackendHolding(pid: number): Promise<boolean> {
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       try {
@@ -103,13 +171,14 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
           [pid],
         );
-        if (rowCount === 0) return;
+        if (rowCount === 0) return true;
       } catch (error) {
         log.warn({ err: error, where }, 'could not confirm the runtime claim was released');
-        return;
+        return false;
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    return false;
   }
 
   return {
@@ -133,6 +202,11 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        if (isConnectionFailure(error)) {
+          // Timed out or cut: a ROLLBACK would wait behind the statement that never ends.
+          broken = error instanceof Error ? error : new Error(String(error));
+          throw error;
+        }
         try {
           await client.query('ROLLBACK');
         } catch (rollbackError) {
@@ -176,38 +250,69 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
     async claimRuntime(onLost: (error: Error) => void) {
       const client = await pool.connect();
       let state: 'claiming' | 'held' | 'lost' | 'released' = 'claiming';
+      let check: NodeJS.Timeout | undefined;
       // A dying connection may emit several errors; the claim is lost once.
-      const onError = (error: Error) => {
+      const lose = (error: Error) => {
         if (state !== 'held') return;
         state = 'lost';
+        clearInterval(check);
         log.error({ err: error, where }, 'the connection holding the runtime claim failed');
+        // Destroyed: a connection that stopped answering would hold the lock for nothing.
+        client.release(error);
         onLost(error);
       };
-      client.on('error', onError);
-      const { rows } = await client.query<{ taken: boolean; pid: number }>(
-        'SELECT pg_try_advisory_lock($1) AS taken, pg_backend_pid() AS pid',
-        [RUNTIME_LOCK_KEY],
-      );
-      if (!rows[0]?.taken) {
-        client.off('error', onError);
+      client.on('error', lose);
+      let taken: { taken: boolean; pid: number } | undefined;
+      try {
+        taken = await tryLock(client);
+        // Our own earlier session still holds it (its connection went silently dead and
+        // the server has not noticed): end it, as its holder, and take the lock.
+        if (
+          !taken.taken &&
+          previousHolder !== undefined &&
+          (await endBackendHolding(previousHolder))
+        ) {
+          taken = await tryLock(client);
+        }
+      } catch (error) {
+        client.off('error', lose);
+        client.release(error instanceof Error ? error : true);
+        throw error;
+      }
+      if (!taken.taken) {
+        client.off('error', lose);
         client.release();
         return null;
       }
-      const holderPid = rows[0].pid;
+      const holderPid = taken.pid;
+      previousHolder = holderPid;
       state = 'held';
+      // A connection can die without an error event (half-open): ask it a question often.
+      const probe = {
+        text: 'SELECT 1',
+        query_timeout: 2 * timeouts.claimCheckIntervalMs,
+      } as pg.QueryConfig;
+      check = setInterval(() => {
+        client.query(probe).catch((error: unknown) => {
+          lose(error instanceof Error ? error : new Error(String(error)));
+        });
+      }, timeouts.claimCheckIntervalMs);
+      check.unref();
       const release = async () => {
         if (state === 'released') return;
         const wasHeld = state === 'held';
         state = 'released';
+        clearInterval(check);
         if (releaseClaim === release) releaseClaim = undefined;
+        if (previousHolder === holderPid) previousHolder = undefined;
         if (wasHeld && (await unlockOnSession(client))) {
-          client.off('error', onError);
+          client.off('error', lose);
           client.release();
           return;
         }
         // The holding session could not unlock (or its connection already failed): the
         // server frees the lock only when that backend ends, which it may notice late.
-        client.release(true);
+        if (wasHeld) client.release(true);
         await endBackendHolding(holderPid);
       };
       releaseClaim = release;
