@@ -20,6 +20,8 @@ export type ClientOnlyErrorCode =
  * other refusal is definitive and rejects the caller's promise.
  */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'ERR_COMMIT_IN_DOUBT',
+  'ERR_DATABASE_UNAVAILABLE',
   'ERR_NOT_DURABLE',
   'ERR_RUNTIME_STOPPED',
   'ERR_INTERNAL',

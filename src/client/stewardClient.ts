@@ -63,7 +63,8 @@ export interface StewardClient {
   questions(): AsyncIterable<QuestionAskedFrame>;
   /**
    * Answers a question; resolves once the server has committed it. When the connection drops
-   * first, or the server says not yet (ERR_NOT_DURABLE, ERR_RUNTIME_STOPPED, ERR_INTERNAL),
+   * first, or the server says not yet (ERR_COMMIT_IN_DOUBT, ERR_DATABASE_UNAVAILABLE,
+   * ERR_NOT_DURABLE, ERR_RUNTIME_STOPPED, ERR_INTERNAL),
    * the same answer is sent again after reconnecting until acknowledged. That is safe: the
    * server applies one answer per question and acknowledges a repeat with `duplicate: true`.
    * Rejects with the server's code when refused (ERR_QUESTION_NOT_PENDING,

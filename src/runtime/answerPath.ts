@@ -14,7 +14,7 @@ export interface AnswerPathDeps {
   findLive(id: string): Promise<HostedSupervisor>;
   /** Queues the supervisor's write if it changed; returns the version it will have. */
   capture(h: HostedSupervisor): number;
-  /** Resolves once the version is durable, or fails with ERR_NOT_DURABLE after the timeout. */
+  /** Resolves once the version is durable, or fails with ERR_COMMIT_IN_DOUBT after the timeout. */
   durable(id: string, version: number): Promise<void>;
   stateName(h: HostedSupervisor): string;
 }
@@ -54,8 +54,9 @@ export function createAnswerPath(
     }
 
     const inFlight = h.answering.get(questionId);
-    if (inFlight) {
-      await inFlight;
+    if (inFlight !== undefined) {
+      // Bounded like every wait on a commit: in doubt after the timeout, never silent.
+      await durable(id, inFlight);
       return { version: writer.committedVersion(id), duplicate: true };
     }
     const context = (h.actor.getSnapshot() as AnyMachineSnapshot).context as {
@@ -111,13 +112,10 @@ export function createAnswerPath(
     h.dirty = true;
     h.actor.send(event);
     const version = capture(h);
-    const committed = writer.whenDurable(id, version);
-    h.answering.set(questionId, committed);
+    h.answering.set(questionId, version);
     // Kept until the commit itself, not the caller's timeout: a retry meanwhile is a duplicate.
-    committed.then(
-      () => h.answering.delete(questionId),
-      () => h.answering.delete(questionId),
-    );
+    const forget = () => h.answering.delete(questionId);
+    writer.whenDurable(id, version).then(forget, forget);
     await durable(id, version);
     return { version, duplicate: false };
   }

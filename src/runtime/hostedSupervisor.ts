@@ -31,8 +31,8 @@ export interface HostedSupervisor {
   lastView: SupervisorView | null;
   /** Set by inspection when the actor tree changed since the last capture. */
   dirty: boolean;
-  /** Answers sent to the actor and not yet committed, by question id. */
-  readonly answering: Map<string, Promise<void>>;
+  /** Answers sent to the actor and not yet committed: the version each commits with. */
+  readonly answering: Map<string, number>;
   /** Journal entries the host adds to the next capture (answers, with their values). */
   readonly extraEvents: NewJournalEvent[];
   /** Question ids answered since the last capture: their removal is not a withdrawal. */

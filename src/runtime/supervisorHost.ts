@@ -49,7 +49,10 @@ export interface SupervisorHostOptions {
   store: SupervisorStore;
   registry: MachineRegistry;
   log?: Logger;
-  /** How long a call waits for its commit before failing with `ERR_NOT_DURABLE`. */
+  /**
+   * How long a call waits for its commit before failing with `ERR_COMMIT_IN_DOUBT` (it may
+   * still commit: the writer keeps trying). Every wait on a commit has this bound.
+   */
   commitTimeoutMs?: number;
   /**
    * XState's inspection API, for an outside inspector such as `@statelyai/inspect`
@@ -322,8 +325,8 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
       timer = setTimeout(() => {
         reject(
           new StewardError(
-            'ERR_NOT_DURABLE',
-            `supervisor ${id}: version ${version} did not commit within ${commitTimeoutMs} ms, so the outcome is not yet durable; the runtime keeps retrying and sending the same request again is safe`,
+            'ERR_COMMIT_IN_DOUBT',
+            `supervisor ${id}: version ${version} has not committed within ${commitTimeoutMs} ms and may still commit (the runtime keeps trying): send the same request again to learn; an answer that committed is acknowledged as a duplicate`,
             { supervisorId: id, version },
           ),
         );
@@ -343,6 +346,9 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
       h.activeAt = Date.now();
       return h;
     }
+    // Finished in memory, its last commit on the way: the row still says what it was. The
+    // commit decides what the caller learns (a repeated answer is then a duplicate).
+    if (h) await durable(id, h.version);
     if (passivation?.has(id)) return passivation.activate(id);
     const stored = UUID.test(id) ? await options.store.getSupervisor(id) : null;
     if (!stored) {

@@ -65,8 +65,8 @@ describePostgresOnly('a database outage', (engine) => {
           acked.set(`${id}/q${q}`, result.version);
           return;
         } catch (error) {
-          if (!isStewardError(error, 'ERR_NOT_DURABLE')) throw error;
-          expect(error.message).toContain('not yet durable');
+          if (!isStewardError(error, 'ERR_COMMIT_IN_DOUBT')) throw error;
+          expect(error.message).toContain('may still commit');
           notDurable++;
         }
       }
