@@ -67,7 +67,11 @@ export function createControls({ api, box, status }) {
       return;
     }
     if (confirming) {
-      box.replaceChildren(cancelForm());
+      // A live update while someone types the reason keeps the form (and what is typed).
+      const form = box.querySelector('form.cancel-form');
+      if (form) {
+        for (const b of form.querySelectorAll('button')) b.disabled = busy;
+      } else box.replaceChildren(cancelForm());
       return;
     }
     box.replaceChildren(
