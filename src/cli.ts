@@ -49,6 +49,14 @@ flags (each overrides its environment variable):
   --webhook-url URL        STEWARD_WEBHOOK_URL       POST each question asked / resolved here
                            STEWARD_WEBHOOK_SECRET    its signing key (16+ characters; no flag)
                            DATABASE_URL              postgres://user@host:5432/db; unset: PGlite
+  --database-wait MS       STEWARD_DATABASE_WAIT_MS  how long a start waits for an unreachable
+                                                     database; default: as long as it takes
+  --database-connect-timeout MS   STEWARD_DATABASE_CONNECT_TIMEOUT_MS    default 5000
+  --database-statement-timeout MS STEWARD_DATABASE_STATEMENT_TIMEOUT_MS  a statement with no
+                                                     reply fails, its connection replaced; 10000
+  --commit-timeout MS      STEWARD_COMMIT_TIMEOUT_MS  a call not committed by then gets
+                                                     ERR_COMMIT_IN_DOUBT; default 10000
+  --shutdown-timeout MS    STEWARD_SHUTDOWN_TIMEOUT_MS  longest flush on SIGTERM/SIGINT; 10000
   -h, --help               this text`;
 
 const FLAG_OPTIONS = {
@@ -66,6 +74,11 @@ const FLAG_OPTIONS = {
   'demo-answer-delay': { type: 'string' },
   'passivate-after': { type: 'string' },
   'webhook-url': { type: 'string' },
+  'database-wait': { type: 'string' },
+  'database-connect-timeout': { type: 'string' },
+  'database-statement-timeout': { type: 'string' },
+  'commit-timeout': { type: 'string' },
+  'shutdown-timeout': { type: 'string' },
 } as const;
 
 /** The configuration key each string flag sets (`--demo` / `--no-demo` are booleans). */
@@ -80,6 +93,11 @@ const FLAG_KEYS = {
   'demo-answer-delay': 'demoAnswerDelayMs',
   'passivate-after': 'passivateAfterMs',
   'webhook-url': 'webhookUrl',
+  'database-wait': 'databaseWaitMs',
+  'database-connect-timeout': 'databaseConnectTimeoutMs',
+  'database-statement-timeout': 'databaseStatementTimeoutMs',
+  'commit-timeout': 'commitTimeoutMs',
+  'shutdown-timeout': 'shutdownTimeoutMs',
 } as const satisfies Partial<Record<keyof typeof FLAG_OPTIONS, keyof ConfigFlags>>;
 
 /** The config file's content, or none (the demo's registry) when there is no file. */
@@ -167,10 +185,12 @@ async function main(argv: string[]): Promise<number> {
     file && isStewardError(error, 'ERR_MACHINE_INVALID') ? inConfigFile(file.path, error) : error;
   const log = createLogger({ level: config.logLevel });
   if (command === 'serve') {
-    await serve({ ...config, ...hosted, log }).catch((error: unknown) => {
+    const code = await serve({ ...config, ...hosted, log }).catch((error: unknown) => {
       throw named(error);
     });
-    return 0;
+    // Stopped within its bound: a socket to a dead database may still be open, and must
+    // not keep the process alive past it.
+    process.exit(code);
   }
   let registry: MachineRegistry;
   try {

@@ -84,6 +84,16 @@ const ConfigSchema = z.object({
     .optional(),
   /** The HMAC key of webhook signatures; required with `webhookUrl`. */
   webhookSecret: z.string().min(16, 'must have at least 16 characters').optional(),
+  /** How long a start waits for an unreachable database; unset: as long as it takes. */
+  databaseWaitMs: z.coerce.number().int().min(0).optional(),
+  /** A PostgreSQL connection attempt that takes longer fails. */
+  databaseConnectTimeoutMs: z.coerce.number().int().min(100).default(5_000),
+  /** A statement with no reply after this long fails and its connection is replaced. */
+  databaseStatementTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+  /** How long a call waits for its commit before `ERR_COMMIT_IN_DOUBT`. */
+  commitTimeoutMs: z.coerce.number().int().min(10).default(10_000),
+  /** How long a stop may take to flush; what is left is reported (never acknowledged). */
+  shutdownTimeoutMs: z.coerce.number().int().min(0).default(10_000),
 });
 
 /** The runtime's configuration, validated, with every default filled in. */
@@ -118,6 +128,16 @@ export interface ServeOptions {
   /** POST each question asked and resolved here, signed with `webhookSecret`. */
   webhookUrl?: string | undefined;
   webhookSecret?: string | undefined;
+  /** How long a start waits for an unreachable database; unset: as long as it takes. */
+  databaseWaitMs?: number | undefined;
+  /** A PostgreSQL connection attempt that takes longer fails. Default 5 s. */
+  databaseConnectTimeoutMs?: number | undefined;
+  /** A statement with no reply after this long fails; its connection is replaced. 10 s. */
+  databaseStatementTimeoutMs?: number | undefined;
+  /** How long a call waits for its commit before `ERR_COMMIT_IN_DOUBT`. Default 10 s. */
+  commitTimeoutMs?: number | undefined;
+  /** How long a stop may take to flush; what is left is reported. Default 10 s. */
+  shutdownTimeoutMs?: number | undefined;
 }
 
 const ENV_NAMES: Record<keyof Config, string> = {
@@ -135,6 +155,11 @@ const ENV_NAMES: Record<keyof Config, string> = {
   passivateAfterMs: 'STEWARD_PASSIVATE_AFTER_MS',
   webhookUrl: 'STEWARD_WEBHOOK_URL',
   webhookSecret: 'STEWARD_WEBHOOK_SECRET',
+  databaseWaitMs: 'STEWARD_DATABASE_WAIT_MS',
+  databaseConnectTimeoutMs: 'STEWARD_DATABASE_CONNECT_TIMEOUT_MS',
+  databaseStatementTimeoutMs: 'STEWARD_DATABASE_STATEMENT_TIMEOUT_MS',
+  commitTimeoutMs: 'STEWARD_COMMIT_TIMEOUT_MS',
+  shutdownTimeoutMs: 'STEWARD_SHUTDOWN_TIMEOUT_MS',
 };
 
 /** Command-line flags override the environment; each is named like its variable. */

@@ -91,6 +91,11 @@ const ConfigFileShape = z
           'passivateAfterMs',
           'webhookUrl',
           'webhookSecret',
+          'databaseWaitMs',
+          'databaseConnectTimeoutMs',
+          'databaseStatementTimeoutMs',
+          'commitTimeoutMs',
+          'shutdownTimeoutMs',
         ] satisfies (keyof ServeOptions)[]
       ).map((key) => [key, z.unknown().optional()]),
     ),

@@ -4,6 +4,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import type { AnyActorLogic } from 'xstate';
 import { type Config, configuredTokens, loadConfig } from './config.ts';
 import type { StewardConfig } from './configFile.ts';
+import { holdDatabaseClaim, openWhenReachable } from './databaseClaim.ts';
 import { demoStepTask, startDemo } from './demo.ts';
 import { devToken } from './devToken.ts';
 import { StewardError } from './errors.ts';
@@ -19,6 +20,7 @@ import { migrate, openDatabase } from './persistence/index.ts';
 import { createSupervisorStore } from './persistence/supervisorStore.ts';
 import { createSupervisorHost, type SupervisorHost } from './runtime/supervisorHost.ts';
 import { createTokenTable, type TokenGrant } from './server/auth.ts';
+import { createAvailability } from './server/availability.ts';
 import { createServerMetrics } from './server/metrics.ts';
 import { type StewardServer, startServer } from './server/server.ts';
 import { startWebhookNotifier } from './server/webhooks.ts';
@@ -27,11 +29,6 @@ import { startWebhookNotifier } from './server/webhooks.ts';
 export interface StewardOptions extends StewardConfig {
   /** Where the runtime logs; default: JSON lines on stdout at `logLevel`. */
   log?: Logger;
-  /**
-   * Called when the claim on the database is lost (its connection died): another runtime
-   * may take over, so this one must not write again. Default: log and exit with code 70.
-   */
-  onClaimLost?: (error: Error) => void;
 }
 
 /** A running Steward: the host of the supervisors and the server in front of it. */
@@ -52,9 +49,11 @@ export interface Steward {
   reloadTokens(): Promise<void>;
   /**
    * Stops in reverse order of start: no new work, clients told (1001), every pending
-   * write flushed, actors stopped, the claim released, the database closed. Idempotent.
+   * write flushed, actors stopped, the claim released, the database closed, all within
+   * `shutdownTimeoutMs`; resolves with how many supervisor writes were left unflushed
+   * (never acknowledged). Also ends a start still waiting for its database. Idempotent.
    */
-  stop(): Promise<void>;
+  stop(): Promise<StopReport>;
 }
 
 /**
@@ -104,14 +103,16 @@ export function createRegistry(options: {
  * await steward.stop(); // flushes every write
  */
 export function createSteward(options: StewardOptions = {}): Steward {
-  const { machines, tasks, log: givenLog, onClaimLost, ...serveOptions } = options;
+  const { machines, tasks, log: givenLog, ...serveOptions } = options;
   const config = loadConfig({}, {}, { source: 'createSteward options', values: serveOptions });
   const log = givenLog ?? createLogger({ level: config.logLevel });
   const registry = createRegistry({ machines, tasks, demo: config.demo });
 
+  // Aborted by a stop that comes while the runtime still waits for its database.
+  const aborted = new AbortController();
   let running: Running | undefined;
-  let stopping: Promise<void> | undefined;
-  const ready = start(config, registry, log, onClaimLost).then((started) => {
+  let stopping: Promise<StopReport> | undefined;
+  const ready = start(config, registry, log, aborted.signal).then((started) => {
     running = started;
     return steward;
   });
@@ -135,9 +136,10 @@ export function createSteward(options: StewardOptions = {}): Steward {
     config,
     reloadTokens: () => started('reloadTokens').reloadTokens(),
     stop() {
+      aborted.abort();
       stopping ??= ready.then(
-        () => running?.stop(),
-        () => {},
+        () => (running as Running).stop(),
+        () => ({ unflushed: 0 }),
       );
       return stopping;
     },
@@ -145,26 +147,35 @@ export function createSteward(options: StewardOptions = {}): Steward {
   return steward;
 }
 
+/** What a stop leaves behind: supervisor writes not flushed within the shutdown timeout. */
+export interface StopReport {
+  unflushed: number;
+}
+
 interface Running {
   host: SupervisorHost;
   server: StewardServer;
   reloadTokens(): Promise<void>;
-  stop(): Promise<void>;
+  stop(): Promise<StopReport>;
 }
+
+/** A step of the stop, bounded by what is left of the shutdown timeout. */
+type StopStep = (remainingMs: number) => Promise<unknown> | unknown;
 
 /** Each step of the start; a step that fails undoes those before it, in reverse. */
 async function start(
   config: Config,
   registry: MachineRegistry,
   log: Logger,
-  onClaimLost: ((error: Error) => void) | undefined,
+  signal: AbortSignal,
 ): Promise<Running> {
-  const undo: (() => Promise<void> | void)[] = [];
-  const unwind = async () => {
-    for (const step of undo.reverse()) await step();
-  };
+  const undo: StopStep[] = [];
   try {
-    const db = await openDatabase(config, log);
+    const db = await openWhenReachable(() => openDatabase(config, log), {
+      log,
+      waitMs: config.databaseWaitMs,
+      signal,
+    });
     undo.push(() => db.close());
     log.info({ engine: db.engine, location: db.location }, 'database opened');
     const migrated = await migrate(db, { log });
@@ -172,39 +183,31 @@ async function start(
       { applied: migrated.applied.length, alreadyApplied: migrated.alreadyApplied },
       'database migrated',
     );
-    undo.push(await claim(db, log, onClaimLost));
+    if (signal.aborted) throw new StewardError('ERR_RUNTIME_STOPPED', 'stopped while starting');
     return await serveClaimed(config, db, registry, log, undo);
   } catch (error) {
-    await unwind();
+    await stopSteps(undo, config.shutdownTimeoutMs);
     throw error;
   }
 }
 
-/**
- * Two runtimes restoring and writing the same supervisors would undo each other's
- * commits: the second one refuses to start. Resolves to the release.
- */
-async function claim(
-  db: Database,
-  log: Logger,
-  onClaimLost: ((error: Error) => void) | undefined,
-): Promise<() => Promise<void>> {
-  const release = await db.claimRuntime((error) => {
-    log.fatal(
-      { err: error.message },
-      'lost the claim on the database: another runtime may take over, so this one stops now',
-    );
-    if (onClaimLost) onClaimLost(error);
-    else process.exit(70);
-  });
-  if (!release) {
-    throw new StewardError(
-      'ERR_RUNTIME_ALREADY_RUNNING',
-      `another Steward runtime is serving ${db.location}; stop it first (several runtimes on one database are not supported yet)`,
-      { location: db.location },
-    );
+/** Runs the steps in reverse order of start, each given what is left of `timeoutMs`. */
+async function stopSteps(undo: StopStep[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const step of undo.reverse()) {
+    const remaining = Math.max(0, deadline - Date.now());
+    let timer: NodeJS.Timeout | undefined;
+    // A step that hangs (a close waiting on a dead connection) is left behind at the bound.
+    await Promise.race([
+      Promise.resolve()
+        .then(() => step(remaining))
+        .catch(() => {}),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, remaining);
+      }),
+    ]);
+    clearTimeout(timer);
   }
-  return release;
 }
 
 async function serveClaimed(
@@ -212,18 +215,41 @@ async function serveClaimed(
   db: Database,
   registry: MachineRegistry,
   log: Logger,
-  undo: (() => Promise<void> | void)[],
+  undo: StopStep[],
 ): Promise<Running> {
   const grants = await loadGrants(config, log);
   const metrics = createServerMetrics();
+  const availability = createAvailability();
   const host = createSupervisorHost({
     store: createSupervisorStore(db),
     registry,
     log,
     writer: { onBatch: metrics.observeBatch },
     passivateAfterMs: config.passivateAfterMs,
+    commitTimeoutMs: config.commitTimeoutMs,
   });
   metrics.attach(host);
+  // Two runtimes restoring and writing the same supervisors would undo each other's
+  // commits: the second one refuses to start. A claim lost later is a state, not an exit.
+  const claim = await holdDatabaseClaim(
+    db,
+    {
+      lost(reason) {
+        host.databaseLost();
+        if (availability.current().database === 'unavailable') return;
+        log.error({ reason }, 'database lost: refusing calls until it can be claimed again');
+        availability.set('unavailable', reason);
+      },
+      async regained() {
+        const { restored, failed } = await host.restoreAll('restart');
+        host.databaseBack();
+        availability.set('available');
+        log.info({ restored, failed }, `database back: ${restored} supervisors restored`);
+      },
+    },
+    log,
+  );
+  undo.push(() => claim.release());
   // Before restoring: the questions a restore asks again are notified again, which is
   // how a notification the last process did not get out is not lost.
   const webhooks =
@@ -238,8 +264,11 @@ async function serveClaimed(
       : undefined;
   if (webhooks) undo.push(() => webhooks.close());
   // Stopping the host flushes every pending write (what restoring wrote, too) while the
-  // webhooks still hear the commits.
-  undo.push(() => host.stop());
+  // webhooks still hear the commits; what the timeout leaves is counted.
+  let unflushed = 0;
+  undo.push(async (remainingMs) => {
+    unflushed = (await host.stop({ timeoutMs: remainingMs })).unflushed;
+  });
   const { restored, failed } = await host.restoreAll('restart');
   const server = await startServer({
     host,
@@ -250,6 +279,7 @@ async function serveClaimed(
     hostname: config.host,
     allowedOrigins: config.allowedOrigins,
     registry,
+    availability,
   });
   undo.push(() => server.close());
   const stopDemo = config.demo
@@ -297,16 +327,25 @@ async function serveClaimed(
     undo.push(() => unwatchFile(tokensFile));
   }
 
-  let stopped: Promise<void> | undefined;
+  let stopped: Promise<StopReport> | undefined;
   return {
     host,
     server,
     reloadTokens,
     stop() {
       stopped ??= (async () => {
-        log.info('shutting down: no new work, flushing every pending write');
-        for (const step of undo.reverse()) await step();
-        log.info('Steward runtime stopped');
+        log.info(
+          { timeoutMs: config.shutdownTimeoutMs },
+          'shutting down: no new work, flushing every pending write',
+        );
+        await stopSteps(undo, config.shutdownTimeoutMs);
+        if (unflushed > 0) {
+          log.warn(
+            { unflushed },
+            `Steward runtime stopped with ${unflushed} supervisor writes not flushed within the shutdown timeout; none was acknowledged, so nothing acknowledged is lost`,
+          );
+        } else log.info('Steward runtime stopped');
+        return { unflushed };
       })();
       return stopped;
     },

@@ -48,6 +48,7 @@ const ALLOWED: Record<string, (t: string) => boolean> = {
       'src/persistence',
       'src/errors.ts',
       'src/logger.ts',
+      'src/timers.ts',
     ].includes(t),
   'src/persistence': (t) =>
     [
@@ -59,6 +60,7 @@ const ALLOWED: Record<string, (t: string) => boolean> = {
       'src/model',
       'src/errors.ts',
       'src/logger.ts',
+      'src/timers.ts',
     ].includes(t),
   // The server calls the runtime's public methods: no actors, no database.
   'src/server': (t) =>

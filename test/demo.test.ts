@@ -81,7 +81,9 @@ describeEachEngine('demo', (engine) => {
   /** A runtime on `db`, as one `steward serve` process; stopped when the test ends. */
   function runtime(db: Database, stepMs: number): SupervisorHost {
     const host = testHost(db, { registry: demoRegistry(stepMs) });
-    onTestFinished(() => host.stop());
+    onTestFinished(async () => {
+      await host.stop();
+    });
     return host;
   }
 

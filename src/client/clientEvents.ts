@@ -1,4 +1,8 @@
-import type { QuestionResolvedFrame, SupervisorStatusFrame } from '../protocol/frames.ts';
+import type {
+  QuestionResolvedFrame,
+  RuntimeStatusFrame,
+  SupervisorStatusFrame,
+} from '../protocol/frames.ts';
 import type { ClientLog } from './clientLog.ts';
 import type { ClientIdentity, ConnectionLoss } from './clientSocket.ts';
 
@@ -13,6 +17,11 @@ export interface StewardClientEventMap {
   status: SupervisorStatus;
   /** A question was resolved. */
   resolved: QuestionResolution;
+  /**
+   * The runtime lost or regained its database. While `unavailable` the client keeps
+   * unacknowledged answers and sends them again (with backoff) until they are taken.
+   */
+  runtime: RuntimeStatusFrame;
   /** Authenticated on a new connection; subscriptions and unacknowledged answers are being re-sent. */
   connected: ClientIdentity;
   /** The connection dropped; `willReconnect` is false after `close()` or a refusal. */

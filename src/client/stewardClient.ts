@@ -165,6 +165,13 @@ export function createStewardClient(options: StewardClientOptions): StewardClien
         events.emit('status', frame);
         return;
       }
+      case 'runtime.status':
+        log.info(
+          { database: frame.database, since: frame.since },
+          'steward client: runtime status',
+        );
+        events.emit('runtime', frame);
+        return;
       case 'error':
         log.warn(
           { code: frame.code, requestId: frame.requestId },

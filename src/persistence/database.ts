@@ -40,6 +40,11 @@ export interface Database extends Queryable {
    * another runtime may take over, and this one must stop writing.
    */
   claimRuntime(onLost: (error: Error) => void): Promise<(() => Promise<void>) | null>;
+  /**
+   * Drops every idle connection (and hands out new ones from now on), after one was found
+   * dead: others to the same server may be dead too. A no-op for PGlite.
+   */
+  resetConnections(): void;
   /** Closes every connection. Idempotent. */
   close(): Promise<void>;
 }

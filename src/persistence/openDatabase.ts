@@ -8,11 +8,25 @@ import { openPgliteDatabase } from './pgliteDatabase.ts';
  * embedded PGlite otherwise.
  */
 export function openDatabase(
-  config: { databaseUrl?: string | undefined; dataDir: string },
+  config: {
+    databaseUrl?: string | undefined;
+    dataDir: string;
+    databaseConnectTimeoutMs?: number | undefined;
+    databaseStatementTimeoutMs?: number | undefined;
+  },
   log?: Logger,
 ): Promise<Database> {
   if (config.databaseUrl) {
-    return openPgDatabase({ connectionString: config.databaseUrl, ...(log ? { log } : {}) });
+    return openPgDatabase({
+      connectionString: config.databaseUrl,
+      ...(log ? { log } : {}),
+      ...(config.databaseConnectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: config.databaseConnectTimeoutMs }),
+      ...(config.databaseStatementTimeoutMs === undefined
+        ? {}
+        : { statementTimeoutMs: config.databaseStatementTimeoutMs }),
+    });
   }
   return openPgliteDatabase({ dataDir: config.dataDir });
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
+import { setTimeoutAfterIo } from '../timers.ts';
 import {
   type Database,
   type NotificationHandler,
@@ -42,9 +43,6 @@ export const PG_TIMEOUT_DEFAULTS: Readonly<Record<PgTimeout, number>> = Object.f
 
 type PgTimeout = 'connectTimeoutMs' | 'statementTimeoutMs' | 'keepAliveMs' | 'claimCheckIntervalMs';
 
-/** A migration may take long on a big table: no client-side limit but a day's. */
-const EXEC_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-
 /**
  * A failure of the connection itself, not of the statement: no SQLSTATE (a server error
  * always has one). Such a connection is destroyed, never handed back to the pool.
@@ -73,14 +71,45 @@ function definedOf(options: PgDatabaseOptions): Partial<Record<PgTimeout, number
   return set;
 }
 
-function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+/**
+ * A statement on a checked-out client, failed with no SQLSTATE (a connection failure, so
+ * the client is destroyed, not pooled) when no reply came within `ms`. The timer waits for
+ * the I/O already received: a process that was frozen does not call a reply late that is
+ * sitting in its socket.
+ */
+async function timedQuery<Row>(
+  client: pg.PoolClient,
+  text: string,
+  params: readonly unknown[] | undefined,
+  ms: number,
+): Promise<pg.QueryResult<Row & pg.QueryResultRow>> {
+  const reply = client.query<Row & pg.QueryResultRow>(text, params as unknown[] | undefined);
+  let cancel: (() => void) | undefined;
+  const silence = new Promise<never>((_, reject) => {
+    cancel = setTimeoutAfterIo(
+      () => reject(new Error(`no reply from PostgreSQL within ${ms} ms: connection dropped`)),
+      ms,
+    );
+  });
+  // The reply may still come (or fail) after the caller gave up on it.
+  reply.catch(() => {});
+  try {
+    return await Promise.race([reply, silence]);
+  } finally {
+    cancel?.();
+  }
+}
+
+/** Statements on one checked-out client: timed; scripts (migrations) are not. */
+function onClient(client: pg.PoolClient, statementTimeoutMs: number): Queryable {
   return {
     async query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
-      const result = await client.query(text, params as unknown[] | undefined);
+      const result = await timedQuery<Row>(client, text, params, statementTimeoutMs);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(sql: string): Promise<void> {
-      await client.query({ text: sql, query_timeout: EXEC_TIMEOUT_MS } as pg.QueryConfig);
+      // A migration may take long on a big table.
+      await client.query(sql);
     },
   };
 }
@@ -99,21 +128,36 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
   const log = options.log ?? silentLogger;
   const where = describePostgresUrl(options.connectionString);
   const timeouts = { ...PG_TIMEOUT_DEFAULTS, ...definedOf(options) };
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.max ?? 10,
-    connectionTimeoutMillis: timeouts.connectTimeoutMs,
-    query_timeout: timeouts.statementTimeoutMs,
-    keepAlive: true,
-    keepAliveInitialDelayMillis: timeouts.keepAliveMs,
-    // A backend whose client vanished mid-transaction gives its locks back.
-    idle_in_transaction_session_timeout: 4 * timeouts.statementTimeoutMs,
-  });
-  // An idle client whose backend dies emits 'error' on the pool; unhandled, it kills Node.
-  pool.on('error', (error) => log.warn({ err: error, where }, 'idle PostgreSQL client failed'));
+  const newPool = () => {
+    const created = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: timeouts.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: timeouts.keepAliveMs,
+      // A backend whose client vanished mid-transaction gives its locks back.
+      idle_in_transaction_session_timeout: 4 * timeouts.statementTimeoutMs,
+    });
+    // An idle client whose backend dies emits 'error' on the pool; unhandled, it kills Node.
+    created.on('error', (error) =>
+      log.warn({ err: error, where }, 'idle PostgreSQL client failed'),
+    );
+    return created;
+  };
+  let pool = newPool();
 
   try {
-    await pool.query('SELECT 1');
+    const client = await pool.connect();
+    const quiet = () => {};
+    client.on('error', quiet);
+    try {
+      await timedQuery(client, 'SELECT 1', undefined, timeouts.connectTimeoutMs);
+      client.off('error', quiet);
+      client.release();
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
   } catch (error) {
     await pool.end().catch(() => {});
     const reason = error instanceof Error ? error.message : String(error);
@@ -131,14 +175,41 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
   /** The backend of this pool's last claim, until it is released. */
   let previousHolder: number | undefined;
   let closed = false;
-  const base = wrap(pool);
+
+  /** Runs `fn` on a client of the pool of the moment (`resetConnections` replaces it). */
+  async function withClient<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    // A checked-out client whose connection drops emits 'error'; unheard, it kills Node.
+    // The statement in progress rejects as well: this only has to keep the event quiet.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
+    try {
+      return await fn(onClient(client, timeouts.statementTimeoutMs));
+    } catch (error) {
+      if (isConnectionFailure(error))
+        broken = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+  const base: Queryable = {
+    query: (text, params) => withClient((db) => db.query(text, params)),
+    exec: (sql) => withClient((db) => db.exec(sql)),
+  };
 
   /** Unlocks on the session that holds the claim; false when that session cannot answer. */
   async function unlockOnSession(client: pg.PoolClient): Promise<boolean> {
     try {
-      const { rows } = await client.query<{ unlocked: boolean }>(
+      const { rows } = await timedQuery<{ unlocked: boolean }>(
+        client,
         'SELECT pg_advisory_unlock($1) AS unlocked',
         [RUNTIME_LOCK_KEY],
+        timeouts.statementTimeoutMs,
       );
       return rows[0]?.unlocked === true;
     } catch {
@@ -147,9 +218,11 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
   }
 
   async function tryLock(client: pg.PoolClient): Promise<{ taken: boolean; pid: number }> {
-    const { rows } = await client.query<{ taken: boolean; pid: number }>(
+    const { rows } = await timedQuery<{ taken: boolean; pid: number }>(
+      client,
       'SELECT pg_try_advisory_lock($1) AS taken, pg_backend_pid() AS pid',
       [RUNTIME_LOCK_KEY],
+      timeouts.statementTimeoutMs,
     );
     return rows[0] ?? { taken: false, pid: 0 };
   }
@@ -165,7 +238,7 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
     while (Date.now() < deadline) {
       try {
         // Only a backend still holding an advisory lock here: a pid can be reused.
-        const { rowCount } = await pool.query(
+        const { rowCount } = await base.query(
           `SELECT pg_terminate_backend(pid) FROM pg_locks
            WHERE pid = $1 AND locktype = 'advisory'
              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
@@ -197,9 +270,10 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
       };
       client.on('error', onError);
       try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
-        await client.query('COMMIT');
+        const tx = onClient(client, timeouts.statementTimeoutMs);
+        await tx.query('BEGIN');
+        const result = await fn(tx);
+        await tx.query('COMMIT');
         return result;
       } catch (error) {
         if (isConnectionFailure(error)) {
@@ -208,7 +282,7 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
           throw error;
         }
         try {
-          await client.query('ROLLBACK');
+          await timedQuery(client, 'ROLLBACK', undefined, timeouts.statementTimeoutMs);
         } catch (rollbackError) {
           // The connection itself is gone: do not hand it back to the pool.
           broken =
@@ -288,14 +362,12 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
       previousHolder = holderPid;
       state = 'held';
       // A connection can die without an error event (half-open): ask it a question often.
-      const probe = {
-        text: 'SELECT 1',
-        query_timeout: 2 * timeouts.claimCheckIntervalMs,
-      } as pg.QueryConfig;
       check = setInterval(() => {
-        client.query(probe).catch((error: unknown) => {
-          lose(error instanceof Error ? error : new Error(String(error)));
-        });
+        timedQuery(client, 'SELECT 1', undefined, 2 * timeouts.claimCheckIntervalMs).catch(
+          (error: unknown) => {
+            lose(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
       }, timeouts.claimCheckIntervalMs);
       check.unref();
       const release = async () => {
@@ -317,6 +389,16 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
       };
       releaseClaim = release;
       return release;
+    },
+
+    resetConnections() {
+      if (closed) return;
+      // Connections to a server can go silently dead together: one found dead means the
+      // idle others may be too, and each would cost a statement timeout to find out.
+      const old = pool;
+      pool = newPool();
+      old.end().catch(() => {});
+      log.info({ where }, 'PostgreSQL connections replaced');
     },
 
     async close() {

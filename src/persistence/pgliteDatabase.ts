@@ -77,6 +77,7 @@ export async function openPgliteDatabase(options: PgliteDatabaseOptions): Promis
 
     // The data directory lock taken at open already keeps every other process out.
     claimRuntime: async () => async () => {},
+    resetConnections: () => {},
 
     dumpDataDir() {
       return pglite.dumpDataDir('none');

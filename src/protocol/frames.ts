@@ -155,6 +155,20 @@ export const AnswerAckFrame = z.object({
 
 export const PongFrame = z.object({ type: z.literal('pong'), requestId: RequestId });
 
+/**
+ * Whether the runtime has its database. Sent on every change, and after `hello.ok` while
+ * it is `unavailable`: then every request is refused with `ERR_DATABASE_UNAVAILABLE`
+ * (nothing applied) until `available`, when every pending question is sent again.
+ */
+export const RuntimeStatusFrame = z.object({
+  type: z.literal('runtime.status'),
+  database: z.enum(['available', 'unavailable']),
+  /** When it became so (ISO 8601). */
+  since: z.string(),
+  reason: z.string().optional(),
+});
+export type RuntimeStatusFrame = z.infer<typeof RuntimeStatusFrame>;
+
 export const ErrorFrame = z.object({
   type: z.literal('error'),
   requestId: RequestId.nullable(),
@@ -182,6 +196,7 @@ export const ServerFrame = z.discriminatedUnion('type', [
   SupervisorStatusFrame,
   AnswerAckFrame,
   PongFrame,
+  RuntimeStatusFrame,
   ErrorFrame,
 ]);
 export type ServerFrame = z.infer<typeof ServerFrame>;

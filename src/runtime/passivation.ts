@@ -44,6 +44,8 @@ export interface Passivation {
   readonly size: number;
   /** Stops the sweep and every wake-up timer. */
   close(): void;
+  /** Forgets every passivated supervisor (the database was lost); the sweep goes on. */
+  forgetAll(): void;
 }
 
 interface Entry {
@@ -123,6 +125,10 @@ export function createPassivation(deps: PassivationDeps): Passivation {
     close() {
       clearInterval(sweepTimer);
       for (const entry of entries.values()) clearTimeout(entry.wake);
+    },
+    forgetAll() {
+      for (const entry of entries.values()) clearTimeout(entry.wake);
+      entries.clear();
     },
   };
 }

@@ -58,10 +58,35 @@ export interface SnapshotWriter {
   flush(): Promise<void>;
   /** Drops what the writer remembers of a supervisor that left memory. */
   forget(supervisorId: string): void;
-  /** Stops taking writes once the queue is flushed; later enqueues throw. Idempotent. */
-  close(): Promise<void>;
-  /** Queued and in-flight supervisor writes, for metrics and tests. */
-  stats(): { queued: number; inFlight: number; batchesCommitted: number; rowsCommitted: number };
+  /**
+   * Stops taking writes once the queue is flushed; later enqueues throw. Idempotent. With
+   * `timeoutMs`, gives up waiting after that long and resolves with how many supervisor
+   * writes were not flushed (none of them was ever acknowledged).
+   */
+  close(timeoutMs?: number): Promise<{ unflushed: number }>;
+  /**
+   * Forgets everything after the database was lost: queued writes are dropped (their
+   * callers get `ERR_DATABASE_UNAVAILABLE`: never sent, never applied), callers of writes in
+   * flight get `ERR_COMMIT_IN_DOUBT`, and what those batches do later is ignored. The
+   * writer takes writes again at once.
+   */
+  abandon(): void;
+  /** Queued and in-flight supervisor writes, and how commits are going, for health. */
+  stats(): WriterStats;
+}
+
+/** What the writer tells of itself. */
+export interface WriterStats {
+  queued: number;
+  inFlight: number;
+  batchesCommitted: number;
+  rowsCommitted: number;
+  /** When the last batch committed (epoch ms), or undefined. */
+  lastCommitAt: number | undefined;
+  /** Since when every batch has failed (epoch ms); undefined while commits go through. */
+  failingSince: number | undefined;
+  /** When the oldest batch still in flight was sent (epoch ms), or undefined. */
+  oldestInFlightSince: number | undefined;
 }
 
 interface Waiter {
@@ -118,6 +143,13 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
   let closed = false;
   let batchesCommitted = 0;
   let rowsCommitted = 0;
+  let lastCommitAt: number | undefined;
+  let failingSince: number | undefined;
+  /** Bumped by `abandon()`: a batch of an older generation settles into nothing. */
+  let generation = 0;
+  /** When each batch in flight was sent, by a sequence number. */
+  const batchesSentAt = new Map<number, number>();
+  let batchSeq = 0;
 
   function settleWaiters(id: string, version: number, error?: Error): void {
     const list = waiters.get(id);
@@ -173,7 +205,12 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
       const batch = takeBatch();
       if (batch.length === 0) break;
       batchesRunning++;
-      void runBatch(batch).finally(() => {
+      const mine = generation;
+      const seq = ++batchSeq;
+      batchesSentAt.set(seq, Date.now());
+      void runBatch(batch, mine).finally(() => {
+        batchesSentAt.delete(seq);
+        if (mine !== generation) return;
         batchesRunning--;
         checkIdle();
         if (queued.size > 0) scheduleDrain();
@@ -181,7 +218,7 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
     }
   }
 
-  async function runBatch(batch: WriteRequest[]): Promise<void> {
+  async function runBatch(batch: WriteRequest[], mine: number): Promise<void> {
     try {
       const started = performance.now();
       const result = await options.store.commit({
@@ -190,8 +227,13 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
         checkpoints: batch.filter((r) => r.checkpoint).map(toCheckpoint),
         tasks: batch.flatMap((r) => r.tasks ?? []),
       });
+      // Abandoned meanwhile: the supervisors it covered are gone from memory, and their
+      // callers were told it is in doubt. Whatever it did, restoring reads it back.
+      if (mine !== generation) return;
       options.onBatch?.({ rows: batch.length, ms: performance.now() - started });
       failures = 0;
+      failingSince = undefined;
+      lastCommitAt = Date.now();
       if (isolateRemaining > 0) isolateRemaining -= batch.length;
       batchesCommitted++;
       rowsCommitted += result.saved.length;
@@ -222,6 +264,7 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
         options.onCommitted?.(durable.map((r) => ({ ...r, tasks: r.tasks ?? [] })));
       }
     } catch (error) {
+      if (mine !== generation) return;
       for (const request of batch) inFlight.delete(request.write.id);
       if (isDataError(error) && batch.length === 1) {
         rejectForever(batch[0] as WriteRequest, error as Error);
@@ -260,6 +303,7 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
 
   function backOff(error: unknown, rows: number): void {
     failures++;
+    failingSince ??= Date.now();
     const delay = Math.min(retryMaxMs, retryInitialMs * 2 ** (failures - 1));
     const jittered = Math.round(delay / 2 + Math.random() * (delay / 2));
     log.warn(
@@ -321,11 +365,56 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
       committed.delete(supervisorId);
     },
 
-    async close() {
-      if (closed) return;
-      await flush();
+    async close(timeoutMs?: number) {
+      if (closed) return { unflushed: 0 };
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'timeout'>((resolve) => {
+        if (timeoutMs !== undefined) timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const outcome = await Promise.race([flush().then(() => 'flushed' as const), gaveUp]);
+      clearTimeout(timer);
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      return {
+        unflushed: outcome === 'flushed' ? 0 : new Set([...queued.keys(), ...inFlight]).size,
+      };
+    },
+
+    abandon() {
+      generation++;
+      const unavailable = new StewardError(
+        'ERR_DATABASE_UNAVAILABLE',
+        'the runtime lost its database before this change was sent: it was not applied; send it again once the runtime is back',
+      );
+      for (const id of queued.keys()) {
+        if (!inFlight.has(id)) settleWaiters(id, 0, unavailable);
+      }
+      for (const id of inFlight) {
+        settleWaiters(
+          id,
+          0,
+          new StewardError(
+            'ERR_COMMIT_IN_DOUBT',
+            `supervisor ${id}: the runtime lost its database while this change was being committed; it may have committed: send it again to learn`,
+            { supervisorId: id },
+          ),
+        );
+      }
+      for (const id of [...waiters.keys()]) settleWaiters(id, 0, unavailable);
+      queued.clear();
+      inFlight.clear();
+      committed.clear();
+      batchesSentAt.clear();
+      batchesRunning = 0;
+      failures = 0;
+      failingSince = undefined;
+      isolateRemaining = 0;
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      const done = flushWaiters;
+      flushWaiters = [];
+      for (const resolve of done) resolve();
     },
 
     stats: () => ({
@@ -333,6 +422,9 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
       inFlight: inFlight.size,
       batchesCommitted,
       rowsCommitted,
+      lastCommitAt,
+      failingSince,
+      oldestInFlightSince: batchesSentAt.size > 0 ? Math.min(...batchesSentAt.values()) : undefined,
     }),
   };
 }

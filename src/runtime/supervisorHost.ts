@@ -13,6 +13,7 @@ import type {
 import type { Checkpoint, JournalEvent } from '../model/task.ts';
 import type { FleetFilter } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import { setTimeoutAfterIo } from '../timers.ts';
 import { createAnswerPath } from './answerPath.ts';
 import {
   type ChangeListener,
@@ -172,8 +173,40 @@ export interface SupervisorHost {
   restore(id: string, source?: RestorationSource): Promise<RestorationInfo>;
   /** Restores every stored supervisor that is not finished, page by page, logging progress. */
   restoreAll(source?: RestorationSource): Promise<{ restored: number; failed: number }>;
-  /** Flushes every pending write, then stops the actors. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * The database is lost (or the claim on it): drops every supervisor from memory without
+   * writing (nothing acknowledged lives only there), stops their tasks, and refuses every
+   * call with `ERR_DATABASE_UNAVAILABLE` until `resume()`. Callers waiting on a commit in
+   * flight get `ERR_COMMIT_IN_DOUBT`. Idempotent.
+   */
+  databaseLost(): void;
+  /**
+   * Takes calls again after `databaseLost()`. Call `restoreAll()` first (it runs while calls
+   * are still refused), so no call finds its supervisor missing.
+   */
+  databaseBack(): void;
+  /** How commits are going, for readiness. */
+  commitHealth(): CommitHealth;
+  /**
+   * Flushes every pending write, then stops the actors. Idempotent. With `timeoutMs`, stops
+   * waiting for the flush after that long; resolves with how many supervisors had writes
+   * left unflushed (never acknowledged, so nothing acknowledged is lost).
+   */
+  stop(options?: { timeoutMs?: number }): Promise<{ unflushed: number }>;
+}
+
+/** What readiness is judged on. */
+export interface CommitHealth {
+  /** True between `databaseLost()` and `databaseBack()`. */
+  suspended: boolean;
+  /** When a write last committed (epoch ms). */
+  lastCommitAt: number | undefined;
+  /** Since when every commit attempt has failed; undefined while commits go through. */
+  failingSince: number | undefined;
+  /** When the oldest commit still waiting for its reply was sent. */
+  oldestInFlightSince: number | undefined;
+  /** Supervisor writes queued and in flight. */
+  pending: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -193,7 +226,11 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
   const lastCommitted = new Map<string, CommittedView>();
   const listeners = new Set<ChangeListener>();
   const undelivered = new Map<string, Array<{ type: string } & Record<string, unknown>>>();
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<{ unflushed: number }> | undefined;
+  /** Between `databaseLost()` and `databaseBack()`: calls are refused. */
+  let suspended = false;
+  /** How often the database was lost: a restore begun before a loss admits nothing after. */
+  let losses = 0;
 
   const writer = createSnapshotWriter({
     store: options.store,
@@ -291,6 +328,8 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
   }
 
   function capture(h: HostedSupervisor): number {
+    // Dropped when the database was lost: what its actor still emits is never written.
+    if (hosted.get(h.identity.id) !== h) return h.version;
     h.activeAt = Date.now();
     const request = captureSupervisor(h);
     if (request) writer.enqueue(request);
@@ -313,16 +352,36 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     onDirty(h);
   }
 
+  function unavailableError(): StewardError {
+    return new StewardError(
+      'ERR_DATABASE_UNAVAILABLE',
+      'the runtime has lost its database and is reconnecting; nothing was done: send it again shortly',
+    );
+  }
+
   function checkOpen(): void {
     if (stopping) throw new StewardError('ERR_RUNTIME_STOPPED', 'the runtime is stopping');
+    if (suspended) throw unavailableError();
+  }
+
+  /** Reads go to the database: while it is lost they are refused the same way. */
+  function readable<T>(read: () => Promise<T>): Promise<T> {
+    if (suspended) {
+      try {
+        checkOpen();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return read();
   }
 
   async function durable(id: string, version: number): Promise<void> {
     const committed = writer.whenDurable(id, version);
     committed.catch(() => {});
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      cancel = setTimeoutAfterIo(() => {
         reject(
           new StewardError(
             'ERR_COMMIT_IN_DOUBT',
@@ -335,7 +394,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     try {
       await Promise.race([committed, timeout]);
     } finally {
-      clearTimeout(timer);
+      cancel?.();
     }
   }
 
@@ -404,6 +463,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
   });
 
   async function heartbeat(): Promise<number> {
+    if (suspended) return 0;
     const ids = [...hosted.values()].filter((h) => !isFinished(h)).map((h) => h.identity.id);
     // Passivated supervisors still run here: out of memory is not gone.
     // Not a spread: a call with 100,000+ arguments overflows the stack.
@@ -464,7 +524,7 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
             );
           }
           const h = await reactivate(restorationPorts, stored);
-          if (stopping) {
+          if (stopping || suspended) {
             // The host began to stop while the row was read: no actor may outlive stop().
             hosted.delete(id);
             h.actor.stop();
@@ -516,9 +576,21 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     restore: (id, source = 'manual') => restore(id, source),
 
     restoreAll(source = 'restart') {
-      checkOpen();
+      // Also while the database is lost: this is how the supervisors come back before
+      // calls are taken again. A loss during it drops what it brought back so far.
+      if (stopping) throw new StewardError('ERR_RUNTIME_STOPPED', 'the runtime is stopping');
+      const mine = losses;
       return restoreAll(
-        restorationPorts,
+        {
+          ...restorationPorts,
+          admit(h, committed) {
+            if (losses !== mine) {
+              h.actor.stop();
+              throw unavailableError();
+            }
+            restorationPorts.admit(h, committed);
+          },
+        },
         (id) => hosted.has(id) || passivation?.has(id) === true,
         source,
       );
@@ -562,25 +634,28 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
       send(id, { type: 'supervisor.cancel', ...(reason === undefined ? {} : { reason }) }),
 
     async get(id) {
-      const stored = UUID.test(id) ? await options.store.getSupervisor(id) : null;
+      const stored = UUID.test(id) ? await readable(() => options.store.getSupervisor(id)) : null;
       if (!stored) {
         throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
       }
       return stored;
     },
 
-    list: (filter) => options.store.listSupervisors(filter),
-    countByState: () => options.store.countByState(),
-    countPendingQuestions: () => options.store.countPendingQuestions(),
-    countByStateValue: (machineId, owner) => options.store.countByStateValue(machineId, owner),
+    list: (filter) => readable(() => options.store.listSupervisors(filter)),
+    countByState: () => readable(() => options.store.countByState()),
+    countPendingQuestions: () => readable(() => options.store.countPendingQuestions()),
+    countByStateValue: (machineId, owner) =>
+      readable(() => options.store.countByStateValue(machineId, owner)),
 
     async history(id, limit = 50) {
       if (!UUID.test(id)) return [];
-      return (await options.store.recentHistory([id], limit)).get(id) ?? [];
+      return (await readable(() => options.store.recentHistory([id], limit))).get(id) ?? [];
     },
 
     checkpoints: (id, limit) =>
-      UUID.test(id) ? options.store.listCheckpoints(id, limit) : Promise.resolve([]),
+      UUID.test(id)
+        ? readable(() => options.store.listCheckpoints(id, limit))
+        : Promise.resolve([]),
 
     committed(id) {
       const view = lastCommitted.get(id);
@@ -606,17 +681,55 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
 
     passivated: () => passivation?.size ?? 0,
 
-    stop() {
-      stopping ??= (async () => {
+    databaseLost() {
+      if (stopping) return;
+      // Again while already suspended too: a restore may have brought some back meanwhile.
+      suspended = true;
+      losses++;
+      const dropped = hosted.size + (passivation?.size ?? 0);
+      passivation?.forgetAll();
+      for (const h of hosted.values()) {
+        runner.stopAll(h.identity.id);
+        h.actor.stop();
+      }
+      hosted.clear();
+      lastCommitted.clear();
+      undelivered.clear();
+      writer.abandon();
+      if (dropped > 0) {
+        log.warn({ dropped }, 'database lost: every supervisor left memory, calls are refused');
+      }
+    },
+
+    databaseBack() {
+      if (!suspended) return;
+      suspended = false;
+      log.info('database back: taking calls again');
+    },
+
+    commitHealth() {
+      const stats = writer.stats();
+      return {
+        suspended,
+        lastCommitAt: stats.lastCommitAt,
+        failingSince: stats.failingSince,
+        oldestInFlightSince: stats.oldestInFlightSince,
+        pending: stats.queued + stats.inFlight,
+      };
+    },
+
+    stop(stopOptions?: { timeoutMs?: number }): Promise<{ unflushed: number }> {
+      stopping ??= (async (): Promise<{ unflushed: number }> => {
         if (heartbeatTimer) clearInterval(heartbeatTimer);
         passivation?.close();
         for (const h of hosted.values()) capture(h);
-        await writer.close();
+        const { unflushed } = await writer.close(stopOptions?.timeoutMs);
         for (const h of hosted.values()) {
           runner.stopAll(h.identity.id);
           h.actor.stop();
         }
-        log.info({ supervisors: hosted.size }, 'supervisor host stopped');
+        log.info({ supervisors: hosted.size, unflushed }, 'supervisor host stopped');
+        return { unflushed };
       })();
       return stopping;
     },

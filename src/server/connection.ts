@@ -15,6 +15,7 @@ import type { CommittedChange } from '../runtime/committedChanges.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { answerAs } from './answering.ts';
 import type { Principal, TokenTable } from './auth.ts';
+import type { Availability, RuntimeAvailability } from './availability.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { createOutbound, type OutboundLimits } from './outbound.ts';
 import { changeFrame, type DeliveryCounter, questionAskedFrame } from './questionFrames.ts';
@@ -47,6 +48,7 @@ export interface ConnectionDeps {
   limits: ConnectionLimits;
   /** Called once the connection knows whom it serves (at once, or after `hello`). */
   onAuthenticated(connection: Connection): void;
+  availability: Availability;
 }
 
 /** One client connection: authentication, subscriptions, delivery with backpressure. */
@@ -56,6 +58,8 @@ export interface Connection {
   onChange(change: CommittedChange): void;
   /** Called by the heartbeat: ends a client that did not answer the last ping, pings again. */
   checkAlive(): void;
+  /** The runtime lost or regained its database: told to an authenticated client. */
+  onAvailability(status: RuntimeAvailability): void;
   /**
    * After the tokens changed: closes the connection (4401) when its token was removed or
    * its grant changed, and says so with false. A client with a still valid token reconnects.
@@ -243,6 +247,8 @@ export function serveConnection(
       owner: who.owner,
       admin: who.admin,
     });
+    const status = deps.availability.current();
+    if (status.database === 'unavailable') send({ type: 'runtime.status', ...status });
   }
 
   function onFrame(frame: ClientFrame): void {
@@ -337,6 +343,9 @@ export function serveConnection(
       closed = true;
       socket.close(CLOSE_UNAUTHENTICATED, 'token revoked or changed');
       return false;
+    },
+    onAvailability(status) {
+      if (principal && !closed) send({ type: 'runtime.status', ...status });
     },
     checkAlive() {
       if (!alive) {

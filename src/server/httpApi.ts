@@ -15,10 +15,12 @@ import {
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { answerAs } from './answering.ts';
 import { bearerToken, canSee, type Principal, type TokenTable } from './auth.ts';
+import type { Availability } from './availability.ts';
 import { dashboardFiles } from './dashboard/dashboardFiles.ts';
 import { machineRoutes } from './dashboard/machineRoutes.ts';
 import { httpStatusOf, invalid, parseQuery, supervisorNotFound } from './httpErrors.ts';
 import type { ServerMetrics } from './metrics.ts';
+import { readinessOf } from './readiness.ts';
 
 /** What the HTTP API serves. */
 export interface HttpApiOptions {
@@ -29,6 +31,8 @@ export interface HttpApiOptions {
   maxBodyBytes: number;
   /** True once shutdown began: `/healthz` answers 503 so a balancer stops sending work. */
   isStopping: () => boolean;
+  /** Whether the runtime has its database: `/readyz`. */
+  availability: Availability;
   /** The hosted machines: serves `/machines` and the dashboard's diagrams when given. */
   registry?: MachineRegistry;
 }
@@ -96,6 +100,16 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
           supervisorsPassivated: host.passivated(),
         }),
   );
+
+  // Readiness for a balancer or an orchestrator: no token, nothing secret in it.
+  app.get('/readyz', (c) => {
+    const readiness = readinessOf(
+      host.commitHealth(),
+      options.availability.current(),
+      options.isStopping(),
+    );
+    return c.json(readiness, readiness.ready ? 200 : 503);
+  });
 
   // Registered before the token check, like /healthz: the dashboard's files hold no data.
   app.route('/', dashboardFiles());

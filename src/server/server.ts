@@ -8,6 +8,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frames.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../protocol/http.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import type { TokenGrant, TokenTable } from './auth.ts';
+import { type Availability, createAvailability } from './availability.ts';
 import type { ConnectionLimits } from './connection.ts';
 import { createHttpApi } from './httpApi.ts';
 import type { ServerMetrics } from './metrics.ts';
@@ -30,6 +31,8 @@ export interface StewardServerOptions {
   limits?: Partial<ConnectionLimits>;
   /** The hosted machines, for `/machines` and the dashboard's diagrams; without it they 404. */
   registry?: MachineRegistry;
+  /** Whether the runtime has its database (`/readyz`, `runtime.status`); default: it has. */
+  availability?: Availability;
 }
 
 /** A listening server: HTTP API and WebSocket on one port. */
@@ -67,6 +70,7 @@ const DEFAULT_LIMITS: ConnectionLimits = {
  */
 export async function startServer(options: StewardServerOptions): Promise<StewardServer> {
   const log = options.log ?? silentLogger;
+  const availability = options.availability ?? createAvailability();
   let stopping = false;
   const app = createHttpApi({
     host: options.host,
@@ -75,6 +79,7 @@ export async function startServer(options: StewardServerOptions): Promise<Stewar
     log,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     isStopping: () => stopping,
+    availability,
     ...(options.registry ? { registry: options.registry } : {}),
   });
   const gateway = createWsGateway({
@@ -85,6 +90,7 @@ export async function startServer(options: StewardServerOptions): Promise<Stewar
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     allowedOrigins: options.allowedOrigins ?? [],
     pingIntervalMs: options.pingIntervalMs ?? 30_000,
+    availability,
   });
   const server: Server = createServer(getRequestListener(app.fetch));
   server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));

@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { bearerToken, type Principal, type TokenTable } from './auth.ts';
+import type { Availability } from './availability.ts';
 import { type Connection, type ConnectionLimits, serveConnection } from './connection.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { isOriginAllowed } from './origins.ts';
@@ -20,6 +21,7 @@ export interface WsGatewayOptions {
   allowedOrigins: readonly string[];
   /** How often clients are pinged; one missed pong and the connection is closed. */
   pingIntervalMs: number;
+  availability: Availability;
 }
 
 /** Accepts WebSocket upgrades on `/ws` and fans committed changes out to the clients. */
@@ -84,6 +86,10 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
     if (change.type === 'supervisor.finished') deliveries.forget(change.supervisorId);
   });
 
+  const unsubscribeAvailability = options.availability.subscribe((status) => {
+    for (const connection of connections) connection.onAvailability(status);
+  });
+
   const heartbeat = setInterval(() => {
     for (const connection of connections) connection.checkAlive();
   }, options.pingIntervalMs);
@@ -120,6 +126,7 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
           log,
           limits: options.limits,
           onAuthenticated: index,
+          availability: options.availability,
         });
         connections.add(connection);
         metrics.clients.set(connections.size);
@@ -139,6 +146,7 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
     async close() {
       clearInterval(heartbeat);
       unsubscribe();
+      unsubscribeAvailability();
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await new Promise<void>((resolve) => {
         const deadline = setTimeout(() => {

@@ -9,11 +9,21 @@ export interface TcpProxy {
   /** Drops every open connection and refuses new ones until `restore()`. */
   cut(): void;
   restore(): void;
+  /**
+   * Every connection open now goes silently dead: it stays open, and nothing passes either
+   * way (a NAT or firewall that forgot it, a database host failed over). New connections
+   * work as before.
+   */
+  blackhole(): void;
+  /** Connections open now, both sides counted once. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
-  const sockets = new Set<Socket>();
+  const pairs = new Set<{ client: Socket; upstream: Socket }>();
+  /** Blackholed: kept open, passing nothing, until the proxy closes. */
+  const dead: Array<{ client: Socket; upstream: Socket }> = [];
   let down = false;
   const server = createServer((client) => {
     if (down) {
@@ -21,9 +31,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return;
     }
     const upstream = connect(target.port, target.host);
+    const pair = { client, upstream };
+    pairs.add(pair);
     for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
+      socket.on('close', () => pairs.delete(pair));
       socket.on('error', () => {
         client.destroy();
         upstream.destroy();
@@ -36,7 +47,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('proxy did not bind');
   const dropAll = () => {
-    for (const socket of sockets) socket.destroy();
+    for (const { client, upstream } of pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
   };
   return {
     port: address.port,
@@ -47,9 +61,28 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     restore() {
       down = false;
     },
+    blackhole() {
+      for (const pair of pairs) {
+        const { client, upstream } = pair;
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        // Read and drop: nothing reaches the other side, and nobody is told.
+        client.on('data', () => {});
+        upstream.on('data', () => {});
+        pairs.delete(pair);
+        dead.push(pair);
+      }
+    },
+    get connections() {
+      return pairs.size;
+    },
     close() {
       down = true;
       dropAll();
+      for (const { client, upstream } of dead) {
+        client.destroy();
+        upstream.destroy();
+      }
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };

@@ -62,6 +62,44 @@ export const surveyMachine = setup({
   },
 });
 
+/** Like the survey, but finished (completed) by its last answer: it then leaves memory. */
+export const quizMachine = setup({
+  types: {
+    context: {} as SurveyContext,
+    input: {} as { count: number },
+    events: {} as StandardEvent,
+  },
+  guards: {
+    lastAnswer: ({ context }) => context.pendingQuestions.length === 1,
+  },
+}).createMachine({
+  id: 'quiz',
+  context: ({ input }) => ({
+    ...initialSupervisorContext(),
+    answers: {},
+    pendingQuestions: Array.from({ length: input.count }, (_, i) => ({
+      id: `q${i}`,
+      prompt: `Quiz question ${i}?`,
+      answer: { kind: 'number' as const },
+      audience: { kind: 'owner' as const },
+      askedAt: new Date().toISOString(),
+    })),
+  }),
+  initial: 'asking',
+  states: {
+    asking: {
+      tags: ['waiting_for_user'],
+      on: {
+        'question.answered': [
+          { guard: 'lastAnswer', target: 'done', actions: acceptAnswer() },
+          { actions: acceptAnswer() },
+        ],
+      },
+    },
+    done: { type: 'final', tags: ['completed'] },
+  },
+});
+
 /** Throws from an action on `boom`: only this supervisor may fail. */
 export const fragileMachine = setup({
   types: { context: {} as SupervisorContext, events: {} as { type: 'boom' } | { type: 'poke' } },
@@ -196,6 +234,7 @@ export function testRegistry(): MachineRegistry {
     input: ReferenceInput,
   });
   registry.register({ id: 'survey', version: 1, machine: surveyMachine });
+  registry.register({ id: 'quiz', version: 1, machine: quizMachine });
   registry.register({ id: 'fragile', version: 1, machine: fragileMachine });
   registry.register({ id: 'rejecting', version: 1, machine: rejectingMachine });
   registry.register({ id: 'patient', version: 1, machine: patientMachine });

@@ -1,0 +1,125 @@
+// Issue 12: the database cut for 5 s and for 30 s under a stream of answers. The runtime
+// is a real `steward serve` process behind a TCP proxy; the client a raw WebSocket one.
+import { expect, it, onTestFinished } from 'vitest';
+import type { QuestionAskedFrame, ServerFrame } from '../../src/protocol/frames.ts';
+import { answerUntilAcked, createAnswerLog, RETRIED } from '../helpers/answerLoop.ts';
+import { describePostgresOnly } from '../helpers/engines.ts';
+import { proxiedUrl, startFaultRuntime, TOKENS } from '../helpers/faultRuntime.ts';
+import { journalAgainstAcks } from '../helpers/journalChecks.ts';
+import { openTestClient } from '../helpers/wsTestClient.ts';
+
+const SUPERVISORS = 20;
+const QUESTIONS = 60;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describePostgresOnly('a database cut, seen from outside', (engine) => {
+  it('keeps running through cuts of 5 s and 30 s: refusals that say so, readiness that tells, every question again, answers back within 5 s, no acked answer lost', async () => {
+    const db = await engine.openMigrated();
+    onTestFinished(() => db.close());
+    const { proxy, url } = await proxiedUrl(db);
+    const runtime = await startFaultRuntime({ databaseUrl: url });
+    const ids: string[] = [];
+    for (let i = 0; i < SUPERVISORS; i++) {
+      const created = await runtime.api('/supervisors', {
+        machineId: 'survey',
+        input: { count: QUESTIONS },
+      });
+      expect(created.status).toBe(201);
+      ids.push(created.body.id as string);
+    }
+    const client = await openTestClient(runtime.wsUrl, { token: TOKENS.alice });
+    onTestFinished(() => client.close());
+    await client.request({ type: 'subscribe', owner: 'alice' });
+
+    const readiness: Array<{ at: number; status: number }> = [];
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        readiness.push({ at: Date.now(), status: await runtime.readyz() });
+        await sleep(100);
+      }
+    })();
+
+    const log = createAnswerLog();
+    /** The question each supervisor's loop is on. */
+    const current = new Map<string, number>();
+    let answering = true;
+    const loops = ids.map(async (id) => {
+      for (let q = 0; q < QUESTIONS && answering; q++) {
+        current.set(id, q);
+        await answerUntilAcked(client, log, { supervisorId: id, questionId: `q${q}`, value: q });
+        await sleep(30);
+      }
+    });
+
+    const cuts: Array<{ from: number; to: number; onAt: Map<string, number> }> = [];
+    for (const length of [5_000, 30_000]) {
+      await sleep(2_000);
+      const from = Date.now();
+      const onAt = new Map(current);
+      proxy.cut();
+      await sleep(length);
+      proxy.restore();
+      cuts.push({ from, to: Date.now(), onAt });
+      // Answers go through again: a fresh ack (not a repeat) after the database is back.
+      await expect
+        .poll(() => log.acked.some((a) => a.at > cuts.at(-1)!.to && !a.duplicate), {
+          timeout: 20_000,
+          interval: 50,
+        })
+        .toBe(true);
+    }
+    await sleep(1_000);
+    answering = false;
+    await Promise.all(loops);
+    watching = false;
+    await watch;
+
+    // It never exited, and says so with a graceful stop.
+    expect(runtime.child.exitCode).toBeNull();
+    runtime.child.kill('SIGTERM');
+    expect((await runtime.exited).code).toBe(0);
+
+    for (const cut of cuts) {
+      const back = log.acked.find((a) => a.at > cut.to && !a.duplicate) as { at: number };
+      console.log(`cut of ${cut.to - cut.from} ms: answers back ${back.at - cut.to} ms after`);
+      expect(back.at - cut.to).toBeLessThanOrEqual(5_000);
+      // Readiness: 503 during the cut, 200 again after it.
+      const during = readiness.filter((r) => r.at > cut.from + 1_000 && r.at < cut.to);
+      expect(during.length).toBeGreaterThan(0);
+      expect(during.every((r) => r.status === 503)).toBe(true);
+      expect(readiness.some((r) => r.at > cut.to && r.status === 200)).toBe(true);
+    }
+
+    // Told with a status frame, and every pending question sent again before "available".
+    const frames = client.frames;
+    const statusAt = (database: string, after: number) =>
+      frames.findIndex(
+        (f, i) => i > after && f.type === 'runtime.status' && f.database === database,
+      );
+    let from = -1;
+    for (const cut of cuts) {
+      const lost = statusAt('unavailable', from);
+      const back = statusAt('available', lost);
+      expect(lost).toBeGreaterThan(from);
+      expect(back).toBeGreaterThan(lost);
+      const resent = frames
+        .slice(lost, back)
+        .filter((f): f is QuestionAskedFrame & ServerFrame => f.type === 'question.asked');
+      for (const id of ids) {
+        const on = cut.onAt.get(id) ?? 0;
+        const asked = new Set(resent.filter((f) => f.supervisorId === id).map((f) => f.questionId));
+        // Every question after the one in hand was pending all along: each is sent again.
+        for (let q = on + 1; q < QUESTIONS; q++) expect(asked.has(`q${q}`)).toBe(true);
+      }
+      from = back;
+    }
+
+    // Refusals said "not now", never anything else, and nothing acked was lost.
+    expect([...log.refusals.keys()].every((code) => RETRIED.has(code))).toBe(true);
+    expect(log.refusals.get('ERR_DATABASE_UNAVAILABLE') ?? 0).toBeGreaterThan(0);
+    console.log('refusals:', Object.fromEntries(log.refusals), 'acked:', log.acked.length);
+    const journal = await journalAgainstAcks(db, log.acked);
+    expect(journal).toEqual({ lost: [], twice: [], wrongVersion: [] });
+  }, 180_000);
+});
