@@ -39,10 +39,12 @@ export async function answerUntilAcked(
 ): Promise<Acked> {
   for (;;) {
     const sent = Date.now();
-    const reply: ServerFrame = await client.request(
-      { type: 'answer', ...answer },
-      options.replyTimeoutMs ?? 60_000,
-    );
+    const reply: ServerFrame = await Promise.race([
+      client.request({ type: 'answer', ...answer }, options.replyTimeoutMs ?? 60_000),
+      client.closed.then((code) => {
+        throw new Error(`the connection closed (${code}) before the reply`);
+      }),
+    ]);
     log.slowestReplyMs = Math.max(log.slowestReplyMs, Date.now() - sent);
     if (reply.type === 'answer.ack') {
       const acked = {
