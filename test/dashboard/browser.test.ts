@@ -11,6 +11,7 @@ import {
   type WebSocketRoute,
 } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAvailability } from '../../src/server/availability.ts';
 import { engines } from '../helpers/engines.ts';
 import { TOKENS, useServer } from '../helpers/server.ts';
 import { testRegistry } from '../helpers/testMachines.ts';
@@ -48,7 +49,8 @@ function watchPage(page: Page, problems: string[]): Page {
 }
 
 describe('dashboard in Chromium [pglite]', () => {
-  const fixture = useServer(pglite, { registry: testRegistry() });
+  const availability = createAvailability();
+  const fixture = useServer(pglite, { registry: testRegistry(), availability });
   let browser: Browser;
   let context: BrowserContext;
   let problems: string[];
@@ -342,5 +344,45 @@ describe('dashboard in Chromium [pglite]', () => {
     await eventually(() => classesOf(running)).toContain('active');
     expect(await page.evaluate('window.notReloaded')).toBe(true);
     expect(problems).toEqual([]);
+  });
+
+  // Issue 12: what the runtime does when it loses its database, as the page shows it.
+  it('says in its header when the runtime has lost its database, and subscribes again once it is back', async () => {
+    const { id } = await fixture.host.spawn(
+      'reference',
+      { goal: 'wait out the database', steps: ['a'] },
+      { owner: 'alice' },
+    );
+    const page = await openAsAlice();
+    const badge = page.locator('#database');
+    expect(await badge.isHidden()).toBe(true);
+
+    fixture.host.databaseLost();
+    availability.set('unavailable', 'the connection holding the claim failed');
+    await eventually(() => textOf(badge)).toMatch(
+      /^Database unavailable since .+: nothing can be answered until the runtime reconnects \(it retries by itself\)$/,
+    );
+    expect(await badge.isVisible()).toBe(true);
+    // A page opened now is refused its subscription, and keeps asking.
+    const late = watchPage(await context.newPage(), problems);
+    await late.goto(`${fixture.server.url}/#token=${TOKENS.alice}`);
+    await late.goto(`${fixture.server.url}/#/supervisors/${id}`);
+    await eventually(() => textOf(late.locator('#database'))).toMatch(/^Database unavailable/);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await textOf(late.locator('#connection'))).toBe('subscribing');
+    await late.screenshot({ path: 'test-artifacts/database-unavailable.png' });
+
+    await fixture.host.restoreAll('restart');
+    fixture.host.databaseBack();
+    availability.set('available');
+    await eventually(() => badge.isHidden()).toBe(true);
+    await eventually(() => textOf(late.locator('#connection'))).toBe('live');
+    await eventually(() => late.locator('[data-question-id="approve-plan"]').count()).toBe(1);
+    await eventually(() => textOf(late.locator('#supervisor-summary .state-badge'))).toBe(
+      'waiting_for_user',
+    );
+    // Reads were refused with 503 meanwhile, as they should be; nothing else went wrong.
+    const refusedWhileAway = (p: string) => p.startsWith('503 ') || p.includes('status of 503');
+    expect(problems.filter((p) => !refusedWhileAway(p))).toEqual([]);
   });
 });

@@ -30,6 +30,36 @@ function refused() {
   location.replace(location.pathname);
 }
 
+/**
+ * The header's word on the runtime's database, from `/readyz` (every 5 s) and the
+ * `runtime.status` frames the socket brings: hidden while all is well.
+ */
+function createDatabaseBadge(badge) {
+  const problems = {
+    'database unavailable': 'Database unavailable',
+    'commits failing': 'Commits failing',
+  };
+  function show({ database, status, since }) {
+    const problem =
+      problems[status] ?? (database === 'unavailable' ? problems['database unavailable'] : null);
+    badge.hidden = problem === null;
+    if (problem === null) return;
+    const at = since ? ` since ${new Date(since).toLocaleTimeString()}` : '';
+    badge.textContent = `${problem}${at}: nothing can be answered until the runtime reconnects (it retries by itself)`;
+  }
+  async function poll() {
+    try {
+      const response = await fetch('/readyz');
+      show(await response.json());
+    } catch {
+      // The connection badge already says the server is away.
+    }
+  }
+  poll();
+  setInterval(poll, 5_000);
+  return { show };
+}
+
 async function start(token) {
   const api = createApi(token, refused);
   try {
@@ -42,6 +72,7 @@ async function start(token) {
 
   const store = createStore();
   const connection = $('connection');
+  const database = createDatabaseBadge($('database'));
   let connectedBefore = false;
   let current = null;
 
@@ -49,6 +80,11 @@ async function start(token) {
     token,
     onFrame(frame) {
       store.applyFrame(frame);
+      if (frame.type === 'runtime.status') {
+        database.show(frame);
+        // Reads were refused while the database was away: the view reads again.
+        if (frame.database === 'available') current?.refresh();
+      }
       if (frame.type === 'hello.ok') {
         $('who').textContent = frame.admin
           ? `admin${frame.owner ? ` (${frame.owner})` : ''}`

@@ -11,6 +11,8 @@ const BACKOFF_MAX_MS = 10_000;
 /** A connection that answers no ping within this long is taken for dead and replaced. */
 const PING_EVERY_MS = 20_000;
 const PONG_WITHIN_MS = 10_000;
+/** A subscription refused for now (the runtime lost its database) is asked again after. */
+const RESUBSCRIBE_MS = 1_000;
 
 /**
  * Opens the socket. `onFrame` gets every server frame; `onState` gets `connecting`,
@@ -25,6 +27,9 @@ export function createSocket({ token, onFrame, onState, onSubscribe, onSubscribe
   let pingTimer;
   let pongTimer;
   let sequence = 0;
+  /** The request id of the subscription in progress. */
+  let subscribing = null;
+  let resubscribeTimer;
   /** Answers sent and not yet acknowledged, by request id. */
   const waiting = new Map();
 
@@ -92,12 +97,17 @@ export function createSocket({ token, onFrame, onState, onSubscribe, onSubscribe
     }, PING_EVERY_MS);
   }
 
+  function subscribe() {
+    onSubscribe();
+    subscribing = nextId('subscribe');
+    send({ type: 'subscribe', requestId: subscribing, all: true });
+    onState('subscribing');
+  }
+
   function handle(frame) {
     switch (frame.type) {
       case 'hello.ok':
-        onSubscribe();
-        send({ type: 'subscribe', requestId: nextId('subscribe'), all: true });
-        onState('subscribing');
+        subscribe();
         startPings();
         break;
       case 'subscribed':
@@ -113,6 +123,13 @@ export function createSocket({ token, onFrame, onState, onSubscribe, onSubscribe
         waiting.delete(frame.requestId);
         break;
       case 'error':
+        // Refused while the runtime has no database: ask again until it has it back.
+        if (frame.requestId === subscribing) {
+          clearTimeout(resubscribeTimer);
+          resubscribeTimer = setTimeout(() => {
+            if (ws?.readyState === WebSocket.OPEN) subscribe();
+          }, RESUBSCRIBE_MS);
+        }
         if (waiting.has(frame.requestId)) {
           waiting.get(frame.requestId).reject(frame);
           waiting.delete(frame.requestId);
