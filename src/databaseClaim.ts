@@ -31,8 +31,9 @@ function stopped(): StewardError {
 
 /**
  * Opens the database, waiting while it is unreachable (each attempt logged with host and
- * port, never the password) for at most `waitMs` (unset: as long as it takes). Any other
- * failure, or the wait running out, throws.
+ * port, never the password) for at most `waitMs` (unset: as long as it takes). A server
+ * that answers and refuses (a wrong password, no such database), any other failure, or
+ * the wait running out, throws.
  */
 export async function openWhenReachable(
   open: () => Promise<Database>,
@@ -43,7 +44,9 @@ export async function openWhenReachable(
     try {
       return await open();
     } catch (error) {
-      if (!isStewardError(error, 'ERR_DATABASE_UNREACHABLE')) throw error;
+      if (!isStewardError(error, 'ERR_DATABASE_UNREACHABLE') || error.details.retryable === false) {
+        throw error;
+      }
       const waited = Date.now() - started;
       if (options.waitMs !== undefined && waited >= options.waitMs) throw error;
       options.log.warn(

@@ -320,6 +320,21 @@ describe('steward command', () => {
 });
 
 describePostgresOnly('steward serve on PostgreSQL', (engine) => {
+  it('does not wait for a database the server says does not exist: one line, exit 1', async () => {
+    const url = new URL(process.env.DATABASE_URL as string);
+    url.pathname = '/steward_no_such_database';
+    const result = await run(NODE, stewardArgs('serve', '--port', '0', '--no-demo'), {
+      env: { ...process.env, DATABASE_URL: url.toString() },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(
+      /^steward: cannot reach PostgreSQL at .+\/steward_no_such_database: database "steward_no_such_database" does not exist$/,
+    );
+  });
+
   it('refuses to start a second runtime on a database one already serves', async () => {
     const db = await engine.openMigrated();
     onTestFinished(() => db.close());

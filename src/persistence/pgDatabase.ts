@@ -43,6 +43,9 @@ export const PG_TIMEOUT_DEFAULTS: Readonly<Record<PgTimeout, number>> = Object.f
 
 type PgTimeout = 'connectTimeoutMs' | 'statementTimeoutMs' | 'keepAliveMs' | 'claimCheckIntervalMs';
 
+/** SQLSTATEs of a server that cannot take a connection now but will: starting up, full. */
+const TRANSIENT_REFUSALS = new Set(['57P03', '53300', '53000']);
+
 /**
  * A failure of the connection itself, not of the statement: no SQLSTATE (a server error
  * always has one). Such a connection is destroyed, never handed back to the pool.
@@ -161,10 +164,13 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
   } catch (error) {
     await pool.end().catch(() => {});
     const reason = error instanceof Error ? error.message : String(error);
+    const state = sqlState(error);
     throw new StewardError(
       'ERR_DATABASE_UNREACHABLE',
       `cannot reach PostgreSQL at ${where}: ${reason}`,
-      { where },
+      // The server answered and said no (a wrong password, no such database): waiting
+      // would not help, unless it is starting up or full.
+      { where, retryable: state === undefined || TRANSIENT_REFUSALS.has(state) },
       { cause: error },
     );
   }
