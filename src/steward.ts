@@ -184,15 +184,15 @@ async function start(
       'database migrated',
     );
     if (signal.aborted) throw new StewardError('ERR_RUNTIME_STOPPED', 'stopped while starting');
-    return await serveClaimed(config, db, registry, log, undo);
+    return await startServing(config, db, registry, log, undo);
   } catch (error) {
-    await stopSteps(undo, config.shutdownTimeoutMs);
+    await stopSteps(undo, config.shutdownTimeoutMs, log);
     throw error;
   }
 }
 
 /** Runs the steps in reverse order of start, each given what is left of `timeoutMs`. */
-async function stopSteps(undo: StopStep[], timeoutMs: number): Promise<void> {
+async function stopSteps(undo: StopStep[], timeoutMs: number, log: Logger): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const step of undo.reverse()) {
     const remaining = Math.max(0, deadline - Date.now());
@@ -201,7 +201,9 @@ async function stopSteps(undo: StopStep[], timeoutMs: number): Promise<void> {
     await Promise.race([
       Promise.resolve()
         .then(() => step(remaining))
-        .catch(() => {}),
+        .catch((error: unknown) =>
+          log.warn({ err: error }, 'a step of the stop failed; the others go on'),
+        ),
       new Promise((resolve) => {
         timer = setTimeout(resolve, remaining);
       }),
@@ -210,7 +212,8 @@ async function stopSteps(undo: StopStep[], timeoutMs: number): Promise<void> {
   }
 }
 
-async function serveClaimed(
+/** From an open, migrated database to a runtime that serves: claim, restore, listen. */
+async function startServing(
   config: Config,
   db: Database,
   registry: MachineRegistry,
@@ -338,7 +341,7 @@ async function serveClaimed(
           { timeoutMs: config.shutdownTimeoutMs },
           'shutting down: no new work, flushing every pending write',
         );
-        await stopSteps(undo, config.shutdownTimeoutMs);
+        await stopSteps(undo, config.shutdownTimeoutMs, log);
         if (unflushed > 0) {
           log.warn(
             { unflushed },

@@ -44,11 +44,23 @@ describePostgresOnly('a database cut, seen from outside', (engine) => {
     /** The question each supervisor's loop is on. */
     const current = new Map<string, number>();
     let answering = true;
+    /** Why a loop stopped early: shown at once rather than as answers that never resume. */
+    const broken: string[] = [];
     const loops = ids.map(async (id) => {
-      for (let q = 0; q < QUESTIONS && answering; q++) {
-        current.set(id, q);
-        await answerUntilAcked(client, log, { supervisorId: id, questionId: `q${q}`, value: q });
-        await sleep(30);
+      try {
+        for (let q = 0; q < QUESTIONS && answering; q++) {
+          current.set(id, q);
+          await answerUntilAcked(
+            client,
+            log,
+            { supervisorId: id, questionId: `q${q}`, value: q },
+            // A reply that never comes shows up as a broken loop within the poll below.
+            { replyTimeoutMs: 15_000 },
+          );
+          await sleep(30);
+        }
+      } catch (error) {
+        broken.push(`${id}: ${error instanceof Error ? error.message : String(error)}`);
       }
     });
 
@@ -63,15 +75,19 @@ describePostgresOnly('a database cut, seen from outside', (engine) => {
       cuts.push({ from, to: Date.now(), onAt });
       // Answers go through again: a fresh ack (not a repeat) after the database is back.
       await expect
-        .poll(() => log.acked.some((a) => a.at > cuts.at(-1)!.to && !a.duplicate), {
-          timeout: 20_000,
-          interval: 50,
-        })
+        .poll(
+          () => {
+            expect(broken).toEqual([]);
+            return log.acked.some((a) => a.at > (cuts.at(-1) as { to: number }).to && !a.duplicate);
+          },
+          { timeout: 20_000, interval: 50 },
+        )
         .toBe(true);
     }
     await sleep(1_000);
     answering = false;
     await Promise.all(loops);
+    expect(broken).toEqual([]);
     watching = false;
     await watch;
 

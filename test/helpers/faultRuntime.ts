@@ -93,7 +93,17 @@ export async function startFaultRuntime(options: {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
-  onTestFinished(async () => {
+  onTestFinished(async ({ task }) => {
+    // What the runtime said is what explains a failure: shown with it.
+    if (task.result?.state === 'fail') {
+      const tail = logs.slice(-40).map((l) => {
+        const { msg, time, level, pid: _pid, name: _name, ...rest } = l;
+        return `${time} ${level} ${msg} ${JSON.stringify(rest).slice(0, 300)}`;
+      });
+      console.log(
+        `runtime log, last 40 lines:\n${tail.join('\n')}\n${stderr.join('').slice(-2000)}`,
+      );
+    }
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGCONT');
       child.kill('SIGKILL');
