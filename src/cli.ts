@@ -8,7 +8,7 @@ import { isStewardError } from './errors.ts';
 import { createLogger } from './logger.ts';
 import type { MachineRegistry } from './machines/registry.ts';
 import { createSupervisorStore, migrate, openDatabase } from './persistence/index.ts';
-import { checkMigrations } from './runtime/migrationCheck.ts';
+import { checkMigrations } from './runtime/restore/migrationCheck.ts';
 import { serve } from './serve.ts';
 import { createRegistry } from './steward.ts';
 import { enableTypeScriptImports } from './typescriptImports.ts';

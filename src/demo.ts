@@ -7,7 +7,7 @@ import {
   type SupervisorState,
   TERMINAL_STATES,
 } from './model/supervisor.ts';
-import type { CommittedChange } from './runtime/committedChanges.ts';
+import type { CommittedChange } from './runtime/commit/committedChanges.ts';
 import type { SupervisorHost } from './runtime/supervisorHost.ts';
 
 /** The owner of the demo's supervisors: the demo counts, answers and replaces only these. */

@@ -28,9 +28,9 @@ export { type Database, migrate, openDatabase } from './persistence/index.ts';
 export { createSupervisorStore, type SupervisorStore } from './persistence/supervisorStore.ts';
 export { validateSpawnedTasks } from './persistence/taskRepository.ts';
 export * from './protocol/frames.ts';
-export type { ChangeListener, CommittedChange } from './runtime/committedChanges.ts';
-export { checkMigrations, type MigrationCheck } from './runtime/migrationCheck.ts';
-export type { RestorationInfo } from './runtime/restoration.ts';
+export type { ChangeListener, CommittedChange } from './runtime/commit/committedChanges.ts';
+export { checkMigrations, type MigrationCheck } from './runtime/restore/migrationCheck.ts';
+export type { RestorationInfo } from './runtime/restore/restoration.ts';
 export {
   type AnswerOptions,
   type AnswerResult,

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
-import { captureTimers } from './capture.ts';
-import type { HostedSupervisor } from './hostedSupervisor.ts';
+import { captureTimers } from './live/capture.ts';
+import type { HostedSupervisor } from './live/liveSupervisor.ts';
 
 /** Longest delay a Node timer takes; a later wake-up is re-armed from there. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

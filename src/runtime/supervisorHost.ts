@@ -22,14 +22,14 @@ import {
   changesOf,
   isTerminal,
   viewOf,
-} from './committedChanges.ts';
+} from './commit/committedChanges.ts';
 import {
   captureSupervisor,
   type HostedSupervisor,
   isFinished,
   startSupervisor,
   stopLeakedChildren,
-} from './hostedSupervisor.ts';
+} from './live/liveSupervisor.ts';
 import { createPassivation } from './passivation.ts';
 import {
   type RestorationInfo,
@@ -37,12 +37,12 @@ import {
   reactivate,
   restoreAll,
   restoreStored,
-} from './restoration.ts';
+} from './restore/restoration.ts';
 import {
   type CommittedWrite,
   createSnapshotWriter,
   type SnapshotWriterOptions,
-} from './snapshotWriter.ts';
+} from './commit/snapshotWriter.ts';
 import { createTaskRunner } from './taskRunner.ts';
 
 /** Options of the actor host. */

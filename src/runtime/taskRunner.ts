@@ -9,7 +9,7 @@ import {
 } from '../machines/tasks.ts';
 import type { TaskRowWrite } from '../model/task.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
-import type { HostedSupervisor } from './hostedSupervisor.ts';
+import type { HostedSupervisor } from './live/liveSupervisor.ts';
 
 /** Hands an event to a supervisor, as the host does with any event from outside. */
 export type Deliver = (

@@ -11,7 +11,7 @@ import {
   type UnsubscribeFrame,
 } from '../protocol/frames.ts';
 import { frameIssues, parseClientFrame } from '../protocol/parseFrame.ts';
-import type { CommittedChange } from '../runtime/committedChanges.ts';
+import type { CommittedChange } from '../runtime/commit/committedChanges.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { answerAs } from './answering.ts';
 import type { Principal, TokenTable } from './auth.ts';

@@ -1,6 +1,6 @@
 import type { PendingQuestion } from '../model/supervisor.ts';
 import type { QuestionAskedFrame, ServerFrame } from '../protocol/frames.ts';
-import type { CommittedChange } from '../runtime/committedChanges.ts';
+import type { CommittedChange } from '../runtime/commit/committedChanges.ts';
 
 /**
  * Counts how often each question was sent to each principal, across its connections, so a

@@ -5,7 +5,7 @@ import {
   type WebhookNotification,
   webhookSignedText,
 } from '../protocol/webhook.ts';
-import type { CommittedChange } from '../runtime/committedChanges.ts';
+import type { CommittedChange } from '../runtime/commit/committedChanges.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 
 /** Where question notifications go, and how they are signed. */

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { createMachineRegistry, type MachineDefinition } from '../../src/machines/registry.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
 import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
-import { checkMigrations } from '../../src/runtime/migrationCheck.ts';
+import { checkMigrations } from '../../src/runtime/restore/migrationCheck.ts';
 import { createSupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { useHost } from '../helpers/host.ts';

@@ -6,8 +6,8 @@ import {
   listTasks,
   validateSpawnedTasks,
 } from '../../src/persistence/taskRepository.ts';
-import type { CommittedChange } from '../../src/runtime/committedChanges.ts';
-import { validateSnapshot } from '../../src/runtime/snapshotValidation.ts';
+import type { CommittedChange } from '../../src/runtime/commit/committedChanges.ts';
+import { validateSnapshot } from '../../src/runtime/restore/snapshotValidation.ts';
 import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { testHost, useHost } from '../helpers/host.ts';

@@ -2,7 +2,7 @@
 // question answered, phase changed (with its checkpoint), heartbeat.
 import { beforeAll, expect, it } from 'vitest';
 import { listCheckpoints, listEvents } from '../../src/persistence/journalRepository.ts';
-import type { CommittedChange } from '../../src/runtime/committedChanges.ts';
+import type { CommittedChange } from '../../src/runtime/commit/committedChanges.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { useHost } from '../helpers/host.ts';
 

@@ -7,7 +7,7 @@ import {
   createSupervisorStore,
   type SupervisorStore,
 } from '../../src/persistence/supervisorStore.ts';
-import { createSnapshotWriter } from '../../src/runtime/snapshotWriter.ts';
+import { createSnapshotWriter } from '../../src/runtime/commit/snapshotWriter.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { supervisorWrite } from '../helpers/fixtures.ts';
 

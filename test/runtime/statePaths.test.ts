@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, createMachine } from 'xstate';
-import { statePaths } from '../../src/runtime/capture.ts';
+import { statePaths } from '../../src/runtime/live/capture.ts';
 
 describe('statePaths', () => {
   it('names every active leaf, atomic regions of a parallel state included', () => {

@@ -1,6 +1,6 @@
-import { isStewardError } from '../errors.ts';
-import type { MachineDefinition, MachineRegistry } from '../machines/registry.ts';
-import type { StateViolation } from '../model/restoration.ts';
+import { isStewardError } from '../../errors.ts';
+import type { MachineDefinition, MachineRegistry } from '../../machines/registry.ts';
+import type { StateViolation } from '../../model/restoration.ts';
 
 /** A stored snapshot made ready for the machine version it will be restored into. */
 export interface Upgraded {

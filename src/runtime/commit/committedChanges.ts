@@ -3,7 +3,7 @@ import {
   type PendingQuestion,
   type SupervisorWrite,
   TERMINAL_STATES,
-} from '../model/supervisor.ts';
+} from '../../model/supervisor.ts';
 import type { CommittedWrite } from './snapshotWriter.ts';
 
 interface ChangeBase {

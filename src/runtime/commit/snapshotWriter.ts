@@ -1,10 +1,10 @@
-import { StewardError } from '../errors.ts';
-import { type Logger, silentLogger } from '../logger.ts';
-import type { SupervisorWrite } from '../model/supervisor.ts';
-import type { TaskRowWrite } from '../model/task.ts';
-import { sqlState } from '../persistence/database.ts';
-import type { NewCheckpoint, NewJournalEvent } from '../persistence/journalRepository.ts';
-import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import { StewardError } from '../../errors.ts';
+import { type Logger, silentLogger } from '../../logger.ts';
+import type { SupervisorWrite } from '../../model/supervisor.ts';
+import type { TaskRowWrite } from '../../model/task.ts';
+import { sqlState } from '../../persistence/database.ts';
+import type { NewCheckpoint, NewJournalEvent } from '../../persistence/journalRepository.ts';
+import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
 
 /** One supervisor's part of a write: its newest row, and what happened since the last one. */
 export interface WriteRequest {

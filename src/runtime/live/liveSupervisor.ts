@@ -5,8 +5,8 @@ import {
   type InspectionEvent,
   type Snapshot,
 } from 'xstate';
-import type { NewJournalEvent } from '../persistence/journalRepository.ts';
-import { RawJson } from '../persistence/rawJson.ts';
+import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
+import { RawJson } from '../../persistence/rawJson.ts';
 import {
   captureTimers,
   deriveView,
@@ -16,7 +16,7 @@ import {
   type SupervisorView,
   toWrite,
 } from './capture.ts';
-import type { WriteRequest } from './snapshotWriter.ts';
+import type { WriteRequest } from '../commit/snapshotWriter.ts';
 
 /** The xstate release this runtime is pinned to; stored with every snapshot. */
 export const XSTATE_VERSION = '5.33.3';

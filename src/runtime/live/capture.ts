@@ -1,10 +1,10 @@
 import type { AnyActorRef, AnyMachineSnapshot, StateValue } from 'xstate';
-import { SupervisorContext } from '../machines/context.ts';
-import { lifecycleOf, otherTagsOf } from '../machines/lifecycle.ts';
-import type { SpawnedTask } from '../machines/tasks.ts';
-import type { LifecycleState, PendingQuestion, SupervisorWrite } from '../model/supervisor.ts';
-import type { TaskRowWrite } from '../model/task.ts';
-import type { NewJournalEvent } from '../persistence/journalRepository.ts';
+import { SupervisorContext } from '../../machines/context.ts';
+import { lifecycleOf, otherTagsOf } from '../../machines/lifecycle.ts';
+import type { SpawnedTask } from '../../machines/tasks.ts';
+import type { LifecycleState, PendingQuestion, SupervisorWrite } from '../../model/supervisor.ts';
+import type { TaskRowWrite } from '../../model/task.ts';
+import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
 
 /** Who a supervisor is: what the snapshot itself does not carry. */
 export interface SupervisorIdentity {

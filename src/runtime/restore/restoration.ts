@@ -1,22 +1,22 @@
 import type { AnyActorRef, AnyMachineSnapshot, Snapshot } from 'xstate';
-import type { Logger } from '../logger.ts';
-import type { MachineDefinition, MachineRegistry } from '../machines/registry.ts';
-import type { SpawnedTask } from '../machines/tasks.ts';
+import type { Logger } from '../../logger.ts';
+import type { MachineDefinition, MachineRegistry } from '../../machines/registry.ts';
+import type { SpawnedTask } from '../../machines/tasks.ts';
 import type {
   StateRecoveryAction,
   StateViolation,
   SupervisorRestorationContext,
-} from '../model/restoration.ts';
-import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
-import type { Checkpoint, JournalEvent } from '../model/task.ts';
-import type { RestoreMark } from '../persistence/supervisorRepository.ts';
-import type { SupervisorStore } from '../persistence/supervisorStore.ts';
-import { type TimerRecord, toTaskRow } from './capture.ts';
-import type { CommittedChange, CommittedView } from './committedChanges.ts';
-import { adoptRestored, type HostedSupervisor, type StartOptions } from './hostedSupervisor.ts';
+} from '../../model/restoration.ts';
+import type { RestorationSource, SupervisorState } from '../../model/supervisor.ts';
+import type { Checkpoint, JournalEvent } from '../../model/task.ts';
+import type { RestoreMark } from '../../persistence/supervisorRepository.ts';
+import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
+import { type TimerRecord, toTaskRow } from '../live/capture.ts';
+import type { CommittedChange, CommittedView } from '../commit/committedChanges.ts';
+import { adoptRestored, type HostedSupervisor, type StartOptions } from '../live/liveSupervisor.ts';
 import { type Upgraded, upgradeSnapshot } from './machineUpgrade.ts';
 import { validateSnapshot } from './snapshotValidation.ts';
-import type { TaskRunner } from './taskRunner.ts';
+import type { TaskRunner } from '../taskRunner.ts';
 
 /** What restoration needs from the host it restores into. */
 export interface RestorationPorts {

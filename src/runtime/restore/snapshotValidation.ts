@@ -1,7 +1,7 @@
 import { type AnyActorLogic, type AnyStateMachine, createActor, type Snapshot } from 'xstate';
-import { SupervisorContext } from '../machines/context.ts';
-import type { MachineDefinition } from '../machines/registry.ts';
-import type { StateViolation } from '../model/restoration.ts';
+import { SupervisorContext } from '../../machines/context.ts';
+import type { MachineDefinition } from '../../machines/registry.ts';
+import type { StateViolation } from '../../model/restoration.ts';
 
 interface PersistedChild {
   src?: unknown;
