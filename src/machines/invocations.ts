@@ -1,4 +1,5 @@
 import type { AnyActorRef } from 'xstate';
+import { rootOf } from './xstateInternals.ts';
 
 /**
  * A stable idempotency key for work a supervisor invokes (`invoke: { src, input }`). A
@@ -15,7 +16,5 @@ import type { AnyActorRef } from 'xstate';
  * }
  */
 export function invocationKey(self: AnyActorRef, invokeId: string, entry: number): string {
-  let root = self;
-  while (root._parent) root = root._parent;
-  return `${root.id}:${invokeId}:${entry}`;
+  return `${rootOf(self).id}:${invokeId}:${entry}`;
 }

@@ -2,6 +2,7 @@ import type { AnyActorRef, AnyMachineSnapshot, StateValue } from 'xstate';
 import { SupervisorContext } from '../../machines/context.ts';
 import { lifecycleOf, otherTagsOf } from '../../machines/lifecycle.ts';
 import type { SpawnedTask } from '../../machines/tasks.ts';
+import { parentOf, scheduledEvents } from '../../machines/xstateInternals.ts';
 import type { LifecycleState, PendingQuestion, SupervisorWrite } from '../../model/supervisor.ts';
 import type { TaskRowWrite } from '../../model/task.ts';
 import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
@@ -47,33 +48,21 @@ export function statePaths(value: StateValue, prefix = ''): string[] {
   });
 }
 
+/** Child ids from the root down to `actor`. */
 function pathOf(actor: AnyActorRef): string[] {
   const path: string[] = [];
-  for (let ref: AnyActorRef | undefined = actor; ref?._parent; ref = ref._parent) {
+  for (let ref = actor, parent = parentOf(ref); parent; ref = parent, parent = parentOf(ref)) {
     path.unshift(ref.id);
   }
   return path;
 }
 
-interface ScheduledEvent {
-  id: string;
-  event: unknown;
-  delay: number;
-  startedAt: number;
-  source: AnyActorRef;
-  target: AnyActorRef;
-}
-
-/** The actor system's pending delayed events as absolute deadlines. */
+/** The actor system's pending delayed events as absolute deadlines, to be stored. */
 export function captureTimers(root: AnyActorRef): TimerRecord[] {
-  const scheduled = (
-    root.system.getSnapshot() as { _scheduledEvents?: Record<string, ScheduledEvent> }
-  )._scheduledEvents;
-  if (!scheduled) return [];
-  return Object.values(scheduled).map((s) => ({
+  return scheduledEvents(root).map((s) => ({
     id: s.id,
     event: s.event,
-    dueAt: s.startedAt + s.delay,
+    dueAt: s.dueAt,
     sourcePath: pathOf(s.source),
     targetPath: pathOf(s.target),
   }));

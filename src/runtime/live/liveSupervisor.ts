@@ -1,12 +1,15 @@
 import {
   type AnyActor,
+  type AnyActorRef,
   type AnyMachineSnapshot,
   createActor,
   type InspectionEvent,
   type Snapshot,
 } from 'xstate';
+import { forceStop, XSTATE_VERSION } from '../../machines/xstateInternals.ts';
 import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
 import { RawJson } from '../../persistence/rawJson.ts';
+import type { WriteRequest } from '../commit/snapshotWriter.ts';
 import {
   captureTimers,
   deriveView,
@@ -16,10 +19,6 @@ import {
   type SupervisorView,
   toWrite,
 } from './capture.ts';
-import type { WriteRequest } from '../commit/snapshotWriter.ts';
-
-/** The xstate release this runtime is pinned to; stored with every snapshot. */
-export const XSTATE_VERSION = '5.33.3';
 
 /** One supervisor living in this process: its actor and what was last captured of it. */
 export interface HostedSupervisor {
@@ -189,10 +188,7 @@ export function isFinished(hosted: HostedSupervisor): boolean {
 export function stopLeakedChildren(hosted: HostedSupervisor): void {
   const children = (hosted.actor.getSnapshot() as AnyMachineSnapshot).children as Record<
     string,
-    { stop?: () => void; _stop?: () => void } | undefined
+    AnyActorRef | undefined
   >;
-  for (const child of Object.values(children)) {
-    // `_stop` is internal, but the public stop() does not stop a child of an errored parent.
-    (child?._stop ?? child?.stop)?.call(child);
-  }
+  for (const child of Object.values(children)) if (child) forceStop(child);
 }

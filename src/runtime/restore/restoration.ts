@@ -2,6 +2,7 @@ import type { AnyActorRef, AnyMachineSnapshot, Snapshot } from 'xstate';
 import type { Logger } from '../../logger.ts';
 import type { MachineDefinition, MachineRegistry } from '../../machines/registry.ts';
 import type { SpawnedTask } from '../../machines/tasks.ts';
+import { scheduleEvent } from '../../machines/xstateInternals.ts';
 import type {
   StateRecoveryAction,
   StateViolation,
@@ -11,12 +12,12 @@ import type { RestorationSource, SupervisorState } from '../../model/supervisor.
 import type { Checkpoint, JournalEvent } from '../../model/task.ts';
 import type { RestoreMark } from '../../persistence/supervisorRepository.ts';
 import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
-import { type TimerRecord, toTaskRow } from '../live/capture.ts';
 import type { CommittedChange, CommittedView } from '../commit/committedChanges.ts';
+import { type TimerRecord, toTaskRow } from '../live/capture.ts';
 import { adoptRestored, type HostedSupervisor, type StartOptions } from '../live/liveSupervisor.ts';
+import type { TaskRunner } from '../taskRunner.ts';
 import { type Upgraded, upgradeSnapshot } from './machineUpgrade.ts';
 import { validateSnapshot } from './snapshotValidation.ts';
-import type { TaskRunner } from '../taskRunner.ts';
 
 /** What restoration needs from the host it restores into. */
 export interface RestorationPorts {
@@ -117,19 +118,6 @@ function rearmTimers(
   now: number,
   log: Logger,
 ): number {
-  const scheduler = (
-    hosted.actor.system as unknown as {
-      scheduler: {
-        schedule(
-          source: AnyActorRef,
-          target: AnyActorRef,
-          event: unknown,
-          delay: number,
-          id: string,
-        ): void;
-      };
-    }
-  ).scheduler;
   let armed = 0;
   for (const timer of timers as TimerRecord[]) {
     const source = childAt(hosted.actor, timer.sourcePath);
@@ -138,7 +126,13 @@ function rearmTimers(
       log.warn({ supervisorId: hosted.identity.id, timer: timer.id }, 'timer target is gone');
       continue;
     }
-    scheduler.schedule(source, target, timer.event, Math.max(0, timer.dueAt - now), timer.id);
+    scheduleEvent(hosted.actor, {
+      source,
+      target,
+      event: timer.event,
+      delay: Math.max(0, timer.dueAt - now),
+      id: timer.id,
+    });
     armed++;
   }
   return armed;
