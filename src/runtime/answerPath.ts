@@ -2,8 +2,8 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { isStewardError, StewardError } from '../errors.ts';
 import { validateAnswer } from '../machines/answers.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
-import type { HostedSupervisor } from './live/liveSupervisor.ts';
 import type { SnapshotWriter } from './commit/snapshotWriter.ts';
+import type { HostedSupervisor } from './live/liveSupervisor.ts';
 import type { AnswerOptions, AnswerResult } from './supervisorHost.ts';
 
 /** What the answer path needs from the host. */

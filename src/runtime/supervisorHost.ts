@@ -24,6 +24,11 @@ import {
   viewOf,
 } from './commit/committedChanges.ts';
 import {
+  type CommittedWrite,
+  createSnapshotWriter,
+  type SnapshotWriterOptions,
+} from './commit/snapshotWriter.ts';
+import {
   captureSupervisor,
   type HostedSupervisor,
   isFinished,
@@ -38,11 +43,6 @@ import {
   restoreAll,
   restoreStored,
 } from './restore/restoration.ts';
-import {
-  type CommittedWrite,
-  createSnapshotWriter,
-  type SnapshotWriterOptions,
-} from './commit/snapshotWriter.ts';
 import { createTaskRunner } from './taskRunner.ts';
 
 /** Options of the actor host. */
