@@ -95,6 +95,23 @@ export async function listSupervisors(
 }
 
 /**
+ * Supervisors with at least one pending question (the seed's
+ * `get_supervisors_with_pending_questions`), matching every other given filter, in id
+ * order, a page at a time: what `GET /questions` and the `questions.subscribe` catch-up
+ * page through (they ask the host for `hasPendingQuestions: true`). The partial index on
+ * `has_pending_questions` serves it.
+ *
+ * @example
+ * await getSupervisorsWithPendingQuestions(db, { owner: 'alice', limit: 100 });
+ */
+export function getSupervisorsWithPendingQuestions(
+  db: Queryable,
+  filter: FleetFilter = {},
+): Promise<SupervisorState[]> {
+  return listSupervisors(db, { ...filter, hasPendingQuestions: true });
+}
+
+/**
  * How many supervisors are in each lifecycle state; every state is present (metrics, the
  * dashboard).
  */

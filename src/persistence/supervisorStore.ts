@@ -6,12 +6,13 @@ import type {
   SupervisorWrite,
 } from '../model/supervisor.ts';
 import type { Checkpoint, JournalEvent, TaskRecord, TaskRowWrite } from '../model/task.ts';
-import type { Database } from './database.ts';
+import type { Database, Queryable } from './database.ts';
 import {
   countByState,
   countByStateValue,
   countPendingQuestions,
   type FleetFilter,
+  getSupervisorsWithPendingQuestions,
   listSupervisors,
 } from './fleetQueries.ts';
 import {
@@ -26,11 +27,11 @@ import {
 } from './journalRepository.ts';
 import {
   getSupervisor,
-  listRestorable,
-  markRestoredMany,
+  getSupervisorStateForRestoration,
+  markSupervisorRestored,
   type RestoreMark,
   stateRows,
-  updateHeartbeats,
+  updateSupervisorHeartbeatState,
   upsertStatesSql,
 } from './supervisorRepository.ts';
 import {
@@ -75,11 +76,13 @@ export interface RecordedAnswer {
  */
 export interface SupervisorStore {
   /**
-   * Writes a batch atomically (one statement). Journal entries and checkpoints of a supervisor
-   * whose write was stale (an equal or newer version is stored) are left out with it.
+   * Writes a batch atomically (one statement): `saveSupervisorStateFull`. Journal entries and
+   * checkpoints of a supervisor whose write was stale (an equal or newer version is stored)
+   * are left out with it.
    */
   commit(batch: CommitBatch): Promise<CommitResult>;
   getSupervisor(id: string): Promise<SupervisorState | null>;
+  /** A page of the fleet; with `hasPendingQuestions: true`, `getSupervisorsWithPendingQuestions`. */
   listSupervisors(filter?: FleetFilter): Promise<SupervisorState[]>;
   /** How many supervisors are in each lifecycle state (every state present, 0 if none). */
   countByState(): Promise<Record<LifecycleState, number>>;
@@ -89,7 +92,7 @@ export interface SupervisorStore {
   countByStateValue(machineId: string, owner?: string): Promise<Record<string, number>>;
   /** The journaled answer to a question of a supervisor, or `null`. */
   findAnswer(supervisorId: string, questionId: string): Promise<RecordedAnswer | null>;
-  /** The lightweight heartbeat save point: touches `last_heartbeat` only. */
+  /** The heartbeat save point, `updateSupervisorHeartbeatState`: `last_heartbeat` only. */
   touchHeartbeats(ids: readonly string[]): Promise<number>;
   /** Records how a task run ended, before its supervisor is told. */
   recordTaskOutcome(outcome: TaskOutcome): Promise<boolean>;
@@ -98,7 +101,7 @@ export interface SupervisorStore {
   validateTasks(supervisorId: string): Promise<StateValidationResult>;
   /** Writes task rows as the snapshot describes them and cancels rows it does not know. */
   repairTasks(rows: readonly TaskRowWrite[], cancelIds: readonly string[]): Promise<void>;
-  /** Counts restores and journals them (`restoration_count`, time, source), in one statement. */
+  /** Counts restores and journals them, in one statement: `markSupervisorRestored`. */
   markRestored(
     restores: ReadonlyArray<{ id: string; source: RestorationSource }>,
   ): Promise<RestoreMark[]>;
@@ -109,49 +112,71 @@ export interface SupervisorStore {
   ): Promise<Map<string, JournalEvent[]>>;
   /** A supervisor's checkpoints, newest first. */
   listCheckpoints(supervisorId: string, limit?: number): Promise<Checkpoint[]>;
-  /** A page of the supervisors a restart must restore, in id order. */
+  /** A page of the supervisors a restart must restore: `getSupervisorStateForRestoration`. */
   listRestorable(page: { afterId?: string; limit: number }): Promise<SupervisorState[]>;
+}
+
+/**
+ * Full state save (the seed's `save_supervisor_state_full`) of many supervisors at once:
+ * the group commit the snapshot writer makes. In one statement, so one round trip and
+ * atomic without BEGIN/COMMIT: upserts every row with the columns derived from its
+ * snapshot (an existing row only by a newer `version`), appends the journal entries,
+ * keeps the checkpoints and writes the task rows of the rows it wrote.
+ *
+ * @example
+ * const { saved, stale } = await saveSupervisorStateFull(db, {
+ *   states: [write],
+ *   events: [{ supervisorId: write.id, version: write.version, kind: 'question_asked' }],
+ *   checkpoints: [],
+ * });
+ */
+export async function saveSupervisorStateFull(
+  db: Queryable,
+  batch: CommitBatch,
+): Promise<CommitResult> {
+  if (batch.states.length === 0) return { saved: [], stale: [] };
+  // `stored` is read before the upsert: the journal takes only entries newer than what was
+  // stored, and the caller learns the stored version of every row that was not written.
+  const { rows } = await db.query<{
+    id: string;
+    saved: boolean;
+    stored_version: string | null;
+  }>(
+    `WITH incoming AS (
+       SELECT id FROM jsonb_to_recordset($1::jsonb) AS r (id uuid)
+     ), stored AS (
+       SELECT s.id, s.version FROM supervisor_states s JOIN incoming USING (id)
+     ), saved AS (${upsertStatesSql('$1')}),
+     journal AS (${insertEventsSql('$2', { onlyFor: 'saved', newerThan: 'stored' })}),
+     kept AS (${insertCheckpointsSql('$3', 'saved')}),
+     task_rows AS (${upsertTasksSql('$4', 'saved')})
+     SELECT i.id, i.id IN (SELECT id FROM saved) AS saved, stored.version AS stored_version
+     FROM incoming i LEFT JOIN stored USING (id)`,
+    [
+      stateRows(batch.states),
+      eventRows(batch.events),
+      checkpointRows(batch.checkpoints),
+      taskRows(batch.tasks ?? []),
+    ],
+  );
+  return {
+    saved: rows.filter((r) => r.saved).map((r) => r.id),
+    stale: rows
+      .filter((r) => !r.saved)
+      .map((r) => ({ id: r.id, storedVersion: Number(r.stored_version) })),
+  };
 }
 
 /** The store over a database. */
 export function createSupervisorStore(db: Database): SupervisorStore {
   return {
-    async commit(batch) {
-      if (batch.states.length === 0) return { saved: [], stale: [] };
-      // One statement, so one round trip and atomic without BEGIN/COMMIT. `stored` is read
-      // before the upsert: the journal takes only entries newer than what was stored, and
-      // the caller learns the stored version of every row that was not written.
-      const { rows } = await db.query<{
-        id: string;
-        saved: boolean;
-        stored_version: string | null;
-      }>(
-        `WITH incoming AS (
-           SELECT id FROM jsonb_to_recordset($1::jsonb) AS r (id uuid)
-         ), stored AS (
-           SELECT s.id, s.version FROM supervisor_states s JOIN incoming USING (id)
-         ), saved AS (${upsertStatesSql('$1')}),
-         journal AS (${insertEventsSql('$2', { onlyFor: 'saved', newerThan: 'stored' })}),
-         kept AS (${insertCheckpointsSql('$3', 'saved')}),
-         task_rows AS (${upsertTasksSql('$4', 'saved')})
-         SELECT i.id, i.id IN (SELECT id FROM saved) AS saved, stored.version AS stored_version
-         FROM incoming i LEFT JOIN stored USING (id)`,
-        [
-          stateRows(batch.states),
-          eventRows(batch.events),
-          checkpointRows(batch.checkpoints),
-          taskRows(batch.tasks ?? []),
-        ],
-      );
-      return {
-        saved: rows.filter((r) => r.saved).map((r) => r.id),
-        stale: rows
-          .filter((r) => !r.saved)
-          .map((r) => ({ id: r.id, storedVersion: Number(r.stored_version) })),
-      };
-    },
+    commit: (batch) => saveSupervisorStateFull(db, batch),
     getSupervisor: (id) => getSupervisor(db, id),
-    listSupervisors: (filter) => listSupervisors(db, filter),
+    // The fleet's pending questions (GET /questions, questions.subscribe) by their seed name.
+    listSupervisors: (filter) =>
+      filter?.hasPendingQuestions === true
+        ? getSupervisorsWithPendingQuestions(db, filter)
+        : listSupervisors(db, filter),
     countByState: () => countByState(db),
     countPendingQuestions: () => countPendingQuestions(db),
     countByStateValue: (machineId, owner) => countByStateValue(db, machineId, owner),
@@ -172,13 +197,13 @@ export function createSupervisorStore(db: Database): SupervisorStore {
         value: row.payload.value,
       };
     },
-    touchHeartbeats: (ids) => updateHeartbeats(db, ids),
+    touchHeartbeats: (ids) => updateSupervisorHeartbeatState(db, ids),
     recordTaskOutcome: (outcome) => recordTaskOutcome(db, outcome),
     listTasks: (supervisorId) => listTasks(db, supervisorId),
     validateTasks: (supervisorId) => validateSpawnedTasks(db, supervisorId),
     repairTasks: (rows, cancelIds) => repairTaskRows(db, rows, cancelIds),
-    markRestored: (restores) => markRestoredMany(db, restores),
-    listRestorable: (page) => listRestorable(db, page),
+    markRestored: (restores) => markSupervisorRestored(db, restores),
+    listRestorable: (page) => getSupervisorStateForRestoration(db, page),
     listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),
     recentHistory: (ids, perSupervisor) => recentEvents(db, ids, perSupervisor),
   };

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { PendingQuestion, SupervisorWrite } from '../../src/model/supervisor.ts';
+import type { Queryable } from '../../src/persistence/database.ts';
+import {
+  type CommitResult,
+  saveSupervisorStateFull,
+} from '../../src/persistence/supervisorStore.ts';
 
 /** A supervisor write with plausible values; override what the test is about. */
 export function supervisorWrite(overrides: Partial<SupervisorWrite> = {}): SupervisorWrite {
@@ -24,6 +29,11 @@ export function supervisorWrite(overrides: Partial<SupervisorWrite> = {}): Super
     pendingQuestions: [],
     ...overrides,
   };
+}
+
+/** Stores rows as the runtime does (the full save), with no journal entries or checkpoints. */
+export function saveRows(db: Queryable, ...writes: SupervisorWrite[]): Promise<CommitResult> {
+  return saveSupervisorStateFull(db, { states: writes, events: [], checkpoints: [] });
 }
 
 /** A pending yes/no question for the owner. */

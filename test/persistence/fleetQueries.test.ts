@@ -1,8 +1,35 @@
 // The fleet filters are served by indexes: EXPLAIN on 100,000 supervisors.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/persistence/database.ts';
-import { type FleetFilter, fleetQuery } from '../../src/persistence/fleetQueries.ts';
-import { describePostgresOnly } from '../helpers/engines.ts';
+import {
+  type FleetFilter,
+  fleetQuery,
+  getSupervisorsWithPendingQuestions,
+} from '../../src/persistence/fleetQueries.ts';
+import { describeEachEngine, describePostgresOnly } from '../helpers/engines.ts';
+import { question, saveRows, supervisorWrite } from '../helpers/fixtures.ts';
+
+describeEachEngine('supervisors with pending questions', (engine) => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await engine.openMigrated();
+  });
+  afterAll(() => db.close());
+
+  it('lists only supervisors with pending questions, by owner, in id order', async () => {
+    const asking = supervisorWrite({ owner: 'qowner', pendingQuestions: [question('x')] });
+    const quiet = supervisorWrite({ owner: 'qowner' });
+    const otherOwner = supervisorWrite({ owner: 'else', pendingQuestions: [question('y')] });
+    await saveRows(db, asking, quiet, otherOwner);
+    const listed = await getSupervisorsWithPendingQuestions(db, { owner: 'qowner' });
+    expect(listed.map((s) => s.id)).toEqual([asking.id]);
+    const all = (await getSupervisorsWithPendingQuestions(db)).map((s) => s.id);
+    expect(all).toEqual([asking.id, otherOwner.id].sort());
+    // A filter that asks for the opposite is overruled: this is the pending-questions list.
+    const overruled = await getSupervisorsWithPendingQuestions(db, { hasPendingQuestions: false });
+    expect(overruled.map((s) => s.id)).toEqual(all);
+  });
+});
 
 /**
  * Each filter, and its own index. The planner may instead walk the primary key in id

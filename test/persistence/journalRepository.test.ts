@@ -7,9 +7,8 @@ import {
   recentEvents,
   saveCheckpoints,
 } from '../../src/persistence/journalRepository.ts';
-import { saveStateFull } from '../../src/persistence/supervisorRepository.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { supervisorWrite } from '../helpers/fixtures.ts';
+import { saveRows, supervisorWrite } from '../helpers/fixtures.ts';
 
 describeEachEngine('journal and checkpoints', (engine) => {
   let db: Database;
@@ -20,7 +19,7 @@ describeEachEngine('journal and checkpoints', (engine) => {
 
   it('appends journal entries in the order given and pages through them', async () => {
     const write = supervisorWrite();
-    await saveStateFull(db, write);
+    await saveRows(db, write);
     const kinds = Array.from({ length: 25 }, (_, i) => `kind-${i}`);
     await appendEvents(
       db,
@@ -34,7 +33,7 @@ describeEachEngine('journal and checkpoints', (engine) => {
 
   it('hands back the newest entries of each supervisor asked for, oldest first', async () => {
     const [long, short, silent] = [supervisorWrite(), supervisorWrite(), supervisorWrite()];
-    for (const write of [long, short, silent]) await saveStateFull(db, write);
+    for (const write of [long, short, silent]) await saveRows(db, write);
     const entries = (id: string, count: number) =>
       Array.from({ length: count }, (_, i) => ({ supervisorId: id, version: i, kind: `k${i}` }));
     await appendEvents(db, [...entries(long.id, 30), ...entries(short.id, 3)]);
@@ -48,7 +47,7 @@ describeEachEngine('journal and checkpoints', (engine) => {
 
   it('lists checkpoints newest first and replaces one of the same version', async () => {
     const write = supervisorWrite();
-    await saveStateFull(db, write);
+    await saveRows(db, write);
     const checkpoint = (version: number, phase: string) => ({
       supervisorId: write.id,
       version,

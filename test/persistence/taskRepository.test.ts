@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TaskStatus } from '../../src/model/task.ts';
 import type { Database } from '../../src/persistence/database.ts';
-import { saveStateFull } from '../../src/persistence/supervisorRepository.ts';
 import {
   insertTasks,
   listTasks,
@@ -12,7 +11,7 @@ import {
   validateSpawnedTasks,
 } from '../../src/persistence/taskRepository.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { supervisorWrite } from '../helpers/fixtures.ts';
+import { saveRows, supervisorWrite } from '../helpers/fixtures.ts';
 
 type Seen = { status: TaskStatus; attempt: number };
 
@@ -29,7 +28,7 @@ describeEachEngine('task repository', (engine) => {
       spawnedTaskIds: Object.keys(seen),
       snapshot: { status: 'active', value: 'x', children: {}, context: { tasks: seen } },
     });
-    await saveStateFull(db, write);
+    await saveRows(db, write);
     await insertTasks(
       db,
       Object.entries(recorded).map(([id, row]) => ({
