@@ -1,31 +1,28 @@
+import {
+  type AnyErrorCode,
+  type ClientErrorCode,
+  ERROR_REGISTRY,
+  type ErrorCode,
+} from '../protocol/errorCodes.ts';
 import type { ErrorFrame } from '../protocol/frames.ts';
 
-/**
- * Codes only the client reports. `ERR_CLIENT_CLOSED`: the client was closed before the
- * request settled. `ERR_TIMEOUT`: an answer was not acknowledged in time; it may or may not
- * have been applied, and sending it again is safe. `ERR_UNSUBSCRIBED`: a subscription was
- * taken back before the server confirmed it. `ERR_WEBHOOK_*`: `verifyWebhook` refused a
- * request (signature, age, body).
- */
-export type ClientOnlyErrorCode =
-  | 'ERR_CLIENT_CLOSED'
-  | 'ERR_TIMEOUT'
-  | 'ERR_UNSUBSCRIBED'
-  | 'ERR_WEBHOOK_SIGNATURE'
-  | 'ERR_WEBHOOK_STALE'
-  | 'ERR_WEBHOOK_INVALID';
+// The client's own codes (ERR_CLIENT_CLOSED, ERR_TIMEOUT, ERR_UNSUBSCRIBED, ERR_WEBHOOK_*)
+// are declared in the error registry with the server's; docs/protocol.md lists them all.
+export type { ClientErrorCode, ClientOnlyErrorCode } from '../protocol/errorCodes.ts';
 
 /**
  * Server codes that say "not done, try again": the client retries these itself. Every
- * other refusal is definitive and rejects the caller's promise.
+ * other refusal is definitive and rejects the caller's promise. Read from the registry's
+ * `retryable`.
+ *
+ * @example
+ * if (RETRYABLE_CODES.has(error.code)) scheduleRetry();
  */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
-  'ERR_COMMIT_IN_DOUBT',
-  'ERR_DATABASE_UNAVAILABLE',
-  'ERR_NOT_DURABLE',
-  'ERR_RUNTIME_STOPPED',
-  'ERR_INTERNAL',
-]);
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set(
+  (Object.keys(ERROR_REGISTRY) as AnyErrorCode[]).filter(
+    (code): code is ErrorCode => ERROR_REGISTRY[code].retryable,
+  ),
+);
 
 /**
  * The error every client promise rejects with. `code` is the server's code exactly as sent
@@ -44,7 +41,7 @@ export class StewardClientError extends Error {
   override readonly name = 'StewardClientError';
 
   constructor(
-    readonly code: string,
+    readonly code: ClientErrorCode,
     message: string,
     readonly issues: NonNullable<ErrorFrame['issues']> = [],
   ) {
@@ -63,6 +60,9 @@ export class StewardClientError extends Error {
  * @example
  * if (isStewardClientError(error, 'ERR_QUESTION_NOT_PENDING')) return; // someone else answered
  */
-export function isStewardClientError(error: unknown, code?: string): error is StewardClientError {
+export function isStewardClientError(
+  error: unknown,
+  code?: ClientErrorCode,
+): error is StewardClientError {
   return error instanceof StewardClientError && (code === undefined || error.code === code);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { type ErrorCode, isKnownErrorCode } from '../protocol/errorCodes.ts';
 import {
   CLOSE_UNAUTHENTICATED,
   type ClientFrame,
@@ -51,7 +52,7 @@ export interface ClientSocket {
 }
 
 /** Upgrade refusals that no retry can fix. */
-const DEFINITIVE_HTTP = new Map<number, string>([
+const DEFINITIVE_HTTP = new Map<number, ErrorCode>([
   [401, 'ERR_UNAUTHENTICATED'],
   [403, 'ERR_ORIGIN_NOT_ALLOWED'],
   [404, 'ERR_ROUTE_NOT_FOUND'],
@@ -185,6 +186,19 @@ export function openClientSocket(options: ClientSocketOptions): ClientSocket {
     }
     const parsed = ServerFrame.safeParse(json);
     if (parsed.success) return parsed.data;
+    const shape = json as { type?: unknown; code?: unknown } | null;
+    if (
+      shape?.type === 'error' &&
+      typeof shape.code === 'string' &&
+      !isKnownErrorCode(shape.code)
+    ) {
+      // A newer server's code: the request it refused is left to its timeout.
+      log.warn(
+        { frame: text.slice(0, 200), code: shape.code },
+        'steward client: error code unknown to this client (a newer server?), frame ignored',
+      );
+      return undefined;
+    }
     log.warn(
       { frame: text.slice(0, 200), issues: parsed.error.issues.slice(0, 5) },
       'steward client: frame does not fit the protocol, ignored',
@@ -227,7 +241,7 @@ export function openClientSocket(options: ClientSocketOptions): ClientSocket {
   };
 }
 
-function refusedMessage(code: string, url: string): string {
+function refusedMessage(code: ErrorCode, url: string): string {
   if (code === 'ERR_UNAUTHENTICATED') return `${url} refused the token: check it (no retry)`;
   if (code === 'ERR_ORIGIN_NOT_ALLOWED') return `${url} refused this origin (no retry)`;
   return `${url} has no WebSocket endpoint: the path is usually /ws (no retry)`;

@@ -4,6 +4,7 @@ export type { QuestionAskedFrame } from '../protocol/frames.ts';
 export type { WebhookNotification } from '../protocol/webhook.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export {
+  type ClientErrorCode,
   type ClientOnlyErrorCode,
   isStewardClientError,
   RETRYABLE_CODES,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AnswerKind, Audience, LifecycleState, QuestionId } from '../model/supervisor.ts';
+import { ERROR_CODES } from './errorCodes.ts';
 
 /** The protocol version; a client states the one it speaks in `hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -169,10 +170,11 @@ export const RuntimeStatusFrame = z.object({
 });
 export type RuntimeStatusFrame = z.infer<typeof RuntimeStatusFrame>;
 
+/** A refusal: `code` is one of the server's codes in the registry (`errorCodes.ts`). */
 export const ErrorFrame = z.object({
   type: z.literal('error'),
   requestId: RequestId.nullable(),
-  code: z.string(),
+  code: z.enum(ERROR_CODES),
   message: z.string(),
   issues: z
     .array(

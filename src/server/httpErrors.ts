@@ -1,37 +1,12 @@
 import type { z } from 'zod';
-import { type ErrorCode, StewardError } from '../errors.ts';
+import { ERROR_REGISTRY, type ErrorCode, StewardError } from '../errors.ts';
 
-/** The HTTP status of each error code a request can meet; anything else is a 500. */
-const STATUS: Partial<Record<ErrorCode | 'ERR_INTERNAL', number>> = {
-  ERR_VALIDATION: 400,
-  ERR_EVENT_INVALID: 400,
-  ERR_ANSWER_INVALID: 400,
-  ERR_INPUT_INVALID: 400,
-  ERR_MESSAGE_INVALID: 400,
-  ERR_UNAUTHENTICATED: 401,
-  ERR_FORBIDDEN: 403,
-  ERR_ORIGIN_NOT_ALLOWED: 403,
-  ERR_SUPERVISOR_NOT_FOUND: 404,
-  ERR_ROUTE_NOT_FOUND: 404,
-  ERR_SUPERVISOR_EXISTS: 409,
-  ERR_SUPERVISOR_TERMINATED: 409,
-  ERR_SUPERVISOR_NOT_RUNNING: 409,
-  ERR_EVENT_NOT_ACCEPTED: 409,
-  ERR_QUESTION_NOT_PENDING: 409,
-  ERR_ANSWER_NOT_ACCEPTED: 409,
-  ERR_STALE_VERSION: 409,
-  ERR_MESSAGE_TOO_LARGE: 413,
-  ERR_MACHINE_NOT_REGISTERED: 422,
-  ERR_MACHINE_INVALID: 422,
-  ERR_NOT_DURABLE: 503,
-  ERR_COMMIT_IN_DOUBT: 503,
-  ERR_DATABASE_UNAVAILABLE: 503,
-  ERR_RUNTIME_STOPPED: 503,
-};
-
-/** The HTTP status for an error code. */
-export function httpStatusOf(code: string): number {
-  return STATUS[code as ErrorCode] ?? 500;
+/**
+ * The HTTP status for an error code, as the registry declares it; a code no HTTP response
+ * is meant to carry (start-up, WebSocket only) that reaches one anyway is a 500.
+ */
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_REGISTRY[code].httpStatus ?? 500;
 }
 
 /** A request that does not fit its schema: `ERR_MESSAGE_INVALID`, with zod's issues. */

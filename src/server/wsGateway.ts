@@ -1,11 +1,13 @@
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import type { ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { bearerToken, type Principal, type TokenTable } from './auth.ts';
 import type { Availability } from './availability.ts';
 import { type Connection, type ConnectionLimits, serveConnection } from './connection.ts';
+import { httpStatusOf } from './httpErrors.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { isOriginAllowed } from './origins.ts';
 import { createDeliveryCounter } from './questionFrames.ts';
@@ -34,7 +36,10 @@ export interface WsGateway {
   close(): Promise<void>;
 }
 
-function refuse(socket: Duplex, status: number, reason: string, code: string): void {
+/** Ends an upgrade with the HTTP status the registry declares for `code`. */
+function refuse(socket: Duplex, code: ErrorCode): void {
+  const status = httpStatusOf(code);
+  const reason = STATUS_CODES[status] ?? 'Error';
   const body = JSON.stringify({ error: { code, message: reason } });
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -99,12 +104,12 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
     handleUpgrade(request, socket, head) {
       const url = new URL(request.url ?? '/', 'http://localhost');
       if (url.pathname !== '/ws') {
-        refuse(socket, 404, 'Not Found', 'ERR_ROUTE_NOT_FOUND');
+        refuse(socket, 'ERR_ROUTE_NOT_FOUND');
         return;
       }
       if (!isOriginAllowed(request, options.allowedOrigins)) {
         log.warn({ origin: request.headers.origin }, 'websocket refused: origin not allowed');
-        refuse(socket, 403, 'Forbidden', 'ERR_ORIGIN_NOT_ALLOWED');
+        refuse(socket, 'ERR_ORIGIN_NOT_ALLOWED');
         return;
       }
       const presented = bearerToken(request.headers.authorization);
@@ -113,7 +118,7 @@ export function createWsGateway(options: WsGatewayOptions): WsGateway {
         principal = tokens.authenticate(presented);
         if (!principal) {
           metrics.authFailures.inc();
-          refuse(socket, 401, 'Unauthorized', 'ERR_UNAUTHENTICATED');
+          refuse(socket, 'ERR_UNAUTHENTICATED');
           return;
         }
       }
