@@ -10,6 +10,12 @@ import { openTestClient } from '../helpers/wsTestClient.ts';
 
 const SUPERVISORS = 20;
 const QUESTIONS = 60;
+/**
+ * Each loop answers at most one question per this many ms, so no loop can run out of
+ * questions before the last cut is over, however fast the machine: the test answers for
+ * about 12 s (≤ 40 questions), and a loop that finished has no answer left to come back.
+ */
+const PACE_MS = 300;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describePostgresOnly('a database cut, seen from outside', (engine) => {
@@ -50,6 +56,7 @@ describePostgresOnly('a database cut, seen from outside', (engine) => {
       try {
         for (let q = 0; q < QUESTIONS && answering; q++) {
           current.set(id, q);
+          const paced = sleep(PACE_MS);
           await answerUntilAcked(
             client,
             log,
@@ -57,7 +64,7 @@ describePostgresOnly('a database cut, seen from outside', (engine) => {
             // A reply that never comes shows up as a broken loop within the poll below.
             { replyTimeoutMs: 15_000 },
           );
-          await sleep(30);
+          await paced;
         }
       } catch (error) {
         broken.push(`${id}: ${error instanceof Error ? error.message : String(error)}`);
@@ -69,6 +76,8 @@ describePostgresOnly('a database cut, seen from outside', (engine) => {
       await sleep(2_000);
       const from = Date.now();
       const onAt = new Map(current);
+      // Questions left for after the cut, or "answers back" cannot be seen.
+      expect(Math.max(...onAt.values())).toBeLessThan(QUESTIONS - 10);
       proxy.cut();
       await sleep(length);
       proxy.restore();
