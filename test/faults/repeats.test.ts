@@ -83,12 +83,20 @@ describePostgresOnly('repeated answers', (engine) => {
     onTestFinished(() => client.close());
     const log = createAnswerLog();
     let going = true;
+    /** The question each loop is on. */
+    const current = new Map<string, number>();
     const loops = ids.map(async (id) => {
       for (let q = 0; q < 100 && going; q++) {
+        current.set(id, q);
+        // Paced (at most 30 of 100 before the freeze), so answers are left for after it
+        // however fast the machine: a loop that finished has nothing left to be acked.
+        const paced = sleep(50);
         await answerUntilAcked(client, log, { supervisorId: id, questionId: `q${q}`, value: q });
+        await paced;
       }
     });
     await sleep(1_500);
+    expect(Math.max(...current.values())).toBeLessThan(50);
     const frozenAt = Date.now();
     runtime.child.kill('SIGSTOP');
     await sleep(15_000);
