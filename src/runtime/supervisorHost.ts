@@ -1,213 +1,40 @@
+// The actor host: the supervisors in memory and the entry points to them. A call finds its
+// live supervisor, tells it what happened, captures it (the write is queued), and waits for
+// the commit; what the commit makes visible happens in afterCommit.ts.
 import { randomUUID } from 'node:crypto';
-import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
-import { StewardError } from '../errors.ts';
+import { isStewardError, StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { ExternalEvent } from '../machines/events.ts';
-import { type MachineRegistry, parseInput } from '../machines/registry.ts';
-import type {
-  LifecycleState,
-  PendingQuestion,
-  RestorationSource,
-  SupervisorState,
-} from '../model/supervisor.ts';
-import type { Checkpoint, JournalEvent } from '../model/task.ts';
-import type { FleetFilter } from '../persistence/fleetQueries.ts';
-import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import { parseInput } from '../machines/registry.ts';
+import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
 import { setTimeoutAfterIo } from '../timers.ts';
-import { createAnswerPath } from './answerPath.ts';
+import { AfterCommit } from './afterCommit.ts';
+import { isTerminal } from './commit/committedChanges.ts';
+import { createSnapshotWriter, type SnapshotWriter } from './commit/snapshotWriter.ts';
+import type {
+  AnswerOptions,
+  AnswerResult,
+  CommitHealth,
+  Committed,
+  SupervisorHost,
+  SupervisorHostOptions,
+} from './hostApi.ts';
+import { type LiveObserver, LiveSupervisor } from './live/liveSupervisor.ts';
+import { LiveSupervisors } from './live/liveSupervisors.ts';
+import { createPassivation, type Passivation } from './passivation.ts';
 import {
-  type ChangeListener,
-  type CommittedChange,
-  type CommittedView,
-  changesOf,
-  isTerminal,
-  viewOf,
-} from './commit/committedChanges.ts';
-import {
-  type CommittedWrite,
-  createSnapshotWriter,
-  type SnapshotWriterOptions,
-} from './commit/snapshotWriter.ts';
-import {
-  captureSupervisor,
-  type HostedSupervisor,
-  isFinished,
-  startSupervisor,
-  stopLeakedChildren,
-} from './live/liveSupervisor.ts';
-import { createPassivation } from './passivation.ts';
-import {
+  countRestores,
+  finishRestore,
   type RestorationInfo,
-  type RestorationPorts,
-  reactivate,
-  restoreAll,
-  restoreStored,
+  type RestoreDeps,
+  rebuild,
+  resentQuestions,
+  restoreInPages,
 } from './restore/restoration.ts';
-import { createTaskRunner } from './taskRunner.ts';
+import { restorablePages } from './restore/restorePlan.ts';
+import { createTaskRunner, type TaskRunner } from './taskRunner.ts';
 
-/** Options of the actor host. */
-export interface SupervisorHostOptions {
-  store: SupervisorStore;
-  registry: MachineRegistry;
-  log?: Logger;
-  /**
-   * How long a call waits for its commit before failing with `ERR_COMMIT_IN_DOUBT` (it may
-   * still commit: the writer keeps trying). Every wait on a commit has this bound.
-   */
-  commitTimeoutMs?: number;
-  /**
-   * XState's inspection API, for an outside inspector such as `@statelyai/inspect`
-   * (`inspect: createWebSocketInspector().inspect`): it sees every actor event and
-   * snapshot of every hosted supervisor. An inspector that throws changes nothing.
-   */
-  inspect?: (event: InspectionEvent) => void;
-  /** Interval of the heartbeat save point; 0 turns it off. */
-  heartbeatIntervalMs?: number;
-  /**
-   * Drops a supervisor from memory once it has been idle this long (no call, no change,
-   * nothing in flight, no task or invoked actor running); the next call, answer or due
-   * timer brings it back from its stored row, without counting a restore. 0 or unset:
-   * every supervisor stays in memory.
-   */
-  passivateAfterMs?: number;
-  writer?: Pick<
-    SnapshotWriterOptions,
-    'maxBatch' | 'maxConcurrentBatches' | 'retryInitialMs' | 'retryMaxMs' | 'onBatch'
-  >;
-}
-
-/** What the host knows of a supervisor's last commit, from memory. */
-export interface CommittedQuestions {
-  owner: string | null;
-  version: number;
-  pendingQuestions: readonly PendingQuestion[];
-}
-
-/** The result of a call that changed a supervisor: the version that made it durable. */
-export interface Committed {
-  version: number;
-}
-
-/** Who answers, and whether they may answer a given question. */
-export interface AnswerOptions {
-  /** Recorded in the journal with the answer. */
-  answeredBy?: string | null;
-  /**
-   * Checked against the pending question as the supervisor holds it at that moment, so the
-   * check and the answer cannot be told apart by a question asked in between; a refusal
-   * is `ERR_FORBIDDEN` and changes nothing.
-   */
-  mayAnswer?: (question: PendingQuestion) => boolean;
-}
-
-/** The result of an answer: a repeated answer to the same question is a duplicate. */
-export interface AnswerResult extends Committed {
-  duplicate: boolean;
-}
-
-/** Hosts supervisors: runs their actors and persists every transition before acknowledging. */
-export interface SupervisorHost {
-  /**
-   * Starts a supervisor of the newest registered version of a machine. The input is
-   * checked against that version's `input` schema first (`ERR_INPUT_INVALID`, nothing
-   * stored) and the machine receives the parsed value. Resolves once its first snapshot
-   * has committed.
-   */
-  spawn(
-    machineId: string,
-    input: unknown,
-    options?: { id?: string; owner?: string | null },
-  ): Promise<{ id: string } & Committed>;
-  /**
-   * Sends an event. Resolves once the snapshot it produced has committed; an event the
-   * supervisor has no transition for is refused with `ERR_EVENT_NOT_ACCEPTED`.
-   */
-  send(id: string, event: unknown): Promise<Committed>;
-  /**
-   * Answers a pending question after validating the value against its answer kind.
-   * Idempotent: answering a question again reports a duplicate and changes nothing.
-   */
-  answer(
-    id: string,
-    questionId: string,
-    value: unknown,
-    options?: AnswerOptions,
-  ): Promise<AnswerResult>;
-  pause(id: string): Promise<Committed>;
-  resume(id: string): Promise<Committed>;
-  cancel(id: string, reason?: string): Promise<Committed>;
-  /** A supervisor as stored; `ERR_SUPERVISOR_NOT_FOUND` when there is none. */
-  get(id: string): Promise<SupervisorState>;
-  /** Stored supervisors matching a filter (indexed queries). */
-  list(filter?: FleetFilter): Promise<SupervisorState[]>;
-  /** How many stored supervisors are in each lifecycle state. */
-  countByState(): Promise<Record<LifecycleState, number>>;
-  /** How many questions are pending across the stored fleet. */
-  countPendingQuestions(): Promise<number>;
-  /** How many supervisors of a machine (an owner's, when given) are in each state value. */
-  countByStateValue(machineId: string, owner?: string): Promise<Record<string, number>>;
-  /** The newest journal entries of a supervisor, oldest first. */
-  history(id: string, limit?: number): Promise<JournalEvent[]>;
-  /** A supervisor's kept checkpoints, newest first. */
-  checkpoints(id: string, limit?: number): Promise<Checkpoint[]>;
-  /**
-   * Owner, version and pending questions of a hosted supervisor as last committed (never
-   * a question that is not durable yet); `undefined` when it is not in memory.
-   */
-  committed(id: string): CommittedQuestions | undefined;
-  /** Receives every committed change; returns the unsubscribe function. */
-  subscribe(listener: ChangeListener): () => void;
-  /** The heartbeat save point now: touches `last_heartbeat` of every hosted supervisor. */
-  heartbeat(): Promise<number>;
-  /** The last captured version and persisted snapshot of a hosted supervisor (tests, tools). */
-  local(id: string): { version: number; snapshot: unknown } | undefined;
-  /** How many supervisors are in memory. */
-  size(): number;
-  /** How many supervisors are passivated: running here, but out of memory until needed. */
-  passivated(): number;
-  /**
-   * Brings a stored supervisor back into memory: rebuilds its actor from the stored
-   * snapshot, counts the restore (`restoration_count`, time, source), re-sends its pending
-   * questions on the committed-changes stream, and picks up its tasks.
-   */
-  restore(id: string, source?: RestorationSource): Promise<RestorationInfo>;
-  /** Restores every stored supervisor that is not finished, page by page, logging progress. */
-  restoreAll(source?: RestorationSource): Promise<{ restored: number; failed: number }>;
-  /**
-   * The database is lost (or the claim on it): drops every supervisor from memory without
-   * writing (nothing acknowledged lives only there), stops their tasks, and refuses every
-   * call with `ERR_DATABASE_UNAVAILABLE` until `resume()`. Callers waiting on a commit in
-   * flight get `ERR_COMMIT_IN_DOUBT`. Idempotent.
-   */
-  databaseLost(): void;
-  /**
-   * Takes calls again after `databaseLost()`. Call `restoreAll()` first (it runs while calls
-   * are still refused), so no call finds its supervisor missing.
-   */
-  databaseBack(): void;
-  /** How commits are going, for readiness. */
-  commitHealth(): CommitHealth;
-  /**
-   * Flushes every pending write, then stops the actors. Idempotent. With `timeoutMs`, stops
-   * waiting for the flush after that long; resolves with how many supervisors had writes
-   * left unflushed (never acknowledged, so nothing acknowledged is lost).
-   */
-  stop(options?: { timeoutMs?: number }): Promise<{ unflushed: number }>;
-}
-
-/** What readiness is judged on. */
-export interface CommitHealth {
-  /** True between `databaseLost()` and `databaseBack()`. */
-  suspended: boolean;
-  /** When a write last committed (epoch ms). */
-  lastCommitAt: number | undefined;
-  /** Since when every commit attempt has failed; undefined while commits go through. */
-  failingSince: number | undefined;
-  /** When the oldest commit still waiting for its reply was sent. */
-  oldestInFlightSince: number | undefined;
-  /** Supervisor writes queued and in flight. */
-  pending: number;
-}
+export type * from './hostApi.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -220,164 +47,505 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * await host.answer(id, 'approve-plan', true);
  */
 export function createSupervisorHost(options: SupervisorHostOptions): SupervisorHost {
-  const log = options.log ?? silentLogger;
-  const commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
-  const hosted = new Map<string, HostedSupervisor>();
-  const lastCommitted = new Map<string, CommittedView>();
-  const listeners = new Set<ChangeListener>();
-  const undelivered = new Map<string, Array<{ type: string } & Record<string, unknown>>>();
-  let stopping: Promise<{ unflushed: number }> | undefined;
+  return new Host(options);
+}
+
+function notFound(id: string): StewardError {
+  return new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
+}
+
+class Host implements SupervisorHost {
+  readonly #options: SupervisorHostOptions;
+  readonly #log: Logger;
+  readonly #commitTimeoutMs: number;
+  readonly #writer: SnapshotWriter;
+  readonly #lives: LiveSupervisors;
+  readonly #runner: TaskRunner;
+  readonly #effects: AfterCommit;
+  readonly #passivation: Passivation | undefined;
+  readonly #timers: NodeJS.Timeout[] = [];
+  #stopping: Promise<{ unflushed: number }> | undefined;
   /** Between `databaseLost()` and `databaseBack()`: calls are refused. */
-  let suspended = false;
+  #suspended = false;
   /** How often the database was lost: a restore begun before a loss admits nothing after. */
-  let losses = 0;
+  #losses = 0;
 
-  const writer = createSnapshotWriter({
-    store: options.store,
-    log,
-    ...options.writer,
-    onCommitted: publish,
-    onRejected: (id, error) =>
-      log.error({ supervisorId: id, err: error }, 'supervisor row refused'),
-  });
+  /** Each live supervisor's changes between calls: captured once the current turn is done. */
+  readonly #observer: LiveObserver = {
+    changed: (live) =>
+      queueMicrotask(() => {
+        if (!this.#stopping) this.#lives.capture(live);
+      }),
+    failed: (live, error) => {
+      this.#log.error(
+        { supervisorId: live.id, err: error },
+        'supervisor failed; other supervisors continue',
+      );
+      this.#observer.changed(live);
+    },
+  };
 
-  const runner = createTaskRunner({
-    registry: options.registry,
-    store: options.store,
-    log,
-    deliver: (h, event) => deliver(h, event),
-  });
-
-  const heartbeatTimer =
-    (options.heartbeatIntervalMs ?? 30_000) > 0
-      ? setInterval(() => {
-          heartbeat().catch((error: unknown) => log.warn({ err: error }, 'heartbeat failed'));
-        }, options.heartbeatIntervalMs ?? 30_000)
+  constructor(options: SupervisorHostOptions) {
+    this.#options = options;
+    this.#log = options.log ?? silentLogger;
+    this.#commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
+    this.#writer = createSnapshotWriter({
+      store: options.store,
+      log: this.#log,
+      ...options.writer,
+      onCommitted: (writes) => this.#effects.committed(writes),
+      onRejected: (id, error) =>
+        this.#log.error({ supervisorId: id, err: error }, 'supervisor row refused'),
+    });
+    this.#lives = new LiveSupervisors(this.#writer);
+    this.#runner = createTaskRunner({
+      registry: options.registry,
+      store: options.store,
+      log: this.#log,
+    });
+    this.#effects = new AfterCommit({
+      lives: this.#lives,
+      runner: this.#runner,
+      writer: this.#writer,
+      log: this.#log,
+    });
+    this.#every(options.heartbeatIntervalMs ?? 30_000, () =>
+      this.heartbeat().catch((error: unknown) =>
+        this.#log.warn({ err: error }, 'heartbeat failed'),
+      ),
+    );
+    const afterMs = options.passivateAfterMs;
+    this.#passivation = afterMs
+      ? createPassivation({ rebuild: (id) => this.#reactivate(id), log: this.#log })
       : undefined;
-  heartbeatTimer?.unref();
-
-  function publish(writes: readonly CommittedWrite[]): void {
-    for (const committed of writes) {
-      const { write } = committed;
-      const changes = changesOf(lastCommitted.get(write.id) ?? null, committed);
-      if (isTerminal(write.state)) {
-        lastCommitted.delete(write.id);
-        release(write.id, write.version);
-      } else {
-        lastCommitted.set(write.id, viewOf(write));
-      }
-      emit(changes);
-      const h = hosted.get(write.id);
-      if (h) {
-        if (committed.tasks.length > 0) runner.afterCommit(h, committed.tasks);
-        retryUndelivered(h);
-      }
-    }
+    if (afterMs)
+      this.#every(Math.min(5_000, Math.max(25, afterMs / 2)), () => this.#sweep(afterMs));
   }
 
-  function emit(changes: readonly CommittedChange[]): void {
-    for (const change of changes) {
-      for (const listener of listeners) {
-        try {
-          listener(change);
-        } catch (error) {
-          log.error({ err: error, change: change.type }, 'a committed-change listener threw');
-        }
-      }
+  #every(ms: number, work: () => unknown): void {
+    if (ms <= 0) return;
+    const timer = setInterval(work, ms);
+    timer.unref();
+    this.#timers.push(timer);
+  }
+
+  get #restoreDeps(): RestoreDeps {
+    const { store, registry, inspect } = this.#options;
+    return { store, registry, log: this.#log, observer: this.#observer, inspect };
+  }
+
+  // --- calls -------------------------------------------------------------------------
+
+  async spawn(
+    machineId: string,
+    input: unknown,
+    spawnOptions: { id?: string; owner?: string | null } = {},
+  ) {
+    this.#checkOpen();
+    const definition = this.#options.registry.latest(machineId);
+    const id = spawnOptions.id ?? randomUUID();
+    if (!UUID.test(id)) {
+      throw new StewardError('ERR_VALIDATION', `supervisor id ${id} is not a UUID`, { id });
     }
+    // Checked first: input the machine's schema refuses stores nothing and starts nothing.
+    const parsed = parseInput(definition, input);
+    if (this.#lives.has(id) || (await this.#options.store.getSupervisor(id))) {
+      throw new StewardError('ERR_SUPERVISOR_EXISTS', `supervisor ${id} already exists`, { id });
+    }
+    const live = new LiveSupervisor({
+      identity: {
+        id,
+        machineId: definition.id,
+        machineVersion: definition.version,
+        owner: spawnOptions.owner ?? null,
+      },
+      machine: definition.machine,
+      input: parsed,
+      observer: this.#observer,
+      inspect: this.#options.inspect,
+    });
+    this.#lives.admit(live);
+    const version = this.#lives.capture(live);
+    await this.#durable(id, version);
+    return { id, version };
+  }
+
+  async send(id: string, event: unknown): Promise<Committed> {
+    const parsed = ExternalEvent.safeParse(event);
+    if (!parsed.success) {
+      throw new StewardError('ERR_EVENT_INVALID', 'an event is an object with a string `type`', {
+        issues: parsed.error.issues,
+      });
+    }
+    const live = await this.#findLive(id);
+    if (!live.can(parsed.data)) {
+      throw new StewardError(
+        'ERR_EVENT_NOT_ACCEPTED',
+        `supervisor ${id} in state ${live.stateName()} has no transition for event ${parsed.data.type}`,
+        { id, event: parsed.data.type },
+      );
+    }
+    live.send(parsed.data);
+    const version = this.#lives.capture(live);
+    await this.#durable(id, version);
+    return { version };
   }
 
   /**
-   * Hands the runtime's own events (task outcomes) to a supervisor. One the current state
-   * cannot take waits and is offered again after each of its commits, so a task result
-   * that arrives while the supervisor is paused is not lost. An escalation the machine
-   * does not handle fails the supervisor: that is the default of the restart policy.
+   * Validates the value against the pending question, journals the answer with the
+   * snapshot that takes it, and resolves after that commit. A question already answered,
+   * in flight or committed (also before a restart), is a duplicate.
    */
-  function deliver(h: HostedSupervisor, event: { type: string } & Record<string, unknown>): void {
-    if (isFinished(h) || stopping) return;
-    if ((h.actor.getSnapshot() as AnyMachineSnapshot).can(event)) {
-      h.actor.send(event);
-      capture(h);
-    } else if (event.type === 'task.escalated') {
-      h.refusal = String(event.reason);
-      h.dirty = true;
-      capture(h);
-    } else {
-      const waiting = undelivered.get(h.identity.id) ?? [];
-      waiting.push(event);
-      undelivered.set(h.identity.id, waiting);
+  async answer(
+    id: string,
+    questionId: string,
+    value: unknown,
+    options: AnswerOptions = {},
+  ): Promise<AnswerResult> {
+    let live: LiveSupervisor;
+    try {
+      live = await this.#findLive(id);
+    } catch (error) {
+      // A finished supervisor may have recorded this very answer: then it is a duplicate.
+      const recorded = isStewardError(error, 'ERR_SUPERVISOR_TERMINATED')
+        ? await this.#options.store.findAnswer(id, questionId)
+        : null;
+      if (recorded) return { version: recorded.version ?? 0, duplicate: true };
+      throw error;
     }
+    const onItsWay = live.answerOnItsWay(questionId);
+    if (onItsWay !== undefined) {
+      // Bounded like every wait on a commit: in doubt after the timeout, never silent.
+      await this.#durable(id, onItsWay);
+      return { version: this.#writer.committedVersion(id), duplicate: true };
+    }
+    if (!live.pendingQuestion(questionId)) {
+      const recorded = await this.#options.store.findAnswer(id, questionId);
+      if (recorded) return { version: recorded.version ?? 0, duplicate: true };
+    }
+    live.answer(questionId, value, options);
+    const version = this.#lives.capture(live);
+    live.answerInFlight(questionId, version);
+    // Kept until the commit itself, not the caller's timeout: a retry meanwhile is a duplicate.
+    const settled = () => live.answerSettled(questionId);
+    this.#writer.whenDurable(id, version).then(settled, settled);
+    await this.#durable(id, version);
+    return { version, duplicate: false };
   }
 
-  function retryUndelivered(h: HostedSupervisor): void {
-    const waiting = undelivered.get(h.identity.id);
-    if (!waiting) return;
-    undelivered.delete(h.identity.id);
-    for (const event of waiting) deliver(h, event);
+  pause(id: string) {
+    return this.send(id, { type: 'supervisor.pause' });
   }
 
-  /** A finished supervisor leaves memory once its last snapshot is durable. */
-  function release(id: string, version: number): void {
-    const h = hosted.get(id);
-    if (!h || h.version !== version || !isFinished(h)) return;
-    hosted.delete(id);
-    undelivered.delete(id);
-    writer.forget(id);
-    runner.stopAll(id);
-    h.actor.stop();
+  resume(id: string) {
+    return this.send(id, { type: 'supervisor.resume' });
   }
 
-  function capture(h: HostedSupervisor): number {
-    // Dropped when the database was lost: what its actor still emits is never written.
-    if (hosted.get(h.identity.id) !== h) return h.version;
-    h.activeAt = Date.now();
-    const request = captureSupervisor(h);
-    if (request) writer.enqueue(request);
-    return h.version;
-  }
-
-  function onDirty(h: HostedSupervisor): void {
-    queueMicrotask(() => {
-      if (h.dirty && !stopping) capture(h);
+  cancel(id: string, reason?: string) {
+    return this.send(id, {
+      type: 'supervisor.cancel',
+      ...(reason === undefined ? {} : { reason }),
     });
   }
 
-  function onError(h: HostedSupervisor, error: unknown): void {
-    log.error(
-      { supervisorId: h.identity.id, err: error },
-      'supervisor failed; other supervisors continue',
-    );
-    stopLeakedChildren(h);
-    h.dirty = true;
-    onDirty(h);
+  // --- reads -------------------------------------------------------------------------
+
+  async get(id: string): Promise<SupervisorState> {
+    const stored = UUID.test(id)
+      ? await this.#read(() => this.#options.store.getSupervisor(id))
+      : null;
+    if (!stored) throw notFound(id);
+    return stored;
   }
 
-  function unavailableError(): StewardError {
+  list(filter?: Parameters<SupervisorHost['list']>[0]) {
+    return this.#read(() => this.#options.store.listSupervisors(filter));
+  }
+
+  countByState() {
+    return this.#read(() => this.#options.store.countByState());
+  }
+
+  countPendingQuestions() {
+    return this.#read(() => this.#options.store.countPendingQuestions());
+  }
+
+  countByStateValue(machineId: string, owner?: string) {
+    return this.#read(() => this.#options.store.countByStateValue(machineId, owner));
+  }
+
+  async history(id: string, limit = 50) {
+    if (!UUID.test(id)) return [];
+    return (await this.#read(() => this.#options.store.recentHistory([id], limit))).get(id) ?? [];
+  }
+
+  async checkpoints(id: string, limit?: number) {
+    if (!UUID.test(id)) return [];
+    return this.#read(() => this.#options.store.listCheckpoints(id, limit));
+  }
+
+  committed(id: string) {
+    const view = this.#effects.view(id);
+    // The view is replaced at every commit and set from the stored row at restore.
+    return (
+      view && { owner: view.owner, version: view.version, pendingQuestions: view.pendingQuestions }
+    );
+  }
+
+  subscribe(listener: Parameters<SupervisorHost['subscribe']>[0]) {
+    return this.#effects.subscribe(listener);
+  }
+
+  local(id: string) {
+    return this.#lives.get(id)?.lastCaptured();
+  }
+
+  size(): number {
+    return this.#lives.size;
+  }
+
+  passivated(): number {
+    return this.#passivation?.size ?? 0;
+  }
+
+  async heartbeat(): Promise<number> {
+    if (this.#suspended) return 0;
+    const ids = [...this.#lives.values()].filter((l) => !l.isFinished()).map((l) => l.id);
+    // Passivated supervisors still run here: out of memory is not gone.
+    // Not a spread: a call with 100,000+ arguments overflows the stack.
+    for (const id of this.#passivation?.ids() ?? []) ids.push(id);
+    return ids.length === 0 ? 0 : this.#options.store.touchHeartbeats(ids);
+  }
+
+  commitHealth(): CommitHealth {
+    const stats = this.#writer.stats();
+    return {
+      suspended: this.#suspended,
+      lastCommitAt: stats.lastCommitAt,
+      failingSince: stats.failingSince,
+      oldestInFlightSince: stats.oldestInFlightSince,
+      pending: stats.queued + stats.inFlight,
+    };
+  }
+
+  // --- restoring ---------------------------------------------------------------------
+
+  async restore(id: string, source: RestorationSource = 'manual'): Promise<RestorationInfo> {
+    this.#checkOpen();
+    if (this.#passivation?.has(id)) {
+      throw new StewardError(
+        'ERR_SUPERVISOR_EXISTS',
+        `supervisor ${id} is running here (passivated while idle: its next event brings it back)`,
+        { id },
+      );
+    }
+    const live = this.#lives.get(id);
+    if (live && !live.isFinished()) {
+      throw new StewardError('ERR_SUPERVISOR_EXISTS', `supervisor ${id} is already running here`, {
+        id,
+      });
+    }
+    const stored = UUID.test(id) ? await this.#options.store.getSupervisor(id) : null;
+    if (!stored) throw notFound(id);
+    if (isTerminal(stored.state)) {
+      throw new StewardError(
+        'ERR_SUPERVISOR_TERMINATED',
+        `supervisor ${id} is ${stored.state}: nothing to restore`,
+        {
+          id,
+          state: stored.state,
+        },
+      );
+    }
+    const { restored, failed } = await this.#restoreRows([stored], source, this.#losses);
+    const info = restored[0];
+    if (!info) throw failed[0]?.error ?? new Error(`supervisor ${id} was not restored`);
+    this.#log.info(
+      { supervisorId: id, source: info.source, restorationCount: info.restorationCount },
+      'supervisor restored',
+    );
+    return info;
+  }
+
+  restoreAll(source: RestorationSource = 'restart') {
+    // Also while the database is lost: this is how the supervisors come back before calls
+    // are taken again. A loss during it drops what it brought back so far.
+    if (this.#stopping) throw new StewardError('ERR_RUNTIME_STOPPED', 'the runtime is stopping');
+    const losses = this.#losses;
+    const inService = (id: string) => this.#lives.has(id) || this.#passivation?.has(id) === true;
+    return restoreInPages(
+      restorablePages(this.#options.store),
+      (rows) =>
+        this.#restoreRows(
+          rows.filter((row) => !inService(row.id)),
+          source,
+          losses,
+        ),
+      this.#log,
+      source,
+    );
+  }
+
+  /**
+   * The seed's protocol for stored rows: rebuild each, put it in service, count the restores
+   * (one statement), ask its questions again, then finish (tasks, the restoration notice).
+   */
+  async #restoreRows(rows: readonly SupervisorState[], source: RestorationSource, losses: number) {
+    const rebuilt = [];
+    const failed: Array<{ id: string; error: unknown }> = [];
+    for (const stored of rows) {
+      try {
+        const one = await rebuild(this.#restoreDeps, stored, source);
+        this.#admitRestored(one.live, one.chosen.from === 'stored' ? stored : null, losses);
+        rebuilt.push(one);
+      } catch (error) {
+        failed.push({ id: stored.id, error });
+      }
+    }
+    const counted = await countRestores(this.#options.store, rebuilt);
+    const restored: RestorationInfo[] = [];
+    const finishing = { store: this.#options.store, log: this.#log, runner: this.#runner };
+    for (const one of rebuilt) {
+      const count = counted.get(one.stored.id);
+      if (!count) continue;
+      this.#effects.emit(resentQuestions(one));
+      restored.push(await finishRestore(finishing, one, count));
+    }
+    return { restored, failed };
+  }
+
+  /** In service with the view of its last commit (the row), unless the database was lost meanwhile. */
+  #admitRestored(live: LiveSupervisor, stored: SupervisorState | null, losses: number): void {
+    if (losses !== this.#losses) {
+      live.stop();
+      throw this.#unavailable();
+    }
+    this.#lives.admit(live);
+    this.#effects.adopt(live.id, stored);
+    this.#lives.capture(live);
+  }
+
+  // --- passivation -------------------------------------------------------------------
+
+  /** Idle and settled supervisors leave memory; their next call or timer brings them back. */
+  #sweep(afterMs: number): void {
+    const passivation = this.#passivation;
+    if (!passivation || this.#stopping || this.#suspended) return;
+    const idleSince = Date.now() - afterMs;
+    let count = 0;
+    for (const live of [...this.#lives.values()]) {
+      if (live.activeAt > idleSince || !this.#settled(live)) continue;
+      // Delayed events live in the actor system, which goes: their deadlines wake it again.
+      const dueAt = live.nextTimerDue();
+      this.#lives.remove(live.id);
+      live.stop();
+      this.#writer.forget(live.id);
+      passivation.park(live.id, dueAt);
+      count++;
+    }
+    if (count > 0) this.#log.debug({ passivated: count, total: passivation.size }, 'passivated');
+  }
+
+  /** Nothing about it in progress here, and its last capture committed: it may leave. */
+  #settled(live: LiveSupervisor): boolean {
+    if (!live.isSettled() || this.#runner.runningFor(live.id) > 0) return false;
+    return this.#effects.view(live.id)?.version === live.version;
+  }
+
+  /**
+   * Brings a passivated supervisor back from its row: rebuilt as a restore would, but
+   * nothing was lost, so no restore is counted, no question re-sent, the machine not told.
+   */
+  async #reactivate(id: string): Promise<LiveSupervisor> {
+    this.#checkOpen();
+    const stored = await this.#options.store.getSupervisor(id);
+    if (!stored || isTerminal(stored.state)) {
+      throw new StewardError(
+        'ERR_SUPERVISOR_NOT_RUNNING',
+        `supervisor ${id} was passivated here but its row is ${stored ? stored.state : 'gone'}`,
+        { id },
+      );
+    }
+    const { live, chosen } = await rebuild(this.#restoreDeps, stored, 'restart');
+    this.#admitRestored(live, chosen.from === 'stored' ? stored : null, this.#losses);
+    if (this.#stopping || this.#suspended) {
+      // The host began to stop while the row was read: no actor may outlive stop().
+      this.#lives.remove(id);
+      live.stop();
+      this.#checkOpen();
+    }
+    const tasks = Object.values(live.context().tasks ?? {});
+    if (tasks.some((t) => t.status === 'pending' || t.status === 'running')) {
+      await this.#runner.resumeAfterRestore(live);
+    }
+    return live;
+  }
+
+  // --- the database and the end ------------------------------------------------------
+
+  databaseLost(): void {
+    if (this.#stopping) return;
+    // Again while already suspended too: a restore may have brought some back meanwhile.
+    this.#suspended = true;
+    this.#losses++;
+    const dropped = this.#lives.size + (this.#passivation?.size ?? 0);
+    this.#passivation?.forgetAll();
+    for (const live of this.#lives.clear()) {
+      this.#runner.stopAll(live.id);
+      live.stop();
+    }
+    this.#effects.forgetAll();
+    this.#writer.abandon();
+    if (dropped > 0) {
+      this.#log.warn({ dropped }, 'database lost: every supervisor left memory, calls are refused');
+    }
+  }
+
+  databaseBack(): void {
+    if (!this.#suspended) return;
+    this.#suspended = false;
+    this.#log.info('database back: taking calls again');
+  }
+
+  stop(stopOptions?: { timeoutMs?: number }): Promise<{ unflushed: number }> {
+    this.#stopping ??= (async () => {
+      for (const timer of this.#timers) clearInterval(timer);
+      this.#passivation?.close();
+      for (const live of this.#lives.values()) this.#lives.capture(live);
+      const { unflushed } = await this.#writer.close(stopOptions?.timeoutMs);
+      for (const live of this.#lives.values()) {
+        this.#runner.stopAll(live.id);
+        live.stop();
+      }
+      this.#log.info({ supervisors: this.#lives.size, unflushed }, 'supervisor host stopped');
+      return { unflushed };
+    })();
+    return this.#stopping;
+  }
+
+  // --- helpers -----------------------------------------------------------------------
+
+  #unavailable(): StewardError {
     return new StewardError(
       'ERR_DATABASE_UNAVAILABLE',
       'the runtime has lost its database and is reconnecting; nothing was done: send it again shortly',
     );
   }
 
-  function checkOpen(): void {
-    if (stopping) throw new StewardError('ERR_RUNTIME_STOPPED', 'the runtime is stopping');
-    if (suspended) throw unavailableError();
+  #checkOpen(): void {
+    if (this.#stopping) throw new StewardError('ERR_RUNTIME_STOPPED', 'the runtime is stopping');
+    if (this.#suspended) throw this.#unavailable();
   }
 
   /** Reads go to the database: while it is lost they are refused the same way. */
-  function readable<T>(read: () => Promise<T>): Promise<T> {
-    if (suspended) {
-      try {
-        checkOpen();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
+  async #read<T>(read: () => Promise<T>): Promise<T> {
+    if (this.#suspended) this.#checkOpen();
     return read();
   }
 
-  async function durable(id: string, version: number): Promise<void> {
-    const committed = writer.whenDurable(id, version);
+  /** Resolves once `version` is durable, or fails with ERR_COMMIT_IN_DOUBT after the timeout. */
+  async #durable(id: string, version: number): Promise<void> {
+    const committed = this.#writer.whenDurable(id, version);
     committed.catch(() => {});
     let cancel: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -385,11 +553,11 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
         reject(
           new StewardError(
             'ERR_COMMIT_IN_DOUBT',
-            `supervisor ${id}: version ${version} has not committed within ${commitTimeoutMs} ms and may still commit (the runtime keeps trying): send the same request again to learn; an answer that committed is acknowledged as a duplicate`,
+            `supervisor ${id}: version ${version} has not committed within ${this.#commitTimeoutMs} ms and may still commit (the runtime keeps trying): send the same request again to learn; an answer that committed is acknowledged as a duplicate`,
             { supervisorId: id, version },
           ),
         );
-      }, commitTimeoutMs);
+      }, this.#commitTimeoutMs);
     });
     try {
       await Promise.race([committed, timeout]);
@@ -398,21 +566,20 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     }
   }
 
-  async function findLive(id: string): Promise<HostedSupervisor> {
-    checkOpen();
-    const h = hosted.get(id);
-    if (h && !isFinished(h)) {
-      h.activeAt = Date.now();
-      return h;
+  /** The running supervisor, or ERR_SUPERVISOR_NOT_FOUND / _TERMINATED / _NOT_RUNNING. */
+  async #findLive(id: string): Promise<LiveSupervisor> {
+    this.#checkOpen();
+    const live = this.#lives.get(id);
+    if (live && !live.isFinished()) {
+      live.touch();
+      return live;
     }
     // Finished in memory, its last commit on the way: the row still says what it was. The
     // commit decides what the caller learns (a repeated answer is then a duplicate).
-    if (h) await durable(id, h.version);
-    if (passivation?.has(id)) return passivation.activate(id);
-    const stored = UUID.test(id) ? await options.store.getSupervisor(id) : null;
-    if (!stored) {
-      throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
-    }
+    if (live) await this.#durable(id, live.version);
+    if (this.#passivation?.has(id)) return this.#passivation.activate(id);
+    const stored = UUID.test(id) ? await this.#options.store.getSupervisor(id) : null;
+    if (!stored) throw notFound(id);
     if (!isTerminal(stored.state)) {
       throw new StewardError(
         'ERR_SUPERVISOR_NOT_RUNNING',
@@ -423,315 +590,10 @@ export function createSupervisorHost(options: SupervisorHostOptions): Supervisor
     throw new StewardError(
       'ERR_SUPERVISOR_TERMINATED',
       `supervisor ${id} is ${stored.state} and takes no more events`,
-      { id, state: stored.state },
-    );
-  }
-
-  function stateName(h: HostedSupervisor): string {
-    return JSON.stringify((h.actor.getSnapshot() as AnyMachineSnapshot).value);
-  }
-
-  async function send(id: string, event: unknown): Promise<Committed> {
-    const parsed = ExternalEvent.safeParse(event);
-    if (!parsed.success) {
-      throw new StewardError('ERR_EVENT_INVALID', 'an event is an object with a string `type`', {
-        issues: parsed.error.issues,
-      });
-    }
-    const h = await findLive(id);
-    const snapshot = h.actor.getSnapshot() as AnyMachineSnapshot;
-    if (!snapshot.can(parsed.data)) {
-      throw new StewardError(
-        'ERR_EVENT_NOT_ACCEPTED',
-        `supervisor ${id} in state ${stateName(h)} has no transition for event ${parsed.data.type}`,
-        { id, event: parsed.data.type },
-      );
-    }
-    h.actor.send(parsed.data);
-    const version = capture(h);
-    await durable(id, version);
-    return { version };
-  }
-
-  const answer = createAnswerPath({
-    store: options.store,
-    writer,
-    findLive,
-    capture,
-    durable,
-    stateName,
-  });
-
-  async function heartbeat(): Promise<number> {
-    if (suspended) return 0;
-    const ids = [...hosted.values()].filter((h) => !isFinished(h)).map((h) => h.identity.id);
-    // Passivated supervisors still run here: out of memory is not gone.
-    // Not a spread: a call with 100,000+ arguments overflows the stack.
-    for (const id of passivation?.ids() ?? []) ids.push(id);
-    return ids.length === 0 ? 0 : options.store.touchHeartbeats(ids);
-  }
-
-  const restorationPorts: RestorationPorts = {
-    store: options.store,
-    registry: options.registry,
-    log,
-    runner,
-    start: (startOptions) =>
-      startSupervisor({ ...startOptions, onDirty, onError, inspect: options.inspect }),
-    admit(h, committed) {
-      hosted.set(h.identity.id, h);
-      if (committed)
-        lastCommitted.set(
-          h.identity.id,
-          viewOf({ ...committed, owner: h.identity.owner } as never),
-        );
-      else lastCommitted.delete(h.identity.id);
-    },
-    capture,
-    emit,
-    now: Date.now,
-  };
-
-  /** True when nothing about a supervisor is in progress, so it may leave memory. */
-  function settled(h: HostedSupervisor): boolean {
-    const { id } = h.identity;
-    if (isFinished(h) || h.dirty || h.answering.size > 0 || h.extraEvents.length > 0) return false;
-    if (undelivered.has(id) || runner.runningFor(id) > 0) return false;
-    if (lastCommitted.get(id)?.version !== h.version) return false;
-    const snapshot = h.actor.getSnapshot() as AnyMachineSnapshot;
-    // An invoked or spawned actor at work would be stopped with the supervisor.
-    if (Object.keys(snapshot.children ?? {}).length > 0) return false;
-    const { tasks } = snapshot.context as { tasks?: Record<string, { status: string }> };
-    return !Object.values(tasks ?? {}).some(
-      (t) => t.status === 'pending' || t.status === 'running',
-    );
-  }
-
-  const passivation = options.passivateAfterMs
-    ? createPassivation({
-        afterMs: options.passivateAfterMs,
-        hosted,
-        settled,
-        left: (id) => writer.forget(id),
-        async rebuild(id) {
-          checkOpen();
-          const stored = await options.store.getSupervisor(id);
-          if (!stored || isTerminal(stored.state)) {
-            throw new StewardError(
-              'ERR_SUPERVISOR_NOT_RUNNING',
-              `supervisor ${id} was passivated here but its row is ${stored ? stored.state : 'gone'}`,
-              { id },
-            );
-          }
-          const h = await reactivate(restorationPorts, stored);
-          if (stopping || suspended) {
-            // The host began to stop while the row was read: no actor may outlive stop().
-            hosted.delete(id);
-            h.actor.stop();
-            checkOpen();
-          }
-          return h;
-        },
-        log,
-      })
-    : undefined;
-
-  async function restore(id: string, source: RestorationSource): Promise<RestorationInfo> {
-    checkOpen();
-    const live = hosted.get(id);
-    if (passivation?.has(id)) {
-      throw new StewardError(
-        'ERR_SUPERVISOR_EXISTS',
-        `supervisor ${id} is running here (passivated while idle: its next event brings it back)`,
-        { id },
-      );
-    }
-    if (live && !isFinished(live)) {
-      throw new StewardError('ERR_SUPERVISOR_EXISTS', `supervisor ${id} is already running here`, {
+      {
         id,
-      });
-    }
-    const stored = UUID.test(id) ? await options.store.getSupervisor(id) : null;
-    if (!stored) {
-      throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
-    }
-    if (isTerminal(stored.state)) {
-      throw new StewardError(
-        'ERR_SUPERVISOR_TERMINATED',
-        `supervisor ${id} is ${stored.state}: nothing to restore`,
-        { id, state: stored.state },
-      );
-    }
-    const { restored, failed } = await restoreStored(restorationPorts, [stored], source);
-    const info = restored[0];
-    if (!info) throw failed[0]?.error ?? new Error(`supervisor ${id} was not restored`);
-    log.info(
-      { supervisorId: id, source: info.source, restorationCount: info.restorationCount },
-      'supervisor restored',
+        state: stored.state,
+      },
     );
-    return info;
   }
-
-  return {
-    restore: (id, source = 'manual') => restore(id, source),
-
-    restoreAll(source = 'restart') {
-      // Also while the database is lost: this is how the supervisors come back before
-      // calls are taken again. A loss during it drops what it brought back so far.
-      if (stopping) throw new StewardError('ERR_RUNTIME_STOPPED', 'the runtime is stopping');
-      const mine = losses;
-      return restoreAll(
-        {
-          ...restorationPorts,
-          admit(h, committed) {
-            if (losses !== mine) {
-              h.actor.stop();
-              throw unavailableError();
-            }
-            restorationPorts.admit(h, committed);
-          },
-        },
-        (id) => hosted.has(id) || passivation?.has(id) === true,
-        source,
-      );
-    },
-
-    async spawn(machineId, input, spawnOptions = {}) {
-      checkOpen();
-      const definition = options.registry.latest(machineId);
-      const id = spawnOptions.id ?? randomUUID();
-      if (!UUID.test(id)) {
-        throw new StewardError('ERR_VALIDATION', `supervisor id ${id} is not a UUID`, { id });
-      }
-      const parsedInput = parseInput(definition, input);
-      if (hosted.has(id) || (await options.store.getSupervisor(id))) {
-        throw new StewardError('ERR_SUPERVISOR_EXISTS', `supervisor ${id} already exists`, { id });
-      }
-      const h = startSupervisor({
-        identity: {
-          id,
-          machineId: definition.id,
-          machineVersion: definition.version,
-          owner: spawnOptions.owner ?? null,
-        },
-        machine: definition.machine,
-        input: parsedInput,
-        onDirty,
-        onError,
-        inspect: options.inspect,
-      });
-      hosted.set(id, h);
-      const version = capture(h);
-      await durable(id, version);
-      return { id, version };
-    },
-
-    send,
-    answer,
-    pause: (id) => send(id, { type: 'supervisor.pause' }),
-    resume: (id) => send(id, { type: 'supervisor.resume' }),
-    cancel: (id, reason) =>
-      send(id, { type: 'supervisor.cancel', ...(reason === undefined ? {} : { reason }) }),
-
-    async get(id) {
-      const stored = UUID.test(id) ? await readable(() => options.store.getSupervisor(id)) : null;
-      if (!stored) {
-        throw new StewardError('ERR_SUPERVISOR_NOT_FOUND', `no supervisor with id ${id}`, { id });
-      }
-      return stored;
-    },
-
-    list: (filter) => readable(() => options.store.listSupervisors(filter)),
-    countByState: () => readable(() => options.store.countByState()),
-    countPendingQuestions: () => readable(() => options.store.countPendingQuestions()),
-    countByStateValue: (machineId, owner) =>
-      readable(() => options.store.countByStateValue(machineId, owner)),
-
-    async history(id, limit = 50) {
-      if (!UUID.test(id)) return [];
-      return (await readable(() => options.store.recentHistory([id], limit))).get(id) ?? [];
-    },
-
-    checkpoints: (id, limit) =>
-      UUID.test(id)
-        ? readable(() => options.store.listCheckpoints(id, limit))
-        : Promise.resolve([]),
-
-    committed(id) {
-      const view = lastCommitted.get(id);
-      if (!view) return undefined;
-      // The view is replaced at every commit and set from the stored row at restore.
-      return { owner: view.owner, version: view.version, pendingQuestions: view.pendingQuestions };
-    },
-
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-
-    heartbeat,
-
-    local(id) {
-      const h = hosted.get(id);
-      if (!h?.lastJson) return undefined;
-      return { version: h.version, snapshot: JSON.parse(h.lastJson) };
-    },
-
-    size: () => hosted.size,
-
-    passivated: () => passivation?.size ?? 0,
-
-    databaseLost() {
-      if (stopping) return;
-      // Again while already suspended too: a restore may have brought some back meanwhile.
-      suspended = true;
-      losses++;
-      const dropped = hosted.size + (passivation?.size ?? 0);
-      passivation?.forgetAll();
-      for (const h of hosted.values()) {
-        runner.stopAll(h.identity.id);
-        h.actor.stop();
-      }
-      hosted.clear();
-      lastCommitted.clear();
-      undelivered.clear();
-      writer.abandon();
-      if (dropped > 0) {
-        log.warn({ dropped }, 'database lost: every supervisor left memory, calls are refused');
-      }
-    },
-
-    databaseBack() {
-      if (!suspended) return;
-      suspended = false;
-      log.info('database back: taking calls again');
-    },
-
-    commitHealth() {
-      const stats = writer.stats();
-      return {
-        suspended,
-        lastCommitAt: stats.lastCommitAt,
-        failingSince: stats.failingSince,
-        oldestInFlightSince: stats.oldestInFlightSince,
-        pending: stats.queued + stats.inFlight,
-      };
-    },
-
-    stop(stopOptions?: { timeoutMs?: number }): Promise<{ unflushed: number }> {
-      stopping ??= (async (): Promise<{ unflushed: number }> => {
-        if (heartbeatTimer) clearInterval(heartbeatTimer);
-        passivation?.close();
-        for (const h of hosted.values()) capture(h);
-        const { unflushed } = await writer.close(stopOptions?.timeoutMs);
-        for (const h of hosted.values()) {
-          runner.stopAll(h.identity.id);
-          h.actor.stop();
-        }
-        log.info({ supervisors: hosted.size, unflushed }, 'supervisor host stopped');
-        return { unflushed };
-      })();
-      return stopping;
-    },
-  };
 }

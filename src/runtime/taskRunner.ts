@@ -1,4 +1,4 @@
-import { type AnyActor, type AnyMachineSnapshot, createActor } from 'xstate';
+import { type AnyActor, createActor } from 'xstate';
 import type { Logger } from '../logger.ts';
 import type { MachineRegistry, TaskRunInput } from '../machines/registry.ts';
 import {
@@ -9,28 +9,22 @@ import {
 } from '../machines/tasks.ts';
 import type { TaskRowWrite } from '../model/task.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
-import type { HostedSupervisor } from './live/liveSupervisor.ts';
+import type { LiveSupervisor } from './live/liveSupervisor.ts';
 
-/** Hands an event to a supervisor, as the host does with any event from outside. */
-export type Deliver = (
-  hosted: HostedSupervisor,
-  event: { type: string } & Record<string, unknown>,
-) => void;
-
-/** Runs the tasks of the hosted supervisors and supervises them by their restart policies. */
+/** Runs the tasks of the live supervisors and supervises them by their restart policies. */
 export interface TaskRunner {
   /**
    * Brings running tasks in line with task rows a supervisor just committed: starts the
    * pending ones (new or restarted) and stops the cancelled ones. Called after the commit,
    * so no task runs for a spawn that was never made durable.
    */
-  afterCommit(hosted: HostedSupervisor, tasks: readonly TaskRowWrite[]): void;
+  afterCommit(live: LiveSupervisor, tasks: readonly TaskRowWrite[]): void;
   /**
    * Picks up a restored supervisor's tasks: delivers outcomes their rows recorded while the
    * supervisor never heard of them, treats other runs in flight as interrupted by the
    * crash (their policy decides on a restart, which spends budget), starts pending ones.
    */
-  resumeAfterRestore(hosted: HostedSupervisor): Promise<void>;
+  resumeAfterRestore(live: LiveSupervisor): Promise<void>;
   /** Stops every task of a supervisor (it finished, or the runtime stops). */
   stopAll(supervisorId: string): void;
   /** Task runs in progress, for tests and metrics. */
@@ -44,14 +38,11 @@ interface Run {
   attempt: number;
 }
 
-function contextOf(hosted: HostedSupervisor): {
+function contextOf(live: LiveSupervisor): {
   tasks: Record<string, SpawnedTask>;
   taskStrategy: TaskStrategy;
 } {
-  const context = (hosted.actor.getSnapshot() as AnyMachineSnapshot).context as {
-    tasks?: Record<string, SpawnedTask>;
-    taskStrategy?: TaskStrategy;
-  };
+  const context = live.context();
   return { tasks: context.tasks ?? {}, taskStrategy: context.taskStrategy ?? 'one_for_one' };
 }
 
@@ -68,10 +59,9 @@ export function createTaskRunner(options: {
   registry: MachineRegistry;
   store: SupervisorStore;
   log: Logger;
-  deliver: Deliver;
   now?: () => number;
 }): TaskRunner {
-  const { registry, store, log, deliver } = options;
+  const { registry, store, log } = options;
   const now = options.now ?? Date.now;
   const runs = new Map<string, Map<string, Run>>();
 
@@ -91,14 +81,14 @@ export function createTaskRunner(options: {
     run.actor.stop();
   }
 
-  function start(hosted: HostedSupervisor, taskId: string, task: SpawnedTask): void {
-    const supervisorId = hosted.identity.id;
+  function start(live: LiveSupervisor, taskId: string, task: SpawnedTask): void {
+    const supervisorId = live.id;
     const current = runsOf(supervisorId).get(taskId);
     if (current?.attempt === task.attempt) return;
     if (current) stop(supervisorId, taskId);
     const logic = registry.task(task.name);
     if (!logic) {
-      void ended(hosted, taskId, task.attempt, {
+      void ended(live, taskId, task.attempt, {
         ok: false,
         error: `no task logic is registered as "${task.name}"`,
       });
@@ -116,23 +106,23 @@ export function createTaskRunner(options: {
     actor.subscribe({
       next: (snapshot) => {
         if (snapshot.status === 'done') {
-          void ended(hosted, taskId, task.attempt, { ok: true, result: snapshot.output });
+          void ended(live, taskId, task.attempt, { ok: true, result: snapshot.output });
         }
       },
       error: (error) =>
-        void ended(hosted, taskId, task.attempt, { ok: false, error: messageOf(error) }),
+        void ended(live, taskId, task.attempt, { ok: false, error: messageOf(error) }),
     });
     actor.start();
-    deliver(hosted, { type: 'task.started', taskId, attempt: task.attempt });
+    live.deliver({ type: 'task.started', taskId, attempt: task.attempt });
   }
 
   async function ended(
-    hosted: HostedSupervisor,
+    live: LiveSupervisor,
     taskId: string,
     attempt: number,
     outcome: { ok: true; result: unknown } | { ok: false; error: string; interrupted?: boolean },
   ): Promise<void> {
-    const supervisorId = hosted.identity.id;
+    const supervisorId = live.id;
     const run = runs.get(supervisorId)?.get(taskId);
     if (run && run.attempt !== attempt) return;
     runs.get(supervisorId)?.delete(taskId);
@@ -148,12 +138,12 @@ export function createTaskRunner(options: {
       // The supervisor's own commit records the outcome too; only the head start is lost.
       log.warn({ err: error, supervisorId, taskId }, 'could not record a task outcome ahead');
     }
-    const context = contextOf(hosted);
+    const context = contextOf(live);
     const decision = decideRestart(context, taskId, !outcome.ok, now());
     const error = outcome.ok ? null : outcome.error;
     if (decision.kind === 'restart') {
       for (const sibling of decision.taskIds) if (sibling !== taskId) stop(supervisorId, sibling);
-      deliver(hosted, {
+      live.deliver({
         type: 'task.restarting',
         taskId,
         taskIds: decision.taskIds,
@@ -166,10 +156,9 @@ export function createTaskRunner(options: {
     // An escalation goes first: the outcome alone could let the supervisor settle and
     // complete, and an exhausted budget must fail it (or reach its own handler) all the same.
     if (decision.kind === 'escalate') {
-      deliver(hosted, { type: 'task.escalated', taskId, reason: decision.reason });
+      live.deliver({ type: 'task.escalated', taskId, reason: decision.reason });
     }
-    deliver(
-      hosted,
+    live.deliver(
       outcome.ok
         ? { type: 'task.completed', taskId, attempt, result: outcome.result }
         : { type: 'task.failed', taskId, attempt, error: outcome.error },
@@ -177,45 +166,45 @@ export function createTaskRunner(options: {
   }
 
   return {
-    afterCommit(hosted, tasks) {
-      const supervisorId = hosted.identity.id;
-      const live = contextOf(hosted).tasks;
+    afterCommit(live, tasks) {
+      const supervisorId = live.id;
+      const current = contextOf(live).tasks;
       for (const row of tasks) {
-        const task = live[row.id];
+        const task = current[row.id];
         if (!task) continue;
         if (task.status === 'cancelled') stop(supervisorId, row.id);
         // Only a run this commit made durable starts: when the live context is already a
         // restart further on, that attempt's own commit (which always follows) starts it.
         // Starting it early let its outcome miss a row still at the older attempt.
         else if (task.status === 'pending' && task.attempt === row.attempt) {
-          start(hosted, row.id, task);
+          start(live, row.id, task);
         }
       }
     },
 
-    async resumeAfterRestore(hosted) {
-      const rows = new Map((await store.listTasks(hosted.identity.id)).map((row) => [row.id, row]));
-      const live = runsOf(hosted.identity.id);
-      for (const [taskId, task] of Object.entries(contextOf(hosted).tasks)) {
+    async resumeAfterRestore(live) {
+      const rows = new Map((await store.listTasks(live.id)).map((row) => [row.id, row]));
+      const running = runsOf(live.id);
+      for (const [taskId, task] of Object.entries(contextOf(live).tasks)) {
         // Already running here (started after a commit made during the restore): not cut.
-        if (live.get(taskId)?.attempt === task.attempt) continue;
+        if (running.get(taskId)?.attempt === task.attempt) continue;
         if (task.status === 'pending') {
-          start(hosted, taskId, task);
+          start(live, taskId, task);
           continue;
         }
         if (task.status !== 'running') continue;
         const row = rows.get(taskId);
         if (row?.attempts === task.attempt && row.status === 'succeeded') {
-          deliver(hosted, {
+          live.deliver({
             type: 'task.completed',
             taskId,
             attempt: task.attempt,
             result: row.result,
           });
         } else if (row?.attempts === task.attempt && row.status === 'failed') {
-          await ended(hosted, taskId, task.attempt, { ok: false, error: row.error ?? 'failed' });
+          await ended(live, taskId, task.attempt, { ok: false, error: row.error ?? 'failed' });
         } else {
-          await ended(hosted, taskId, task.attempt, {
+          await ended(live, taskId, task.attempt, {
             ok: false,
             interrupted: true,
             error: 'interrupted: the runtime stopped while the task ran',

@@ -1,3 +1,6 @@
+// One supervisor living in this process: its actor and everything the runtime keeps about
+// it between two writes. The class owns that state; everything else asks it, or tells it
+// what happened, through its methods.
 import {
   type AnyActor,
   type AnyActorRef,
@@ -6,7 +9,11 @@ import {
   type InspectionEvent,
   type Snapshot,
 } from 'xstate';
-import { forceStop, XSTATE_VERSION } from '../../machines/xstateInternals.ts';
+import { StewardError } from '../../errors.ts';
+import { validateAnswer } from '../../machines/answers.ts';
+import type { SupervisorContext } from '../../machines/context.ts';
+import { forceStop, scheduleEvent, XSTATE_VERSION } from '../../machines/xstateInternals.ts';
+import type { PendingQuestion } from '../../model/supervisor.ts';
 import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
 import { RawJson } from '../../persistence/rawJson.ts';
 import type { WriteRequest } from '../commit/snapshotWriter.ts';
@@ -17,35 +24,20 @@ import {
   journalBetween,
   type SupervisorIdentity,
   type SupervisorView,
+  type TimerRecord,
   toWrite,
 } from './capture.ts';
 
-/** One supervisor living in this process: its actor and what was last captured of it. */
-export interface HostedSupervisor {
-  readonly identity: SupervisorIdentity;
-  readonly actor: AnyActor;
-  /** Version of the last capture; the next one gets `version + 1`. */
-  version: number;
-  lastJson: string | undefined;
-  lastView: SupervisorView | null;
-  /** Set by inspection when the actor tree changed since the last capture. */
-  dirty: boolean;
-  /** Answers sent to the actor and not yet committed: the version each commits with. */
-  readonly answering: Map<string, number>;
-  /** Journal entries the host adds to the next capture (answers, with their values). */
-  readonly extraEvents: NewJournalEvent[];
-  /** Question ids answered since the last capture: their removal is not a withdrawal. */
-  readonly answeredSinceCapture: Set<string>;
-  /** Why the runtime failed this supervisor on its own (a snapshot it cannot persist). */
-  refusal: string | undefined;
-  /** The spawn input, stored with the first write (a fresh start after restore uses it). */
-  readonly input: unknown;
-  /** When the supervisor last took a call or changed (ms since the epoch): idleness. */
-  activeAt: number;
+/** What a live supervisor tells the runtime on its own, between calls. */
+export interface LiveObserver {
+  /** It changed outside a call (a timer, a child, a runtime event): capture it. */
+  changed(live: LiveSupervisor): void;
+  /** Its actor failed (an action threw, a child failed unhandled). */
+  failed(live: LiveSupervisor, error: unknown): void;
 }
 
-/** What starting a supervisor needs besides its machine. */
-export interface StartOptions {
+/** What a live supervisor is made from. */
+export interface LiveOptions {
   identity: SupervisorIdentity;
   machine: AnyActor['logic'];
   input?: unknown;
@@ -53,13 +45,22 @@ export interface StartOptions {
   snapshot?: Snapshot<unknown>;
   /** The version last stored; the first capture writes `version + 1`. */
   version?: number;
-  /** Called when the actor tree changed outside a host call (timers, children). */
-  onDirty: (hosted: HostedSupervisor) => void;
-  /** Called when the actor failed (an action threw, a child failed unhandled). */
-  onError: (hosted: HostedSupervisor, error: unknown) => void;
+  observer: LiveObserver;
   /** An outside inspector (e.g. Stately's) that sees every inspection event too. */
   inspect?: ((event: InspectionEvent) => void) | undefined;
 }
+
+/** Who answers, and whether they may answer a given question. */
+export interface AnswerCheck {
+  answeredBy?: string | null | undefined;
+  mayAnswer?: ((question: PendingQuestion) => boolean) | undefined;
+}
+
+/** A runtime event (a task outcome, a restoration notice). */
+export type RuntimeEvent = { type: string } & Record<string, unknown>;
+
+/** A journal entry to be written with the next capture; its version is that capture's. */
+export type PendingEntry = Omit<NewJournalEvent, 'version' | 'supervisorId'>;
 
 /** An inspector that throws must not stop the supervisor from being persisted. */
 function forward(inspect: (event: InspectionEvent) => void, event: InspectionEvent): void {
@@ -71,124 +72,382 @@ function forward(inspect: (event: InspectionEvent) => void, event: InspectionEve
 }
 
 /**
- * Creates and starts a supervisor's actor, watched through system-level inspection so a
- * child that changes on its own marks the supervisor dirty too.
+ * A supervisor's actor, watched through system-level inspection (a child that changes on
+ * its own makes the supervisor dirty too), and what was last captured of it.
  */
-export function startSupervisor(options: StartOptions): HostedSupervisor {
-  const hosted: HostedSupervisor = {
-    identity: options.identity,
-    actor: undefined as unknown as AnyActor,
-    version: options.version ?? 0,
-    lastJson: undefined,
-    lastView: null,
-    dirty: true,
-    answering: new Map(),
-    extraEvents: [],
-    answeredSinceCapture: new Set(),
-    refusal: undefined,
-    input: options.input ?? null,
-    activeAt: Date.now(),
-  };
-  const actor = createActor(options.machine, {
-    id: options.identity.id,
-    ...(options.input === undefined ? {} : { input: options.input }),
-    ...(options.snapshot ? { snapshot: options.snapshot } : {}),
-    inspect: (event) => {
-      if (options.inspect) forward(options.inspect, event);
-      // `stopped` snapshots come from stop(), after the final flush: never persisted.
-      if (event.type !== '@xstate.snapshot' || event.snapshot.status === 'stopped') return;
-      if (hosted.dirty) return;
-      hosted.dirty = true;
-      options.onDirty(hosted);
-    },
+export class LiveSupervisor {
+  readonly identity: SupervisorIdentity;
+  readonly #actor: AnyActor;
+  readonly #observer: LiveObserver;
+  /** The spawn input, stored with the first write (a fresh start after restore uses it). */
+  readonly #input: unknown;
+  /** Version of the last capture; the next one gets `version + 1`. */
+  #version: number;
+  #lastJson: string | undefined;
+  #lastView: SupervisorView | null = null;
+  /** Changed since the last capture. */
+  #dirty = true;
+  /** Answers sent to the actor and not yet committed: the version each commits with. */
+  readonly #answering = new Map<string, number>();
+  /** Journal entries for the next capture (answers with their values, restore notes). */
+  readonly #entries: PendingEntry[] = [];
+  /** Question ids answered since the last capture: their removal is not a withdrawal. */
+  readonly #answeredSinceCapture = new Set<string>();
+  /** Runtime events its state could not take yet: offered again after each commit. */
+  #waiting: RuntimeEvent[] = [];
+  /** Why the runtime failed this supervisor on its own (a snapshot it cannot persist). */
+  #refusal: string | undefined;
+  /** When it last took a call or changed (ms since the epoch): idleness. */
+  #activeAt = Date.now();
+
+  /** Creates and starts the actor. */
+  constructor(options: LiveOptions) {
+    this.identity = options.identity;
+    this.#observer = options.observer;
+    this.#input = options.input ?? null;
+    this.#version = options.version ?? 0;
+    this.#actor = createActor(options.machine, {
+      id: options.identity.id,
+      ...(options.input === undefined ? {} : { input: options.input }),
+      ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+      inspect: (event) => {
+        if (options.inspect) forward(options.inspect, event);
+        // `stopped` snapshots come from stop(), after the final flush: never persisted.
+        if (event.type !== '@xstate.snapshot' || event.snapshot.status === 'stopped') return;
+        this.#changed();
+      },
+    });
+    // An error observer keeps xstate from rethrowing the error and crashing the process.
+    this.#actor.subscribe({
+      error: (error) => {
+        this.#stopLeakedChildren();
+        this.#dirty = true;
+        this.#observer.failed(this, error);
+      },
+    });
+    this.#actor.start();
+  }
+
+  get id(): string {
+    return this.identity.id;
+  }
+
+  /** The version of the last capture (what the next write builds on). */
+  get version(): number {
+    return this.#version;
+  }
+
+  get activeAt(): number {
+    return this.#activeAt;
+  }
+
+  /** A call reached it: it is not idle. */
+  touch(): void {
+    this.#activeAt = Date.now();
+  }
+
+  snapshot(): AnyMachineSnapshot {
+    return this.#actor.getSnapshot() as AnyMachineSnapshot;
+  }
+
+  /**
+   * The standard part of its context, typed. Fields a machine left out are missing: a
+   * context that breaks the schema is reported by the capture (the row fails), not here.
+   */
+  context(): Partial<SupervisorContext> {
+    return this.snapshot().context as Partial<SupervisorContext>;
+  }
+
+  /** Its state value as text, for messages. */
+  stateName(): string {
+    return JSON.stringify(this.snapshot().value);
+  }
+
+  /** True once it can take no more events. */
+  isFinished(): boolean {
+    return this.snapshot().status !== 'active' || this.#refusal !== undefined;
+  }
+
+  /**
+   * True when nothing about it is in progress here: captured, no answer in flight, no
+   * event waiting, no invoked or spawned actor at work, no task pending or running.
+   */
+  isSettled(): boolean {
+    if (this.isFinished() || this.#dirty || this.#answering.size > 0) return false;
+    if (this.#entries.length > 0 || this.#waiting.length > 0) return false;
+    const snapshot = this.snapshot();
+    if (Object.keys(snapshot.children ?? {}).length > 0) return false;
+    const tasks = Object.values(this.context().tasks ?? {});
+    return !tasks.some((t) => t.status === 'pending' || t.status === 'running');
+  }
+
+  can(event: { type: string }): boolean {
+    return this.snapshot().can(event);
+  }
+
+  /** An event from outside (checked by the caller with `can`). */
+  send(event: { type: string }): void {
+    this.#actor.send(event);
+  }
+
+  /**
+   * Sends the answer to a pending question after checking it: the question is pending,
+   * the answerer may answer it, the value fits its answer kind, and the current state
+   * takes it. Journaled with the next capture. Throws with a stable code otherwise.
+   */
+  answer(questionId: string, value: unknown, check: AnswerCheck = {}): void {
+    const question = this.pendingQuestion(questionId);
+    if (!question) {
+      throw new StewardError(
+        'ERR_QUESTION_NOT_PENDING',
+        `supervisor ${this.id} has no pending question ${questionId}`,
+        { id: this.id, questionId },
+      );
+    }
+    if (check.mayAnswer && !check.mayAnswer(question)) {
+      throw new StewardError(
+        'ERR_FORBIDDEN',
+        `question ${questionId} of supervisor ${this.id} is not for this answerer`,
+        { id: this.id, questionId },
+      );
+    }
+    const checked = validateAnswer(question, value);
+    if (!checked.ok) {
+      throw new StewardError(
+        'ERR_ANSWER_INVALID',
+        `the answer does not fit question ${questionId} (${question.answer.kind}): ${checked.issues[0]?.message}`,
+        { id: this.id, questionId, issues: checked.issues },
+      );
+    }
+    const answeredBy = check.answeredBy ?? null;
+    const event = { type: 'question.answered', questionId, value: checked.value, answeredBy };
+    if (!this.can(event)) {
+      throw new StewardError(
+        'ERR_ANSWER_NOT_ACCEPTED',
+        `supervisor ${this.id} in state ${this.stateName()} does not take an answer to ${questionId} now`,
+        { id: this.id, questionId },
+      );
+    }
+    this.#entries.push({
+      kind: 'question_answered',
+      payload: { questionId, value: checked.value, answeredBy },
+    });
+    this.#answeredSinceCapture.add(questionId);
+    this.#dirty = true;
+    this.#actor.send(event);
+  }
+
+  pendingQuestion(questionId: string): PendingQuestion | undefined {
+    return this.context().pendingQuestions?.find((q) => q.id === questionId);
+  }
+
+  /** The answer to `questionId` is on its way to the database, as `version`. */
+  answerInFlight(questionId: string, version: number): void {
+    this.#answering.set(questionId, version);
+  }
+
+  /** Its commit is over (done or failed): a repeat from now on is judged by the row. */
+  answerSettled(questionId: string): void {
+    this.#answering.delete(questionId);
+  }
+
+  /** The version an answer to `questionId` on its way commits with, if one is. */
+  answerOnItsWay(questionId: string): number | undefined {
+    return this.#answering.get(questionId);
+  }
+
+  /**
+   * Hands it a runtime event (a task outcome). One its state cannot take waits and is
+   * offered again after its next commit, so a result that arrives while it is paused is
+   * not lost. An escalation the machine does not take fails it: the restart policy's
+   * default.
+   */
+  deliver(event: RuntimeEvent): void {
+    if (this.isFinished()) return;
+    if (this.can(event)) this.#actor.send(event);
+    else if (event.type === 'task.escalated') this.fail(String(event.reason));
+    else this.#waiting.push(event);
+  }
+
+  /** Offers the waiting runtime events again (after a commit). */
+  retryWaiting(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const event of waiting) this.deliver(event);
+  }
+
+  /** Sends a runtime event only if its state takes it (the restoration notice); says so. */
+  offer(event: RuntimeEvent): boolean {
+    if (this.snapshot().status !== 'active' || !this.can(event)) return false;
+    this.#actor.send(event);
+    return true;
+  }
+
+  /** The runtime fails it on its own: the next capture writes it `failed` with `reason`. */
+  fail(reason: string): void {
+    this.#refusal ??= reason;
+    this.#changed(true);
+  }
+
+  /** Journals `entry` with the next capture (which it makes happen). */
+  record(entry: PendingEntry): void {
+    this.#entries.push(entry);
+    this.#changed(true);
+  }
+
+  /**
+   * Writes it again at the next capture even if its snapshot did not change (it was
+   * upgraded to a newer machine version, or restored from elsewhere than its row).
+   */
+  rewrite(): void {
+    this.#lastJson = undefined;
+    this.#changed(true);
+  }
+
+  /**
+   * Captures it if it changed: serializes the persisted snapshot at once (it aliases live
+   * context), derives the row and the journal entries since the last capture, and returns
+   * the write to queue, or `null` when nothing changed.
+   */
+  capture(): WriteRequest | null {
+    if (!this.#dirty) return null;
+    this.#dirty = false;
+    const snapshot = this.snapshot();
+    if (snapshot.status === 'stopped') return null;
+    const persisted = this.#actor.getPersistedSnapshot();
+    const json = JSON.stringify(persisted);
+    // A refusal changes the row (failed) without changing the snapshot: it is written once.
+    const refusalPending = this.#refusal !== undefined && this.#lastView?.state !== 'failed';
+    if (json === this.#lastJson && this.#entries.length === 0 && !refusalPending) return null;
+
+    let view = deriveView(snapshot);
+    const inline = findInlineChild(persisted);
+    if (inline && !this.#refusal) {
+      this.#refusal = `child actor "${inline}" uses inline logic, which cannot be persisted; register it by name in setup({ actors })`;
+    }
+    if (this.#refusal) view = { ...view, state: 'failed', errorMessage: this.#refusal };
+
+    const version = this.#version + 1;
+    const { events, checkpoint, tasks } = journalBetween(
+      this.id,
+      version,
+      this.#lastView,
+      view,
+      this.#answeredSinceCapture,
+    );
+    const timers = snapshot.status === 'active' ? captureTimers(this.#actor) : [];
+    const write = toWrite(
+      this.identity,
+      view,
+      snapshot,
+      new RawJson(json),
+      timers,
+      version,
+      XSTATE_VERSION,
+      this.#lastJson === undefined ? this.#input : null,
+    );
+    const extra = this.#entries.splice(0).map((e) => ({ ...e, supervisorId: this.id, version }));
+    this.#answeredSinceCapture.clear();
+    this.#version = version;
+    this.#lastJson = json;
+    this.#lastView = view;
+    return { write, events: [...extra, ...events], checkpoint, tasks };
+  }
+
+  /** The last capture, as JSON: what the database holds once it commits. */
+  lastCaptured(): { version: number; snapshot: unknown } | undefined {
+    if (this.#lastJson === undefined) return undefined;
+    return { version: this.#version, snapshot: JSON.parse(this.#lastJson) };
+  }
+
+  /**
+   * Takes a restored actor's snapshot as already stored: the next capture compares against
+   * it, so restoring writes nothing and journals nothing twice. A snapshot XState could not
+   * restore (a removed state, say) fails the supervisor with XState's reason.
+   */
+  adoptRestored(): void {
+    const snapshot = this.snapshot();
+    this.#lastJson = JSON.stringify(this.#actor.getPersistedSnapshot());
+    this.#lastView = deriveView(snapshot);
+    this.#dirty = false;
+    if (snapshot.status === 'error') {
+      const error = snapshot.error;
+      this.#refusal = `the stored snapshot cannot be restored: ${error instanceof Error ? error.message : String(error)}`;
+      this.#dirty = true;
+    }
+  }
+
+  /** Its pending delayed events, with absolute deadlines. */
+  timers(): TimerRecord[] {
+    return captureTimers(this.#actor);
+  }
+
+  /** When its next delayed event is due, or undefined with none. */
+  nextTimerDue(): number | undefined {
+    const due = Math.min(...this.timers().map((t) => t.dueAt));
+    return Number.isFinite(due) ? due : undefined;
+  }
+
+  /**
+   * Schedules the stored delayed events XState's snapshot does not carry, at their
+   * original deadlines (at once when overdue), with their original ids so that leaving the
+   * state still cancels them. Returns the ids whose actor is gone.
+   */
+  rearm(timers: readonly TimerRecord[], now: number): string[] {
+    const gone: string[] = [];
+    for (const timer of timers) {
+      const source = childAt(this.#actor, timer.sourcePath);
+      const target = childAt(this.#actor, timer.targetPath);
+      if (!source || !target) gone.push(timer.id);
+      else schedule(this.#actor, source, target, timer, now);
+    }
+    return gone;
+  }
+
+  /** Stops the actor (its stopped snapshot is never written). */
+  stop(): void {
+    this.#actor.stop();
+  }
+
+  /** Marks it dirty and says so once (or again, when `force`d: a change no actor made). */
+  #changed(force = false): void {
+    if (this.#dirty && !force) return;
+    this.#dirty = true;
+    this.#observer.changed(this);
+  }
+
+  /**
+   * Stops the children of an actor that failed from an action: xstate leaves them running
+   * (research E10), and they would keep doing work for a supervisor that is gone.
+   */
+  #stopLeakedChildren(): void {
+    const children = this.snapshot().children as Record<string, AnyActorRef | undefined>;
+    for (const child of Object.values(children)) if (child) forceStop(child);
+  }
+}
+
+/** The actor at `path` (child ids from the root) in the tree of `root`, if it is there. */
+function childAt(root: AnyActorRef, path: readonly string[]): AnyActorRef | undefined {
+  let ref: AnyActorRef | undefined = root;
+  for (const id of path) {
+    ref = (ref?.getSnapshot() as { children?: Record<string, AnyActorRef> } | undefined)
+      ?.children?.[id];
+  }
+  return ref;
+}
+
+function schedule(
+  root: AnyActor,
+  source: AnyActorRef,
+  target: AnyActorRef,
+  timer: TimerRecord,
+  now: number,
+): void {
+  scheduleEvent(root, {
+    source,
+    target,
+    event: timer.event,
+    delay: Math.max(0, timer.dueAt - now),
+    id: timer.id,
   });
-  (hosted as { actor: AnyActor }).actor = actor;
-  // An error observer keeps xstate from rethrowing the error and crashing the process.
-  actor.subscribe({ error: (error) => options.onError(hosted, error) });
-  actor.start();
-  return hosted;
-}
-
-/**
- * Captures the supervisor if it changed: serializes the persisted snapshot at once (it
- * aliases live context), derives the row and the journal entries since the last capture,
- * and returns the write to queue, or `null` when nothing changed.
- */
-export function captureSupervisor(hosted: HostedSupervisor): WriteRequest | null {
-  if (!hosted.dirty) return null;
-  hosted.dirty = false;
-  const snapshot = hosted.actor.getSnapshot() as AnyMachineSnapshot;
-  if (snapshot.status === 'stopped') return null;
-  const persisted = hosted.actor.getPersistedSnapshot();
-  const json = JSON.stringify(persisted);
-  // A refusal changes the row (failed) without changing the snapshot: it is written once.
-  const refusalPending = hosted.refusal !== undefined && hosted.lastView?.state !== 'failed';
-  if (json === hosted.lastJson && hosted.extraEvents.length === 0 && !refusalPending) return null;
-
-  let view = deriveView(snapshot);
-  const inline = findInlineChild(persisted);
-  if (inline && !hosted.refusal) {
-    hosted.refusal = `child actor "${inline}" uses inline logic, which cannot be persisted; register it by name in setup({ actors })`;
-  }
-  if (hosted.refusal) view = { ...view, state: 'failed', errorMessage: hosted.refusal };
-
-  const version = hosted.version + 1;
-  const { events, checkpoint, tasks } = journalBetween(
-    hosted.identity.id,
-    version,
-    hosted.lastView,
-    view,
-    hosted.answeredSinceCapture,
-  );
-  const timers = snapshot.status === 'active' ? captureTimers(hosted.actor) : [];
-  const write = toWrite(
-    hosted.identity,
-    view,
-    snapshot,
-    new RawJson(json),
-    timers,
-    version,
-    XSTATE_VERSION,
-    hosted.lastJson === undefined ? hosted.input : null,
-  );
-  const extra = hosted.extraEvents.splice(0).map((e) => ({ ...e, version }));
-  hosted.answeredSinceCapture.clear();
-  hosted.version = version;
-  hosted.lastJson = json;
-  hosted.lastView = view;
-  return { write, events: [...extra, ...events], checkpoint, tasks };
-}
-
-/**
- * Takes a restored actor's snapshot as already stored: the next capture compares against
- * it, so restoring writes nothing and journals nothing twice. A snapshot XState could not
- * restore (a removed state, say) fails the supervisor with XState's reason.
- */
-export function adoptRestored(hosted: HostedSupervisor): void {
-  const snapshot = hosted.actor.getSnapshot() as AnyMachineSnapshot;
-  hosted.lastJson = JSON.stringify(hosted.actor.getPersistedSnapshot());
-  hosted.lastView = deriveView(snapshot);
-  hosted.dirty = false;
-  if (snapshot.status === 'error') {
-    const error = snapshot.error;
-    hosted.refusal = `the stored snapshot cannot be restored: ${error instanceof Error ? error.message : String(error)}`;
-    hosted.dirty = true;
-  }
-}
-
-/** True once the supervisor can take no more events. */
-export function isFinished(hosted: HostedSupervisor): boolean {
-  return hosted.actor.getSnapshot().status !== 'active' || hosted.refusal !== undefined;
-}
-
-/**
- * Stops the children of an actor that failed from an action: xstate leaves them running
- * (research E10), and they would keep doing work for a supervisor that is gone.
- */
-export function stopLeakedChildren(hosted: HostedSupervisor): void {
-  const children = (hosted.actor.getSnapshot() as AnyMachineSnapshot).children as Record<
-    string,
-    AnyActorRef | undefined
-  >;
-  for (const child of Object.values(children)) if (child) forceStop(child);
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../../logger.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
-import { plan, restorablePages } from './restoration.ts';
+import { plan, restorablePages } from './restorePlan.ts';
 
 /** What a restart would do with the stored supervisors of one machine version. */
 export interface MigrationCheck {

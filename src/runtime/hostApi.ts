@@ -1,0 +1,181 @@
+// The host's public face: what a caller (the server, an embedder) can ask of it, and what
+// it answers. The host itself is in supervisorHost.ts.
+import type { InspectionEvent } from 'xstate';
+import type { Logger } from '../logger.ts';
+import type { MachineRegistry } from '../machines/registry.ts';
+import type {
+  LifecycleState,
+  PendingQuestion,
+  RestorationSource,
+  SupervisorState,
+} from '../model/supervisor.ts';
+import type { Checkpoint, JournalEvent } from '../model/task.ts';
+import type { FleetFilter } from '../persistence/fleetQueries.ts';
+import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import type { ChangeListener } from './commit/committedChanges.ts';
+import type { SnapshotWriterOptions } from './commit/snapshotWriter.ts';
+import type { RestorationInfo } from './restore/restoration.ts';
+
+/** Options of the actor host. */
+export interface SupervisorHostOptions {
+  store: SupervisorStore;
+  registry: MachineRegistry;
+  log?: Logger;
+  /**
+   * How long a call waits for its commit before failing with `ERR_COMMIT_IN_DOUBT` (it may
+   * still commit: the writer keeps trying). Every wait on a commit has this bound.
+   */
+  commitTimeoutMs?: number;
+  /**
+   * XState's inspection API, for an outside inspector such as `@statelyai/inspect`
+   * (`inspect: createWebSocketInspector().inspect`): it sees every actor event and
+   * snapshot of every hosted supervisor. An inspector that throws changes nothing.
+   */
+  inspect?: (event: InspectionEvent) => void;
+  /** Interval of the heartbeat save point; 0 turns it off. */
+  heartbeatIntervalMs?: number;
+  /**
+   * Drops a supervisor from memory once it has been idle this long (no call, no change,
+   * nothing in flight, no task or invoked actor running); the next call, answer or due
+   * timer brings it back from its stored row, without counting a restore. 0 or unset:
+   * every supervisor stays in memory.
+   */
+  passivateAfterMs?: number;
+  writer?: Pick<
+    SnapshotWriterOptions,
+    'maxBatch' | 'maxConcurrentBatches' | 'retryInitialMs' | 'retryMaxMs' | 'onBatch'
+  >;
+}
+
+/** What the host knows of a supervisor's last commit, from memory. */
+export interface CommittedQuestions {
+  owner: string | null;
+  version: number;
+  pendingQuestions: readonly PendingQuestion[];
+}
+
+/** The result of a call that changed a supervisor: the version that made it durable. */
+export interface Committed {
+  version: number;
+}
+
+/** Who answers, and whether they may answer a given question. */
+export interface AnswerOptions {
+  /** Recorded in the journal with the answer. */
+  answeredBy?: string | null;
+  /**
+   * Checked against the pending question as the supervisor holds it at that moment, so the
+   * check and the answer cannot be told apart by a question asked in between; a refusal
+   * is `ERR_FORBIDDEN` and changes nothing.
+   */
+  mayAnswer?: (question: PendingQuestion) => boolean;
+}
+
+/** The result of an answer: a repeated answer to the same question is a duplicate. */
+export interface AnswerResult extends Committed {
+  duplicate: boolean;
+}
+
+/** Hosts supervisors: runs their actors and persists every transition before acknowledging. */
+export interface SupervisorHost {
+  /**
+   * Starts a supervisor of the newest registered version of a machine. The input is
+   * checked against that version's `input` schema first (`ERR_INPUT_INVALID`, nothing
+   * stored) and the machine receives the parsed value. Resolves once its first snapshot
+   * has committed.
+   */
+  spawn(
+    machineId: string,
+    input: unknown,
+    options?: { id?: string; owner?: string | null },
+  ): Promise<{ id: string } & Committed>;
+  /**
+   * Sends an event. Resolves once the snapshot it produced has committed; an event the
+   * supervisor has no transition for is refused with `ERR_EVENT_NOT_ACCEPTED`.
+   */
+  send(id: string, event: unknown): Promise<Committed>;
+  /**
+   * Answers a pending question after validating the value against its answer kind.
+   * Idempotent: answering a question again reports a duplicate and changes nothing.
+   */
+  answer(
+    id: string,
+    questionId: string,
+    value: unknown,
+    options?: AnswerOptions,
+  ): Promise<AnswerResult>;
+  pause(id: string): Promise<Committed>;
+  resume(id: string): Promise<Committed>;
+  cancel(id: string, reason?: string): Promise<Committed>;
+  /** A supervisor as stored; `ERR_SUPERVISOR_NOT_FOUND` when there is none. */
+  get(id: string): Promise<SupervisorState>;
+  /** Stored supervisors matching a filter (indexed queries). */
+  list(filter?: FleetFilter): Promise<SupervisorState[]>;
+  /** How many stored supervisors are in each lifecycle state. */
+  countByState(): Promise<Record<LifecycleState, number>>;
+  /** How many questions are pending across the stored fleet. */
+  countPendingQuestions(): Promise<number>;
+  /** How many supervisors of a machine (an owner's, when given) are in each state value. */
+  countByStateValue(machineId: string, owner?: string): Promise<Record<string, number>>;
+  /** The newest journal entries of a supervisor, oldest first. */
+  history(id: string, limit?: number): Promise<JournalEvent[]>;
+  /** A supervisor's kept checkpoints, newest first. */
+  checkpoints(id: string, limit?: number): Promise<Checkpoint[]>;
+  /**
+   * Owner, version and pending questions of a hosted supervisor as last committed (never
+   * a question that is not durable yet); `undefined` when it is not in memory.
+   */
+  committed(id: string): CommittedQuestions | undefined;
+  /** Receives every committed change; returns the unsubscribe function. */
+  subscribe(listener: ChangeListener): () => void;
+  /** The heartbeat save point now: touches `last_heartbeat` of every hosted supervisor. */
+  heartbeat(): Promise<number>;
+  /** The last captured version and persisted snapshot of a hosted supervisor (tests, tools). */
+  local(id: string): { version: number; snapshot: unknown } | undefined;
+  /** How many supervisors are in memory. */
+  size(): number;
+  /** How many supervisors are passivated: running here, but out of memory until needed. */
+  passivated(): number;
+  /**
+   * Brings a stored supervisor back into memory: rebuilds its actor from the stored
+   * snapshot, counts the restore (`restoration_count`, time, source), re-sends its pending
+   * questions on the committed-changes stream, and picks up its tasks.
+   */
+  restore(id: string, source?: RestorationSource): Promise<RestorationInfo>;
+  /** Restores every stored supervisor that is not finished, page by page, logging progress. */
+  restoreAll(source?: RestorationSource): Promise<{ restored: number; failed: number }>;
+  /**
+   * The database is lost (or the claim on it): drops every supervisor from memory without
+   * writing (nothing acknowledged lives only there), stops their tasks, and refuses every
+   * call with `ERR_DATABASE_UNAVAILABLE` until `resume()`. Callers waiting on a commit in
+   * flight get `ERR_COMMIT_IN_DOUBT`. Idempotent.
+   */
+  databaseLost(): void;
+  /**
+   * Takes calls again after `databaseLost()`. Call `restoreAll()` first (it runs while calls
+   * are still refused), so no call finds its supervisor missing.
+   */
+  databaseBack(): void;
+  /** How commits are going, for readiness. */
+  commitHealth(): CommitHealth;
+  /**
+   * Flushes every pending write, then stops the actors. Idempotent. With `timeoutMs`, stops
+   * waiting for the flush after that long; resolves with how many supervisors had writes
+   * left unflushed (never acknowledged, so nothing acknowledged is lost).
+   */
+  stop(options?: { timeoutMs?: number }): Promise<{ unflushed: number }>;
+}
+
+/** What readiness is judged on. */
+export interface CommitHealth {
+  /** True between `databaseLost()` and `databaseBack()`. */
+  suspended: boolean;
+  /** When a write last committed (epoch ms). */
+  lastCommitAt: number | undefined;
+  /** Since when every commit attempt has failed; undefined while commits go through. */
+  failingSince: number | undefined;
+  /** When the oldest commit still waiting for its reply was sent. */
+  oldestInFlightSince: number | undefined;
+  /** Supervisor writes queued and in flight. */
+  pending: number;
+}

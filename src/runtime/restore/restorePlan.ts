@@ -1,0 +1,90 @@
+// What restoring a stored supervisor would start from: the decision both a restore and
+// the migration dry run (`steward check-migration`) make, from the row alone.
+import type { MachineDefinition, MachineRegistry } from '../../machines/registry.ts';
+import type { StateViolation } from '../../model/restoration.ts';
+import type { SupervisorState } from '../../model/supervisor.ts';
+import type { Checkpoint } from '../../model/task.ts';
+import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
+import { type Upgraded, upgradeSnapshot } from './machineUpgrade.ts';
+import { validateSnapshot } from './snapshotValidation.ts';
+
+/** What a restore starts from: the stored snapshot, a checkpoint, or nothing (afresh). */
+export type Plan =
+  | { from: 'stored'; definition: MachineDefinition; upgraded: Upgraded; timers: unknown[] }
+  | {
+      from: 'checkpoint';
+      definition: MachineDefinition;
+      checkpoint: Checkpoint;
+      upgraded: Upgraded;
+      violations: StateViolation[];
+    }
+  | { from: 'fresh'; definition: MachineDefinition; violations: StateViolation[] };
+
+/** How many checkpoints a restore walks back through, newest first. */
+const CHECKPOINTS_TRIED = 20;
+
+function check(
+  registry: MachineRegistry,
+  machineId: string,
+  version: number,
+  snapshot: unknown,
+): { upgraded?: Upgraded; violations: StateViolation[] } {
+  const upgraded = upgradeSnapshot(registry, machineId, version, snapshot);
+  if ('code' in upgraded) return { violations: [upgraded] };
+  return { upgraded, violations: validateSnapshot(upgraded.definition, upgraded.snapshot) };
+}
+
+/**
+ * The seed's decision: a stored state that validates is restored as it is; one that does
+ * not falls back to the newest checkpoint that validates, walking back; with none, the
+ * supervisor starts afresh from its stored input.
+ */
+export async function plan(
+  deps: { registry: MachineRegistry; store: Pick<SupervisorStore, 'listCheckpoints'> },
+  stored: SupervisorState,
+): Promise<Plan> {
+  const mine = check(deps.registry, stored.machineId, stored.machineVersion, stored.snapshot);
+  if (mine.upgraded && mine.violations.length === 0) {
+    return {
+      from: 'stored',
+      definition: mine.upgraded.definition,
+      upgraded: mine.upgraded,
+      timers: stored.timers,
+    };
+  }
+  for (const checkpoint of await deps.store.listCheckpoints(stored.id, CHECKPOINTS_TRIED)) {
+    const candidate = check(
+      deps.registry,
+      stored.machineId,
+      checkpoint.machineVersion,
+      checkpoint.snapshot,
+    );
+    if (candidate.upgraded && candidate.violations.length === 0) {
+      return {
+        from: 'checkpoint',
+        definition: candidate.upgraded.definition,
+        checkpoint,
+        upgraded: candidate.upgraded,
+        violations: mine.violations,
+      };
+    }
+  }
+  return {
+    from: 'fresh',
+    definition: deps.registry.latest(stored.machineId),
+    violations: mine.violations,
+  };
+}
+
+/** Every stored, unfinished supervisor, a page of 500 at a time in id order. */
+export async function* restorablePages(
+  store: Pick<SupervisorStore, 'listRestorable'>,
+): AsyncGenerator<SupervisorState[]> {
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await store.listRestorable({ limit: 500, ...(afterId ? { afterId } : {}) });
+    if (page.length === 0) return;
+    afterId = page.at(-1)?.id;
+    yield page;
+  }
+}
