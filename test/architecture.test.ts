@@ -99,6 +99,24 @@ const ALLOWED: Record<string, (t: string) => boolean> = {
 const ADAPTERS = ['pg', '@electric-sql/pglite'];
 const ADAPTER_FILES = ['pgDatabase.ts', 'pgliteDatabase.ts', 'openDatabase.ts', 'index.ts'];
 
+// Inside the runtime the stages point one way: a live supervisor hands its writes to
+// commit/, restore/ rebuilds live supervisors (and restarts their tasks); the writer and
+// its committed changes know nothing of live supervisors or restoration, and no stage
+// reaches back into the host at the runtime's root. A file at the root is named by its
+// path, a stage by its folder.
+const RUNTIME_STAGES: Record<string, string[]> = {
+  'runtime/commit': ['runtime/commit'],
+  'runtime/live': ['runtime/live', 'runtime/commit'],
+  'runtime/restore': ['runtime/restore', 'runtime/live', 'runtime/commit', 'runtime/taskRunner.ts'],
+};
+
+/** The stage folder of a file under src/runtime/ (`runtime/live`), or its path at the root. */
+function runtimePart(path: string): string | undefined {
+  const [top, second, third] = path.split('/');
+  if (top !== 'runtime' || second === undefined) return undefined;
+  return third === undefined ? path : `${top}/${second}`;
+}
+
 describe('architecture', () => {
   it('keeps database engines out of the runtime', async () => {
     const violations: string[] = [];
@@ -126,6 +144,27 @@ describe('architecture', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('keeps the runtime stages to the stages they may import', async () => {
+    const violations: string[] = [];
+    const stagesSeen = new Set<string>();
+    for (const file of await sourceFiles(join(SRC, 'runtime'))) {
+      const part = runtimePart(relative(SRC, file)) as string;
+      const allowed = RUNTIME_STAGES[part];
+      if (!allowed) continue;
+      stagesSeen.add(part);
+      for (const spec of await importsOf(file)) {
+        if (!spec.startsWith('.')) continue;
+        const imported = runtimePart(relative(SRC, join(file, '..', spec)));
+        if (imported !== undefined && !allowed.includes(imported)) {
+          violations.push(`${relative(SRC, file)} imports ${spec}`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+    // A stage folder renamed or emptied would pass the rule above with nothing checked.
+    expect([...stagesSeen].sort()).toEqual(Object.keys(RUNTIME_STAGES).sort());
   });
 
   it('builds SQL only in src/persistence', async () => {

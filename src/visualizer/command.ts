@@ -7,7 +7,10 @@ import type { AnyStateMachine } from 'xstate';
 import { BUILT_IN_MACHINES } from './builtInMachines.ts';
 import { loadMachine, VisualizeInputError } from './loadMachine.ts';
 import { FORMATS, type Format, formatOfPath, renderMachine } from './render.ts';
+import type { VisualizeIo, VisualizeOptions } from './visualizeOptions.ts';
 import { watchAndRender } from './watch.ts';
+
+export type { VisualizeIo, VisualizeOptions } from './visualizeOptions.ts';
 
 const USAGE = `usage: steward visualize <file-or-machine-id> [options]
 
@@ -27,27 +30,6 @@ options:
   -h, --help             show this help
 
 exit codes: 0 rendered, 2 bad arguments or input, 1 unexpected failure`;
-
-/** Where `runVisualize` writes, and how a test stops `--watch`. */
-export interface VisualizeIo {
-  /** Receives output text exactly as it is to be written (newlines included). */
-  stdout: (text: string) => void;
-  /** Receives messages and, with `--watch`, one line per render. */
-  stderr: (text: string) => void;
-  /** Ends `--watch` when aborted, as SIGINT does. */
-  signal?: AbortSignal;
-  /** Where relative paths start; the process's working directory by default. */
-  cwd?: string;
-}
-
-/** What `steward visualize` was asked to do, once the arguments are checked. */
-export interface VisualizeOptions {
-  input: string;
-  format: Format;
-  out?: string;
-  exportName?: string;
-  watch: boolean;
-}
 
 const processIo: VisualizeIo = {
   stdout: (text) => process.stdout.write(text),

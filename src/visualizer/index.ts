@@ -2,11 +2,7 @@
 // `steward visualize` command.
 export { type Arrow, arrowsOf } from './arrows.ts';
 export { BUILT_IN_MACHINES } from './builtInMachines.ts';
-export {
-  runVisualize,
-  type VisualizeIo,
-  type VisualizeOptions,
-} from './command.ts';
+export { runVisualize } from './command.ts';
 export {
   type GraphActor,
   type GraphNode,
@@ -23,3 +19,4 @@ export { loadMachine, VisualizeInputError } from './loadMachine.ts';
 export { toMermaid } from './mermaid.ts';
 export { FORMATS, type Format, renderMachine } from './render.ts';
 export { toSvg } from './svg.ts';
+export type { VisualizeIo, VisualizeOptions } from './visualizeOptions.ts';

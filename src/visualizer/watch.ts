@@ -8,8 +8,8 @@ import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { VisualizeIo, VisualizeOptions } from './command.ts';
 import { isFileArgument, VisualizeInputError } from './loadMachine.ts';
+import type { VisualizeIo, VisualizeOptions } from './visualizeOptions.ts';
 
 // watchChild.ts in the sources, watchChild.js in the built package.
 const CHILD = fileURLToPath(
