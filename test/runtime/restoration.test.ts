@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
+import { assign, setup } from 'xstate';
+import { askQuestion, reportActivity, setPhase } from '../../src/machines/actions.ts';
+import { initialSupervisorContext, type SupervisorContext } from '../../src/machines/context.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
 import {
   insertTasks,
@@ -12,6 +15,33 @@ import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { testHost, useHost } from '../helpers/host.ts';
 import { invocations, testRegistry } from '../helpers/testMachines.ts';
+
+/** Keeps every `supervisor.restored` notice it takes, and one question pending meanwhile. */
+const listenerMachine = setup({
+  types: {
+    context: {} as SupervisorContext & { notices: unknown[] },
+    events: {} as { type: 'supervisor.restored'; info: unknown },
+  },
+}).createMachine({
+  id: 'listener',
+  context: () => ({ ...initialSupervisorContext(), notices: [] }),
+  initial: 'listening',
+  states: {
+    listening: {
+      tags: ['waiting_for_user'],
+      entry: [
+        setPhase('listen'),
+        askQuestion({ id: 'go-on', prompt: 'Go on?', answer: { kind: 'confirm' } }),
+        reportActivity('listening'),
+      ],
+      on: {
+        'supervisor.restored': {
+          actions: assign({ notices: ({ context, event }) => [...context.notices, event.info] }),
+        },
+      },
+    },
+  },
+});
 
 describeEachEngine('restoration', (engine) => {
   const fixture = useHost(engine);
@@ -96,6 +126,36 @@ describeEachEngine('restoration', (engine) => {
     await host.stop();
   });
 
+  it('walks back past an invalid newest checkpoint to the next older valid one', async () => {
+    const id = await stored('reference', { goal: 'g', steps: ['a'] }, ['approve-plan', true]);
+    // The stored state (version 2) and the newest checkpoint (version 2) name a removed
+    // state; the checkpoint of version 1 is still valid.
+    await fixture.db.query(
+      `UPDATE supervisor_states SET snapshot = jsonb_set(snapshot, '{value}', '"nowhere"') WHERE id = $1`,
+      [id],
+    );
+    await fixture.db.query(
+      `UPDATE supervisor_checkpoints SET snapshot = jsonb_set(snapshot, '{value}', '"nowhere"')
+       WHERE supervisor_id = $1 AND version = 2`,
+      [id],
+    );
+    const host = restartedHost();
+    expect((await host.checkpoints(id)).map((c) => c.version)).toEqual([2, 1]);
+    const info = await host.restore(id, 'manual');
+    expect(info).toMatchObject({
+      source: 'checkpoint',
+      checkpointVersion: 1,
+      recovery: 'restore_from_checkpoint',
+      phase: 'plan',
+    });
+    expect(info.pendingQuestions.map((q) => q.id)).toEqual(['approve-plan']);
+    expect(info.contextMessage).toContain('checkpoint of version 1');
+    // Written anew from that checkpoint: the row's columns follow once it commits.
+    await expect.poll(async () => (await host.get(id)).stateValue).toBe('active.awaitingApproval');
+    expect((await host.get(id)).restorationSource).toBe('checkpoint');
+    await host.stop();
+  });
+
   it('starts afresh from the stored input, with a warning, when no checkpoint validates', async () => {
     const id = await stored('reference', { goal: 'fresh goal', steps: ['a'] }, [
       'approve-plan',
@@ -116,6 +176,46 @@ describeEachEngine('restoration', (engine) => {
     await expect.poll(async () => (await host.get(id)).stateValue).toBe('active.awaitingApproval');
     expect((await host.get(id)).currentActivity).toBe('waiting for plan approval');
     expect(info.contextMessage).toContain('starts afresh');
+    await host.stop();
+  });
+
+  it('tells the machine supervisor.restored with the RestorationInfo and its context message', async () => {
+    const registry = testRegistry();
+    registry.register({ id: 'listener', version: 1, machine: listenerMachine });
+    const first = testHost(fixture.db, { registry });
+    const { id } = await first.spawn('listener', undefined, { owner: 'olga' });
+    await first.stop();
+
+    const host = testHost(fixture.db, { registry });
+    const info = await host.restore(id, 'restart');
+    const notices = async () =>
+      ((await host.get(id)).snapshot as { context: { notices: Array<Record<string, unknown>> } })
+        .context.notices;
+    // Taken by the machine, and committed with its state.
+    await expect.poll(notices).toHaveLength(1);
+    const [notice] = await notices();
+    expect(notice).toMatchObject({
+      supervisorId: id,
+      source: 'restart',
+      restorationCount: 1,
+      restoredAt: info.restoredAt.toISOString(),
+      state: 'waiting_for_user',
+      phase: 'listen',
+      checkpointVersion: null,
+      recovery: 'proceed',
+      pendingQuestions: [expect.objectContaining({ id: 'go-on', prompt: 'Go on?' })],
+      contextMessage: info.contextMessage,
+    });
+    const message = String(notice?.contextMessage).split('\n');
+    expect(message[0]).toContain(
+      `Supervisor ${id} (listener v1) was restored after a restart (restoration 1)`,
+    );
+    expect(message.slice(1, 5)).toEqual([
+      'Its last saved state was valid and is resumed as it was.',
+      'State: "listening"; phase: listen; activity: listening; progress: 0 %.',
+      'Pending questions (asked again): go-on — Go on?.',
+      'Tasks: no tasks.',
+    ]);
     await host.stop();
   });
 
