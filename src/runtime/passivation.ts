@@ -1,5 +1,9 @@
 import type { Logger } from '../logger.ts';
+import type { AfterCommit } from './afterCommit.ts';
+import type { SnapshotWriter } from './commit/snapshotWriter.ts';
 import type { LiveSupervisor } from './live/liveSupervisor.ts';
+import type { LiveSupervisors } from './live/liveSupervisors.ts';
+import type { TaskRunner } from './taskRunner.ts';
 
 /** Longest delay a Node timer takes; a later wake-up is re-armed from there. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -8,13 +12,16 @@ const WAKE_RETRY_MS = 5_000;
 
 /**
  * Idle supervisors out of memory: a supervisor waiting for a person costs a timer entry
- * instead of an actor. The host decides who leaves and parks them here; any call brings
- * one back first (`activate`), and a delayed event it was waiting for brings it back at its
- * deadline.
+ * instead of an actor. A sweep takes the idle and settled ones out of service and parks
+ * them here; any call brings one back first (`activate`), and a delayed event it was
+ * waiting for brings it back at its deadline.
  */
 export interface Passivation {
-  /** A supervisor left memory; `dueAt`: the deadline of its next delayed event, if any. */
-  park(id: string, dueAt: number | undefined): void;
+  /**
+   * Takes every supervisor idle for `afterMs` and settled (nothing in progress, no task
+   * running, its last capture committed) out of memory; returns how many left.
+   */
+  sweep(afterMs: number): number;
   /** True while the supervisor is passivated here. */
   has(id: string): boolean;
   /**
@@ -32,13 +39,18 @@ export interface Passivation {
 }
 
 /**
- * Creates the parking lot. `rebuild` brings a supervisor back from its stored row and puts
- * it in service: the one thing passivation asks of the host.
+ * Creates the parking lot over the supervisors in service. `rebuild` brings a supervisor
+ * back from its stored row and puts it in service: the one thing it asks of the host.
  */
 export function createPassivation(options: {
+  lives: LiveSupervisors;
+  writer: Pick<SnapshotWriter, 'forget'>;
+  runner: Pick<TaskRunner, 'runningFor'>;
+  effects: Pick<AfterCommit, 'view'>;
   rebuild: (id: string) => Promise<LiveSupervisor>;
   log: Logger;
 }): Passivation {
+  const { lives, writer, runner, effects } = options;
   const now = Date.now;
   const wakes = new Map<string, NodeJS.Timeout | undefined>();
   const activating = new Map<string, Promise<LiveSupervisor>>();
@@ -76,9 +88,27 @@ export function createPassivation(options: {
     return rebuilding;
   }
 
+  /** Nothing about it in progress here, and its last capture committed: it may leave. */
+  function settled(live: LiveSupervisor): boolean {
+    if (!live.isSettled() || runner.runningFor(live.id) > 0) return false;
+    return effects.view(live.id)?.version === live.version;
+  }
+
   return {
-    park(id, dueAt) {
-      wakes.set(id, dueAt === undefined ? undefined : armWake(id, dueAt));
+    sweep(afterMs) {
+      const idleSince = now() - afterMs;
+      let count = 0;
+      for (const live of [...lives.values()]) {
+        if (live.activeAt > idleSince || !settled(live)) continue;
+        // Delayed events live in the actor system, which goes: their deadlines wake it again.
+        const dueAt = live.nextTimerDue();
+        lives.remove(live.id);
+        live.stop();
+        writer.forget(live.id);
+        wakes.set(live.id, dueAt === undefined ? undefined : armWake(live.id, dueAt));
+        count++;
+      }
+      return count;
     },
     has: (id) => wakes.has(id),
     activate,

@@ -1,5 +1,6 @@
+import type { Logger } from '../../logger.ts';
 import type { SnapshotWriter } from '../commit/snapshotWriter.ts';
-import type { LiveSupervisor } from './liveSupervisor.ts';
+import type { LiveObserver, LiveSupervisor } from './liveSupervisor.ts';
 
 /**
  * The supervisors in memory here, by id, and the door from each to the writer: a capture
@@ -9,9 +10,34 @@ import type { LiveSupervisor } from './liveSupervisor.ts';
 export class LiveSupervisors {
   readonly #byId = new Map<string, LiveSupervisor>();
   readonly #writer: Pick<SnapshotWriter, 'enqueue'>;
+  #observing = true;
 
-  constructor(writer: Pick<SnapshotWriter, 'enqueue'>) {
+  /**
+   * Given to every live supervisor: its changes between calls are captured once the
+   * current turn is done; a failure is logged and captured (the row says `failed`).
+   */
+  readonly observer: LiveObserver;
+
+  constructor(writer: Pick<SnapshotWriter, 'enqueue'>, log: Logger) {
     this.#writer = writer;
+    this.observer = {
+      changed: (live) =>
+        queueMicrotask(() => {
+          if (this.#observing) this.capture(live);
+        }),
+      failed: (live, error) => {
+        log.error(
+          { supervisorId: live.id, err: error },
+          'supervisor failed; other supervisors continue',
+        );
+        this.observer.changed(live);
+      },
+    };
+  }
+
+  /** From now on only explicit captures are written (the host is stopping). */
+  stopObserving(): void {
+    this.#observing = false;
   }
 
   get size(): number {
@@ -28,6 +54,11 @@ export class LiveSupervisors {
 
   values(): IterableIterator<LiveSupervisor> {
     return this.#byId.values();
+  }
+
+  /** The ids of those not finished: they still run here. */
+  runningIds(): string[] {
+    return [...this.#byId.values()].filter((l) => !l.isFinished()).map((l) => l.id);
   }
 
   /** Puts it in service: its captures are written from now on. */

@@ -163,7 +163,7 @@ export function resentQuestions(rebuilt: Rebuilt): CommittedChange[] {
  * RestorationInfo (its context message among it).
  */
 export async function finishRestore(
-  deps: Pick<RestoreDeps, 'store' | 'log'> & { runner: TaskRunner },
+  deps: Pick<RestoreDeps, 'store' | 'log'> & { runner: Pick<TaskRunner, 'resumeAfterRestore'> },
   rebuilt: Rebuilt,
   counted: { mark: RestoreMark; history: JournalEvent[] },
 ): Promise<RestorationInfo> {

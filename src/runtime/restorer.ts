@@ -1,0 +1,167 @@
+// Stored rows back into service: restore/ rebuilds each supervisor and hands it back, this
+// puts it in service between the seed's steps (rebuild → admit → count → ask again →
+// finish), and refuses what a lost database made stale.
+import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
+import type { AfterCommit } from './afterCommit.ts';
+import { isTerminal } from './commit/committedChanges.ts';
+import {
+  alreadyExists,
+  databaseUnavailable,
+  notFound,
+  notRunning,
+  terminated,
+} from './hostErrors.ts';
+import type { LiveSupervisor } from './live/liveSupervisor.ts';
+import type { LiveSupervisors } from './live/liveSupervisors.ts';
+import {
+  countRestores,
+  finishRestore,
+  type Rebuilt,
+  type RestorationInfo,
+  type RestoreDeps,
+  rebuild,
+  resentQuestions,
+  restoreInPages,
+} from './restore/restoration.ts';
+import { restorablePages } from './restore/restorePlan.ts';
+import { isSupervisorId } from './storedReads.ts';
+import type { TaskRunner } from './taskRunner.ts';
+
+/** What putting restored supervisors in service reaches. */
+export interface RestorerDeps extends RestoreDeps {
+  lives: LiveSupervisors;
+  effects: Pick<AfterCommit, 'adopt' | 'emit'>;
+  runner: Pick<TaskRunner, 'resumeAfterRestore'>;
+}
+
+/** The outcome of restoring some rows: each one restored, or why not. */
+export interface RowsRestored {
+  restored: RestorationInfo[];
+  failed: Array<{ id: string; error: unknown }>;
+}
+
+/**
+ * Puts restored supervisors in service. It counts the losses of the database: a restore
+ * begun before a loss admits nothing after it (what it rebuilt is stopped).
+ */
+export class Restorer {
+  readonly #deps: RestorerDeps;
+  #losses = 0;
+
+  constructor(deps: RestorerDeps) {
+    this.#deps = deps;
+  }
+
+  /** The database was lost: restores under way admit nothing more. */
+  lost(): void {
+    this.#losses++;
+  }
+
+  /** One supervisor not in memory here, by id (a manual resume, say). */
+  async one(id: string, source: RestorationSource): Promise<RestorationInfo> {
+    const live = this.#deps.lives.get(id);
+    if (live && !live.isFinished()) throw alreadyExists(id, 'is already running here');
+    const stored = isSupervisorId(id) ? await this.#deps.store.getSupervisor(id) : null;
+    if (!stored) throw notFound(id);
+    if (isTerminal(stored.state)) throw terminated(id, stored.state, ': nothing to restore');
+    const { restored, failed } = await this.rows([stored], source);
+    const info = restored[0];
+    if (!info) throw failed[0]?.error ?? new Error(`supervisor ${id} was not restored`);
+    this.#deps.log.info(
+      { supervisorId: id, source: info.source, restorationCount: info.restorationCount },
+      'supervisor restored',
+    );
+    return info;
+  }
+
+  /** The seed's protocol for the given rows. */
+  rows(rows: readonly SupervisorState[], source: RestorationSource): Promise<RowsRestored> {
+    return this.#rows(rows, source, this.#losses);
+  }
+
+  /**
+   * Every restorable row, a page at a time, except those `inService` already; progress is
+   * logged per page.
+   */
+  all(source: RestorationSource, inService: (id: string) => boolean) {
+    const losses = this.#losses;
+    return restoreInPages(
+      restorablePages(this.#deps.store),
+      (rows) =>
+        this.#rows(
+          rows.filter((row) => !inService(row.id)),
+          source,
+          losses,
+        ),
+      this.#deps.log,
+      source,
+    );
+  }
+
+  /**
+   * A passivated supervisor back in service from its row: rebuilt as a restore would, but
+   * nothing was lost, so no restore is counted, no question re-sent, the machine not told.
+   */
+  async reactivate(id: string): Promise<LiveSupervisor> {
+    const stored = await this.#deps.store.getSupervisor(id);
+    if (!stored || isTerminal(stored.state)) {
+      throw notRunning(
+        id,
+        `supervisor ${id} was passivated here but its row is ${stored ? stored.state : 'gone'}`,
+      );
+    }
+    const { live, chosen } = await rebuild(this.#deps, stored, 'restart');
+    this.#admit(live, chosen.from === 'stored' ? stored : null, this.#losses);
+    return live;
+  }
+
+  /** Its tasks that were waiting or running go on (after a reactivation). */
+  async resumeTasks(live: LiveSupervisor): Promise<void> {
+    const tasks = Object.values(live.context().tasks ?? {});
+    if (tasks.some((t) => t.status === 'pending' || t.status === 'running')) {
+      await this.#deps.runner.resumeAfterRestore(live);
+    }
+  }
+
+  /**
+   * Rebuild each, put it in service, count the restores (one statement), ask its questions
+   * again, then finish (tasks, the restoration notice).
+   */
+  async #rows(
+    rows: readonly SupervisorState[],
+    source: RestorationSource,
+    losses: number,
+  ): Promise<RowsRestored> {
+    const admitted: Rebuilt[] = [];
+    const failed: RowsRestored['failed'] = [];
+    for (const stored of rows) {
+      try {
+        const one = await rebuild(this.#deps, stored, source);
+        this.#admit(one.live, one.chosen.from === 'stored' ? stored : null, losses);
+        admitted.push(one);
+      } catch (error) {
+        failed.push({ id: stored.id, error });
+      }
+    }
+    const counted = await countRestores(this.#deps.store, admitted);
+    const restored: RestorationInfo[] = [];
+    for (const one of admitted) {
+      const count = counted.get(one.stored.id);
+      if (!count) continue;
+      this.#deps.effects.emit(resentQuestions(one));
+      restored.push(await finishRestore(this.#deps, one, count));
+    }
+    return { restored, failed };
+  }
+
+  /** In service with the view of its last commit (the row), unless the database was lost meanwhile. */
+  #admit(live: LiveSupervisor, stored: SupervisorState | null, losses: number): void {
+    if (losses !== this.#losses) {
+      live.stop();
+      throw databaseUnavailable();
+    }
+    this.#deps.lives.admit(live);
+    this.#deps.effects.adopt(live.id, stored);
+    this.#deps.lives.capture(live);
+  }
+}
