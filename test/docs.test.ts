@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { expect, it } from 'vitest';
 import { documentedErrorTable, errorTable, PROTOCOL_DOC } from '../scripts/errorTable.ts';
+import { documentedJournalTable, journalTable } from '../scripts/journalTable.ts';
+import { JOURNAL_KINDS } from '../src/model/journalKinds.ts';
 import { ERROR_REGISTRY } from '../src/protocol/errorCodes.ts';
 import { CLIENT_FRAME_TYPES, ServerFrame } from '../src/protocol/frames.ts';
 
@@ -21,6 +23,19 @@ it('has the error table of docs/protocol.md as npm run docs:errors writes it', a
   // then run `npm run docs:errors`.
   const doc = await readFile(PROTOCOL_DOC, 'utf8');
   expect(documentedErrorTable(doc)).toBe(errorTable());
+});
+
+it("lists exactly the registry's journal kinds in the table of docs/protocol.md", async () => {
+  const table = documentedJournalTable(await readFile(PROTOCOL_DOC, 'utf8'));
+  const listed = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+  expect(listed).toEqual([...JOURNAL_KINDS]);
+});
+
+it('has the journal table of docs/protocol.md as npm run docs:journal writes it', async () => {
+  // What each kind records and who writes it come from the registry: edit
+  // src/model/journalKinds.ts, then run `npm run docs:journal`.
+  const doc = await readFile(PROTOCOL_DOC, 'utf8');
+  expect(documentedJournalTable(doc)).toBe(journalTable());
 });
 
 it('names no error code in README.md or docs/ that the registry does not declare', async () => {

@@ -1,6 +1,8 @@
 // The typed client of the Steward WebSocket protocol (docs/protocol.md).
 
+export { JOURNAL_KINDS, JOURNAL_REGISTRY, JournalKind } from '../model/journalKinds.ts';
 export type { QuestionAskedFrame } from '../protocol/frames.ts';
+export { JournalEntry } from '../protocol/http.ts';
 export type { WebhookNotification } from '../protocol/webhook.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export {

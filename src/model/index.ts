@@ -1,3 +1,4 @@
+export * from './journalKinds.ts';
 export * from './restoration.ts';
 export * from './supervisor.ts';
 export * from './task.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JournalKind } from './journalKinds.ts';
 
 /** Where a spawned task stands, as stored in `supervisor_tasks.status`. */
 export const TaskStatus = z.enum([
@@ -47,7 +48,7 @@ export const JournalEvent = z.object({
   id: z.number().int().positive(),
   supervisorId: z.uuid(),
   version: z.number().int().nonnegative().nullable(),
-  kind: z.string().min(1),
+  kind: JournalKind,
   payload: z.unknown(),
   createdAt: z.date(),
 });

@@ -1,3 +1,5 @@
+import { StewardError } from '../errors.ts';
+import { JOURNAL_KINDS, JournalKind } from '../model/journalKinds.ts';
 import type { Checkpoint, JournalEvent } from '../model/task.ts';
 import type { Queryable } from './database.ts';
 import { serializeRows } from './rawJson.ts';
@@ -6,7 +8,7 @@ import { serializeRows } from './rawJson.ts';
 export interface NewJournalEvent {
   supervisorId: string;
   version: number | null;
-  kind: string;
+  kind: JournalKind;
   payload?: unknown;
 }
 
@@ -78,12 +80,27 @@ interface JournalRow {
 
 const JOURNAL_COLUMNS = 'id, supervisor_id, version, kind, payload, created_at';
 
+/**
+ * The kind of a stored entry, checked: the column is plain text, and an entry of a kind
+ * this runtime does not declare (written by a newer Steward, or by hand) is refused by
+ * name rather than handed on as something it is not.
+ */
+function kindOf(row: JournalRow): JournalKind {
+  const parsed = JournalKind.safeParse(row.kind);
+  if (parsed.success) return parsed.data;
+  throw new StewardError(
+    'ERR_INTERNAL',
+    `journal entry ${row.id} of supervisor ${row.supervisor_id} has kind ${JSON.stringify(row.kind)}, which this version of Steward does not declare (src/model/journalKinds.ts): was it written by a newer version?`,
+    { id: Number(row.id), supervisorId: row.supervisor_id, kind: row.kind, known: JOURNAL_KINDS },
+  );
+}
+
 function toJournalEvent(row: JournalRow): JournalEvent {
   return {
     id: Number(row.id),
     supervisorId: row.supervisor_id,
     version: row.version === null ? null : Number(row.version),
-    kind: row.kind,
+    kind: kindOf(row),
     payload: row.payload,
     createdAt: row.created_at,
   };

@@ -1,3 +1,4 @@
+import type { JournalKind } from '../model/journalKinds.ts';
 import type { RestorationSource, SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
 import type { Queryable } from './database.ts';
 import { serializeRows } from './rawJson.ts';
@@ -115,6 +116,9 @@ export interface RestoreMark {
   lastRestoredAt: Date;
 }
 
+/** The kind of the entry a restore journals: a parameter, so the type checks it. */
+const RESTORED: JournalKind = 'restored';
+
 /**
  * Records restores of many supervisors in one statement (the seed's
  * `mark_supervisor_restored`): increments `restoration_count`, sets `last_restored_at` and
@@ -139,12 +143,12 @@ export async function markSupervisorRestored(
        RETURNING s.id, s.version, s.restoration_count, s.last_restored_at, s.restoration_source
      ), journaled AS (
        INSERT INTO supervisor_events (supervisor_id, version, kind, payload)
-       SELECT id, version, 'restored',
+       SELECT id, version, $2::text,
               jsonb_build_object('source', restoration_source, 'restorationCount', restoration_count)
        FROM restored
      )
      SELECT id, restoration_count, last_restored_at FROM restored`,
-    [JSON.stringify(restores)],
+    [JSON.stringify(restores), RESTORED],
   );
   return rows.map((row) => ({
     id: row.id,

@@ -185,6 +185,8 @@ export function createSupervisorStore(db: Database): SupervisorStore {
         version: string | number | null;
         payload: { value?: unknown };
       }>(
+        // The kind is spelled out, not a parameter: only then does the partial index
+        // supervisor_events_answers_idx (WHERE kind = 'question_answered') serve it.
         `SELECT version, payload FROM supervisor_events
          WHERE supervisor_id = $1 AND kind = 'question_answered' AND payload->>'questionId' = $2
          ORDER BY id LIMIT 1`,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LifecycleState } from '../model/supervisor.ts';
+import { JournalEvent } from '../model/task.ts';
 
 /** Request bodies are refused above this many bytes. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -61,3 +62,16 @@ export const FleetQuery = z.strictObject({
   limit: Count.min(1).max(1000).optional(),
 });
 export type FleetQuery = z.infer<typeof FleetQuery>;
+
+/**
+ * One journal entry as a response carries it (`history` of `GET /supervisors/:id`, and of
+ * the `RestorationInfo` a resume returns): the model's `JournalEvent`, its `kind` one of
+ * `JournalKind`, its time an ISO 8601 string.
+ *
+ * @example
+ * const { history } = await (await fetch(`${url}/supervisors/${id}`, { headers })).json();
+ * const entries = z.array(JournalEntry).parse(history);
+ * entries.filter((e) => e.kind === 'question_answered');
+ */
+export const JournalEntry = JournalEvent.extend({ createdAt: z.iso.datetime() });
+export type JournalEntry = z.infer<typeof JournalEntry>;

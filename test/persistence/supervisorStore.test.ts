@@ -121,7 +121,11 @@ describeEachEngine('supervisor store', (engine) => {
       const writes = [written, refused];
       const result = await saveSupervisorStateFull(db, {
         states: writes,
-        events: writes.map((w) => ({ supervisorId: w.id, version: w.version, kind: 'k' })),
+        events: writes.map((w) => ({
+          supervisorId: w.id,
+          version: w.version,
+          kind: 'phase_changed' as const,
+        })),
         checkpoints: writes.map((w) => ({
           supervisorId: w.id,
           version: w.version,
@@ -144,7 +148,7 @@ describeEachEngine('supervisor store', (engine) => {
         })),
       });
       expect(result).toEqual({ saved: [written.id], stale: [{ id: old.id, storedVersion: 7 }] });
-      expect((await listEvents(db, written.id)).map((e) => e.kind)).toEqual(['k']);
+      expect((await listEvents(db, written.id)).map((e) => e.kind)).toEqual(['phase_changed']);
       expect((await listCheckpoints(db, written.id)).map((c) => c.version)).toEqual([2]);
       expect(await listTasks(db, written.id)).toHaveLength(1);
       expect(await listEvents(db, old.id)).toEqual([]);

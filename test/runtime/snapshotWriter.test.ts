@@ -50,7 +50,7 @@ describeEachEngine('snapshot writer', (engine) => {
     for (let version = 1; version <= 50; version++) {
       writer.enqueue({
         write: { ...base, version, progress: version * 2 },
-        events: [{ supervisorId: base.id, version, kind: 'step', payload: { version } }],
+        events: [{ supervisorId: base.id, version, kind: 'phase_changed', payload: { version } }],
         checkpoint: false,
       });
       durable.push(writer.whenDurable(base.id, version));
@@ -118,7 +118,7 @@ describeEachEngine('snapshot writer', (engine) => {
     const lossy = losingFirstReply(() =>
       writer.enqueue({
         write: { ...base, version: 2, progress: 20 },
-        events: [{ supervisorId: base.id, version: 2, kind: 'second' }],
+        events: [{ supervisorId: base.id, version: 2, kind: 'question_answered' }],
         checkpoint: false,
       }),
     );
@@ -126,7 +126,7 @@ describeEachEngine('snapshot writer', (engine) => {
     const writer = createSnapshotWriter({ store: lossy, retryInitialMs: 1 });
     writer.enqueue({
       write: base,
-      events: [{ supervisorId: base.id, version: 1, kind: 'first' }],
+      events: [{ supervisorId: base.id, version: 1, kind: 'question_asked' }],
       checkpoint: false,
     });
     await writer.whenDurable(base.id, 1);
@@ -137,7 +137,7 @@ describeEachEngine('snapshot writer', (engine) => {
       'SELECT kind FROM supervisor_events WHERE supervisor_id = $1 ORDER BY id',
       [base.id],
     );
-    expect(rows.map((r) => r.kind)).toEqual(['first', 'second']);
+    expect(rows.map((r) => r.kind)).toEqual(['question_asked', 'question_answered']);
   });
 
   it('treats a lost reply of the very write it retries as durable', async () => {
@@ -146,7 +146,7 @@ describeEachEngine('snapshot writer', (engine) => {
     const writer = createSnapshotWriter({ store: lossy, retryInitialMs: 1 });
     writer.enqueue({
       write,
-      events: [{ supervisorId: write.id, version: 1, kind: 'only' }],
+      events: [{ supervisorId: write.id, version: 1, kind: 'question_asked' }],
       checkpoint: false,
     });
     await writer.whenDurable(write.id, 1);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
+import { z } from 'zod';
+import { JournalEntry } from '../../src/protocol/http.ts';
 import { createTokenTable } from '../../src/server/auth.ts';
 import { startServer } from '../../src/server/server.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
@@ -39,7 +41,8 @@ describeEachEngine('HTTP API', (engine) => {
     const got = await call('GET', `/supervisors/${id}`);
     expect(got.body.supervisor).toMatchObject({ id, owner: 'alice', state: 'waiting_for_user' });
     expect(got.body.pendingQuestions.map((q: { id: string }) => q.id)).toEqual(['approve-plan']);
-    expect(got.body.history.map((e: { kind: string }) => e.kind)).toContain('question_asked');
+    const history = z.array(JournalEntry).parse(got.body.history);
+    expect(history.map((e) => e.kind)).toContain('question_asked');
 
     const answered = await call('POST', `/supervisors/${id}/questions/approve-plan/answer`, {
       value: true,

@@ -3,6 +3,7 @@ import { SupervisorContext } from '../../machines/context.ts';
 import { lifecycleOf, otherTagsOf } from '../../machines/lifecycle.ts';
 import type { SpawnedTask } from '../../machines/tasks.ts';
 import { parentOf, scheduledEvents } from '../../machines/xstateInternals.ts';
+import type { JournalKind } from '../../model/journalKinds.ts';
 import type { LifecycleState, PendingQuestion, SupervisorWrite } from '../../model/supervisor.ts';
 import type { TaskRowWrite } from '../../model/task.ts';
 import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
@@ -164,7 +165,7 @@ export function journalBetween(
   answered: ReadonlySet<string>,
 ): { events: NewJournalEvent[]; checkpoint: boolean; tasks: TaskRowWrite[] } {
   const events: NewJournalEvent[] = [];
-  const add = (kind: string, payload: unknown) =>
+  const add = (kind: JournalKind, payload: unknown) =>
     events.push({ supervisorId, version, kind, payload });
 
   const beforeQuestions = new Set(before?.questions.map((q) => q.id));
