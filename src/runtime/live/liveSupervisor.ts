@@ -9,14 +9,13 @@ import {
   type InspectionEvent,
   type Snapshot,
 } from 'xstate';
-import { StewardError } from '../../errors.ts';
-import { validateAnswer } from '../../machines/answers.ts';
 import type { SupervisorContext } from '../../machines/context.ts';
-import { forceStop, scheduleEvent, XSTATE_VERSION } from '../../machines/xstateInternals.ts';
+import { forceStop, XSTATE_VERSION } from '../../machines/xstateInternals.ts';
 import type { PendingQuestion } from '../../model/supervisor.ts';
 import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
 import { RawJson } from '../../persistence/rawJson.ts';
 import type { WriteRequest } from '../commit/snapshotWriter.ts';
+import { type AnswerPermission, checkedAnswer } from './answerCheck.ts';
 import {
   captureTimers,
   deriveView,
@@ -27,6 +26,7 @@ import {
   type TimerRecord,
   toWrite,
 } from './capture.ts';
+import { rearmTimers } from './timers.ts';
 
 /** What a live supervisor tells the runtime on its own, between calls. */
 export interface LiveObserver {
@@ -48,12 +48,6 @@ export interface LiveOptions {
   observer: LiveObserver;
   /** An outside inspector (e.g. Stately's) that sees every inspection event too. */
   inspect?: ((event: InspectionEvent) => void) | undefined;
-}
-
-/** Who answers, and whether they may answer a given question. */
-export interface AnswerCheck {
-  answeredBy?: string | null | undefined;
-  mayAnswer?: ((question: PendingQuestion) => boolean) | undefined;
 }
 
 /** A runtime event (a task outcome, a restoration notice). */
@@ -195,42 +189,12 @@ export class LiveSupervisor {
    * the answerer may answer it, the value fits its answer kind, and the current state
    * takes it. Journaled with the next capture. Throws with a stable code otherwise.
    */
-  answer(questionId: string, value: unknown, check: AnswerCheck = {}): void {
-    const question = this.pendingQuestion(questionId);
-    if (!question) {
-      throw new StewardError(
-        'ERR_QUESTION_NOT_PENDING',
-        `supervisor ${this.id} has no pending question ${questionId}`,
-        { id: this.id, questionId },
-      );
-    }
-    if (check.mayAnswer && !check.mayAnswer(question)) {
-      throw new StewardError(
-        'ERR_FORBIDDEN',
-        `question ${questionId} of supervisor ${this.id} is not for this answerer`,
-        { id: this.id, questionId },
-      );
-    }
-    const checked = validateAnswer(question, value);
-    if (!checked.ok) {
-      throw new StewardError(
-        'ERR_ANSWER_INVALID',
-        `the answer does not fit question ${questionId} (${question.answer.kind}): ${checked.issues[0]?.message}`,
-        { id: this.id, questionId, issues: checked.issues },
-      );
-    }
-    const answeredBy = check.answeredBy ?? null;
-    const event = { type: 'question.answered', questionId, value: checked.value, answeredBy };
-    if (!this.can(event)) {
-      throw new StewardError(
-        'ERR_ANSWER_NOT_ACCEPTED',
-        `supervisor ${this.id} in state ${this.stateName()} does not take an answer to ${questionId} now`,
-        { id: this.id, questionId },
-      );
-    }
+  answer(questionId: string, value: unknown, check: AnswerPermission = {}): void {
+    const event = checkedAnswer(this, this.pendingQuestion(questionId), questionId, value, check);
+    const { value: checkedValue, answeredBy } = event;
     this.#entries.push({
       kind: 'question_answered',
-      payload: { questionId, value: checked.value, answeredBy },
+      payload: { questionId, value: checkedValue, answeredBy },
     });
     this.#answeredSinceCapture.add(questionId);
     this.#dirty = true;
@@ -394,14 +358,7 @@ export class LiveSupervisor {
    * state still cancels them. Returns the ids whose actor is gone.
    */
   rearm(timers: readonly TimerRecord[], now: number): string[] {
-    const gone: string[] = [];
-    for (const timer of timers) {
-      const source = childAt(this.#actor, timer.sourcePath);
-      const target = childAt(this.#actor, timer.targetPath);
-      if (!source || !target) gone.push(timer.id);
-      else schedule(this.#actor, source, target, timer, now);
-    }
-    return gone;
+    return rearmTimers(this.#actor, timers, now);
   }
 
   /** Stops the actor (its stopped snapshot is never written). */
@@ -424,30 +381,4 @@ export class LiveSupervisor {
     const children = this.snapshot().children as Record<string, AnyActorRef | undefined>;
     for (const child of Object.values(children)) if (child) forceStop(child);
   }
-}
-
-/** The actor at `path` (child ids from the root) in the tree of `root`, if it is there. */
-function childAt(root: AnyActorRef, path: readonly string[]): AnyActorRef | undefined {
-  let ref: AnyActorRef | undefined = root;
-  for (const id of path) {
-    ref = (ref?.getSnapshot() as { children?: Record<string, AnyActorRef> } | undefined)
-      ?.children?.[id];
-  }
-  return ref;
-}
-
-function schedule(
-  root: AnyActor,
-  source: AnyActorRef,
-  target: AnyActorRef,
-  timer: TimerRecord,
-  now: number,
-): void {
-  scheduleEvent(root, {
-    source,
-    target,
-    event: timer.event,
-    delay: Math.max(0, timer.dueAt - now),
-    id: timer.id,
-  });
 }

@@ -1,0 +1,71 @@
+// Whether an answer may be taken, checked before the machine sees it: each refusal with its
+// stable code, and nothing changed.
+import { StewardError } from '../../errors.ts';
+import { validateAnswer } from '../../machines/answers.ts';
+import type { PendingQuestion } from '../../model/supervisor.ts';
+
+/** Who answers, and whether they may answer a given question. */
+export interface AnswerPermission {
+  answeredBy?: string | null | undefined;
+  mayAnswer?: ((question: PendingQuestion) => boolean) | undefined;
+}
+
+/** The `question.answered` event an answer becomes. */
+export interface AnswerEvent {
+  type: 'question.answered';
+  questionId: string;
+  value: unknown;
+  answeredBy: string | null;
+}
+
+/**
+ * The event for an answer to `question` (undefined: not pending) once it passes: the
+ * question is pending, the answerer may answer it, the value fits its answer kind, and the
+ * supervisor's current state takes it. Throws with a stable code otherwise.
+ */
+export function checkedAnswer(
+  supervisor: { id: string; can(event: AnswerEvent): boolean; stateName(): string },
+  question: PendingQuestion | undefined,
+  questionId: string,
+  value: unknown,
+  check: AnswerPermission,
+): AnswerEvent {
+  const { id } = supervisor;
+  if (!question) {
+    throw new StewardError(
+      'ERR_QUESTION_NOT_PENDING',
+      `supervisor ${id} has no pending question ${questionId}`,
+      { id, questionId },
+    );
+  }
+  if (check.mayAnswer && !check.mayAnswer(question)) {
+    throw new StewardError(
+      'ERR_FORBIDDEN',
+      `question ${questionId} of supervisor ${id} is not for this answerer`,
+      { id, questionId },
+    );
+  }
+  const checked = validateAnswer(question, value);
+  if (!checked.ok) {
+    throw new StewardError(
+      'ERR_ANSWER_INVALID',
+      `the answer does not fit question ${questionId} (${question.answer.kind}): ${checked.issues[0]?.message}`,
+      { id, questionId, issues: checked.issues },
+    );
+  }
+  const answeredBy = check.answeredBy ?? null;
+  const event: AnswerEvent = {
+    type: 'question.answered',
+    questionId,
+    value: checked.value,
+    answeredBy,
+  };
+  if (!supervisor.can(event)) {
+    throw new StewardError(
+      'ERR_ANSWER_NOT_ACCEPTED',
+      `supervisor ${id} in state ${supervisor.stateName()} does not take an answer to ${questionId} now`,
+      { id, questionId },
+    );
+  }
+  return event;
+}
