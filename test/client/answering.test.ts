@@ -8,7 +8,8 @@ import {
   type SupervisorStatus,
 } from '../../src/client/index.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { ALICE, BOB, until, useStack } from './serverStack.ts';
+import { waitFor } from '../helpers/waitFor.ts';
+import { ALICE, BOB, useStack } from './serverStack.ts';
 
 const fast = { reconnect: { initialMs: 20, maxMs: 200 }, heartbeatMs: 1_000 };
 
@@ -60,9 +61,9 @@ describeEachEngine('client answering', (engine) => {
         q1: 11,
       });
     }
-    await until('every resolution and final status', () => resolutions.length === 200);
+    await waitFor('every resolution and final status', () => resolutions.length === 200);
     expect(resolutions.every((r) => r.resolution === 'answered')).toBe(true);
-    await until('every supervisor reported answered', () => {
+    await waitFor('every supervisor reported answered', () => {
       const answered = new Set(
         statuses.filter((s) => s.stateValue === 'answered').map((s) => s.supervisorId),
       );
@@ -125,7 +126,7 @@ describeEachEngine('client answering', (engine) => {
     const { id } = await fixture.stack.host.spawn('survey', { count: 2 }, { owner: 'alice' });
     // Someone else answers q0 while the client holds it unread.
     await fixture.stack.host.answer(id, 'q0', 5);
-    await until('the resolution of q0', () => resolved.includes(`${id}/q0`));
+    await waitFor('the resolution of q0', () => resolved.includes(`${id}/q0`));
 
     const iterator = client.questions()[Symbol.asyncIterator]();
     const next = await iterator.next();

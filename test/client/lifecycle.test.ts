@@ -6,7 +6,8 @@ import {
   webSocketUrl,
 } from '../../src/client/index.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { ALICE, answersInJournal, until, useClients, useStack } from './serverStack.ts';
+import { waitFor } from '../helpers/waitFor.ts';
+import { ALICE, answersInJournal, useClients, useStack } from './serverStack.ts';
 
 /** The code a promise rejects with; fails when it resolves. */
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -76,7 +77,7 @@ describeEachEngine('client lifecycle', (engine) => {
       loopEnded = true;
     })();
     fixture.relay.cut();
-    await until('the drop', () => !client.connected);
+    await waitFor('the drop', () => !client.connected);
     const pending = client.answer(crypto.randomUUID(), 'q0', 1);
     const dials = fixture.relay.connections;
 
@@ -99,7 +100,7 @@ describeEachEngine('client lifecycle', (engine) => {
     expect(fixture.stack.server.clients()).toBeGreaterThanOrEqual(1);
     const others = fixture.stack.server.clients() - 1;
     await client.close();
-    await until('the server to see the close', () => fixture.stack.server.clients() === others);
+    await waitFor('the server to see the close', () => fixture.stack.server.clients() === others);
     await client.close(); // idempotent
   });
 
@@ -108,7 +109,7 @@ describeEachEngine('client lifecycle', (engine) => {
     const client = open();
     await client.connect();
     fixture.relay.cut();
-    await until('the drop', () => !client.connected);
+    await waitFor('the drop', () => !client.connected);
     expect(await codeOf(client.answer(id, 'q0', 1, { timeoutMs: 100 }))).toBe('ERR_TIMEOUT');
     fixture.relay.restore();
     await client.connect();
@@ -128,7 +129,7 @@ describeEachEngine('client lifecycle', (engine) => {
       JSON.stringify({ type: 'question.asked', supervisorId: id, questionId: 'q7' }),
     );
     fixture.relay.inject(JSON.stringify({ type: 'launch.missiles' }));
-    await until('three warnings', () => log.warnings.length >= 3);
+    await waitFor('three warnings', () => log.warnings.length >= 3);
 
     expect(log.warnings).toEqual([
       'steward client: frame is not JSON, ignored',

@@ -2,7 +2,8 @@ import { expect, it } from 'vitest';
 import type { ConnectionLoss, QuestionAskedFrame } from '../../src/client/index.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { startStack, stopStack } from '../helpers/server.ts';
-import { answersInJournal, BOB, until, useClients, useStack } from './serverStack.ts';
+import { waitFor } from '../helpers/waitFor.ts';
+import { answersInJournal, BOB, useClients, useStack } from './serverStack.ts';
 import type { RelayedFrame } from './socketRelay.ts';
 
 const keyOf = (f: { supervisorId?: unknown; questionId?: unknown }) =>
@@ -51,7 +52,7 @@ describeEachEngine('client reconnection', (engine) => {
 
     const firstConnection = fixture.relay.connections;
     fixture.relay.cut();
-    await until('the client to notice the drop', () => !client.connected);
+    await waitFor('the client to notice the drop', () => !client.connected);
     await host.answer(s1, 'q1', 2); // answered elsewhere while the client is away
     const offline = client.answer(s2, 'q0', 3);
     await new Promise((resolve) => setTimeout(resolve, 300)); // several refused dials
@@ -60,7 +61,7 @@ describeEachEngine('client reconnection', (engine) => {
 
     expect(await offline).toMatchObject({ supervisorId: s2, questionId: 'q0', duplicate: false });
     const second = firstConnection + 1;
-    await until('the re-subscription', () => serverFrames(second, 'subscribed').length > 0);
+    await waitFor('the re-subscription', () => serverFrames(second, 'subscribed').length > 0);
     const redelivered = serverFrames(second, 'question.asked');
     const redeliveredKeys = redelivered.map(keyOf).sort();
     const stillPending = [`${s2}/q1`, `${s3}/q0`, `${s3}/q1`];
@@ -94,16 +95,16 @@ describeEachEngine('client reconnection', (engine) => {
     expect(unsubscribes).toHaveLength(1);
     await host.answer(b, 'q0', 1);
     await host.answer(a, 'q0', 1);
-    await until('the status of a', () => statusOf.has(a));
+    await waitFor('the status of a', () => statusOf.has(a));
     expect(statusOf.has(b)).toBe(false);
 
     const before = fixture.relay.connections;
     fixture.relay.cut();
-    await until('the client to notice the drop', () => !client.connected);
+    await waitFor('the client to notice the drop', () => !client.connected);
     fixture.relay.restore();
     await client.connect();
     const next = before + 1;
-    await until('the re-subscription', () => serverFrames(next, 'subscribed').length > 0);
+    await waitFor('the re-subscription', () => serverFrames(next, 'subscribed').length > 0);
     expect(serverFrames(next, 'subscribed')).toHaveLength(1);
     expect(new Set(serverFrames(next, 'question.asked').map((f) => f.supervisorId))).toEqual(
       new Set([a]),
@@ -111,13 +112,13 @@ describeEachEngine('client reconnection', (engine) => {
 
     // A subscription still waiting for its confirmation is rejected when taken back.
     fixture.relay.cut();
-    await until('the client to notice the drop', () => !client.connected);
+    await waitFor('the client to notice the drop', () => !client.connected);
     const waiting = client.subscribe({ owner: 'alice' });
     await client.unsubscribe({ owner: 'alice' });
     await expect(waiting).rejects.toMatchObject({ code: 'ERR_UNSUBSCRIBED' });
     fixture.relay.restore();
     await client.connect();
-    await until('the re-subscription', () => serverFrames(next + 1, 'subscribed').length > 0);
+    await waitFor('the re-subscription', () => serverFrames(next + 1, 'subscribed').length > 0);
     expect(serverFrames(next + 1, 'subscribed')).toHaveLength(1);
   });
 
@@ -152,7 +153,7 @@ describeEachEngine('client reconnection', (engine) => {
     const before = fixture.relay.connections;
     await fixture.stack.host.stop();
     const answered = client.answer(id, 'q0', 8);
-    await until('the stopping runtime to refuse the answer', () =>
+    await waitFor('the stopping runtime to refuse the answer', () =>
       serverFrames(before, 'error').some((f) => f.code === 'ERR_RUNTIME_STOPPED'),
     );
     await stopStack(fixture.stack);
@@ -165,7 +166,7 @@ describeEachEngine('client reconnection', (engine) => {
     expect(await answersInJournal(fixture.db, id, 'q0')).toBe(1);
     const restarted = fixture.relay.connections;
     expect(restarted).toBeGreaterThan(before);
-    await until('the re-subscription', () => serverFrames(restarted, 'subscribed').length > 0);
+    await waitFor('the re-subscription', () => serverFrames(restarted, 'subscribed').length > 0);
     // A new server counts deliveries afresh, and the frame is not stale (its version is not
     // below the first one): only the client's memory of taking q1 keeps it from coming out.
     const q1 = taken.find((q) => q.questionId === 'q1');

@@ -77,16 +77,3 @@ export async function answersInJournal(
       (e.payload as { questionId?: unknown }).questionId === questionId,
   ).length;
 }
-
-/** Waits for a condition, checking every 10 ms; fails with `what` after `timeoutMs`. */
-export async function until(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -2,13 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { TOKENS, useServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import { openTestClient } from '../helpers/wsTestClient.ts';
-
-async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  return check();
-}
 
 describeEachEngine('flow control', (engine) => {
   describe('a client that does not read', () => {
@@ -36,12 +31,20 @@ describeEachEngine('flow control', (engine) => {
       // which would rightly drop it too.
       for (let i = 1; i <= 20; i++) {
         await fixture.host.spawn('survey', { count: 100, promptLength: 9_000 }, { owner: 'alice' });
-        await waitUntil(() => received() >= i * 100 || readerDropped, 30_000);
+        await waitFor(
+          `the reader to receive ${i * 100} questions, or be dropped`,
+          () => received() >= i * 100 || readerDropped,
+          { timeoutMs: 30_000 },
+        );
       }
       expect(readerDropped).toBe(false);
       expect(received()).toBe(2_000);
       // The paused client cannot see its socket close; the server's side can.
-      expect(await waitUntil(() => fixture.server.clients() === 1, 10_000)).toBe(true);
+      await waitFor(
+        'the server to drop the client that does not read',
+        () => fixture.server.clients() === 1,
+        { timeoutMs: 10_000 },
+      );
       const dropped = await fixture.metrics.registry.getSingleMetricAsString(
         'steward_slow_clients_dropped_total',
       );
@@ -59,7 +62,11 @@ describeEachEngine('flow control', (engine) => {
       const alive = await openTestClient(fixture.wsUrl, { token: TOKENS.alice });
       dead.ws.pause(); // reads nothing, so answers no ping
       // The paused client cannot see its socket close; the server's side can.
-      expect(await waitUntil(() => fixture.server.clients() === 1, 5_000)).toBe(true);
+      await waitFor(
+        'the server to drop the client that answers no ping',
+        () => fixture.server.clients() === 1,
+        { timeoutMs: 5_000 },
+      );
       await new Promise((r) => setTimeout(r, 300));
       expect(alive.ws.readyState).toBe(alive.ws.OPEN);
       expect(fixture.server.clients()).toBe(1);

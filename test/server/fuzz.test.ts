@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { TOKENS, useServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import { openTestClient } from '../helpers/wsTestClient.ts';
 
 function hostileFrames(supervisorId: string): Array<string | Buffer> {
@@ -101,13 +102,11 @@ describeEachEngine('hostile frames', (engine) => {
     expect(pong.type).toBe('pong');
     // Answers are checked asynchronously (some need the database), so their errors may
     // come after the pong; wait for them, then count exactly.
-    const deadline = Date.now() + 30_000;
-    while (
-      client.frames.filter((f) => f.type === 'error').length < frames.length &&
-      Date.now() < deadline
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      `an error for each of the ${frames.length} hostile frames`,
+      () => client.frames.filter((f) => f.type === 'error').length >= frames.length,
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     await client.request({ type: 'ping' });
     const errors = client.frames.filter((f) => f.type === 'error');
     expect(errors).toHaveLength(frames.length);
