@@ -38,90 +38,110 @@ export interface Passivation {
   forgetAll(): void;
 }
 
-/**
- * Creates the parking lot over the supervisors in service. `rebuild` brings a supervisor
- * back from its stored row and puts it in service: the one thing it asks of the host.
- */
-export function createPassivation(options: {
+/** What passivation works with. */
+export interface PassivationOptions {
   lives: LiveSupervisors;
   writer: Pick<SnapshotWriter, 'forget'>;
   runner: Pick<TaskRunner, 'runningFor'>;
   effects: Pick<AfterCommit, 'view'>;
+  /** Brings a supervisor back from its stored row and puts it in service. */
   rebuild: (id: string) => Promise<LiveSupervisor>;
   log: Logger;
-}): Passivation {
-  const { lives, writer, runner, effects } = options;
-  const now = Date.now;
-  const wakes = new Map<string, NodeJS.Timeout | undefined>();
-  const activating = new Map<string, Promise<LiveSupervisor>>();
+}
 
-  function armWake(id: string, dueAt: number): NodeJS.Timeout {
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, dueAt - now()));
-    // Not unref'd: a due timer keeps the process alive as XState's own timers do.
-    return setTimeout(() => {
-      if (!wakes.has(id)) return;
-      if (dueAt > now()) {
-        wakes.set(id, armWake(id, dueAt));
-        return;
-      }
-      activate(id).catch((error: unknown) => {
-        options.log.error(
-          { supervisorId: id, err: error },
-          'could not wake a passivated supervisor',
-        );
-        if (wakes.has(id)) wakes.set(id, armWake(id, now() + WAKE_RETRY_MS));
-      });
-    }, delay);
+/**
+ * Creates the parking lot over the supervisors in service. `rebuild` is the one thing it
+ * asks of the host.
+ */
+export function createPassivation(options: PassivationOptions): Passivation {
+  return new ParkingLot(options);
+}
+
+class ParkingLot implements Passivation {
+  readonly #options: PassivationOptions;
+  /** The passivated, each with its wake-up timer (none without a delayed event). */
+  readonly #wakes = new Map<string, NodeJS.Timeout | undefined>();
+  readonly #activating = new Map<string, Promise<LiveSupervisor>>();
+
+  constructor(options: PassivationOptions) {
+    this.#options = options;
   }
 
-  function activate(id: string): Promise<LiveSupervisor> {
-    const pending = activating.get(id);
+  get size(): number {
+    return this.#wakes.size;
+  }
+
+  sweep(afterMs: number): number {
+    const { lives, writer } = this.#options;
+    const idleSince = Date.now() - afterMs;
+    let count = 0;
+    for (const live of [...lives.values()]) {
+      if (live.activeAt > idleSince || !this.#settled(live)) continue;
+      // Delayed events live in the actor system, which goes: their deadlines wake it again.
+      const dueAt = live.nextTimerDue();
+      lives.remove(live.id);
+      live.stop();
+      writer.forget(live.id);
+      this.#wakes.set(live.id, dueAt === undefined ? undefined : this.#armWake(live.id, dueAt));
+      count++;
+    }
+    return count;
+  }
+
+  has(id: string): boolean {
+    return this.#wakes.has(id);
+  }
+
+  activate(id: string): Promise<LiveSupervisor> {
+    const pending = this.#activating.get(id);
     if (pending) return pending;
     const rebuilding = (async () => {
-      const live = await options.rebuild(id);
+      const live = await this.#options.rebuild(id);
       live.touch();
-      clearTimeout(wakes.get(id));
-      wakes.delete(id);
+      clearTimeout(this.#wakes.get(id));
+      this.#wakes.delete(id);
       return live;
-    })().finally(() => activating.delete(id));
-    activating.set(id, rebuilding);
+    })().finally(() => this.#activating.delete(id));
+    this.#activating.set(id, rebuilding);
     return rebuilding;
   }
 
+  ids(): IterableIterator<string> {
+    return this.#wakes.keys();
+  }
+
+  close(): void {
+    for (const timer of this.#wakes.values()) clearTimeout(timer);
+  }
+
+  forgetAll(): void {
+    this.close();
+    this.#wakes.clear();
+  }
+
   /** Nothing about it in progress here, and its last capture committed: it may leave. */
-  function settled(live: LiveSupervisor): boolean {
+  #settled(live: LiveSupervisor): boolean {
+    const { runner, effects } = this.#options;
     if (!live.isSettled() || runner.runningFor(live.id) > 0) return false;
     return effects.view(live.id)?.version === live.version;
   }
 
-  return {
-    sweep(afterMs) {
-      const idleSince = now() - afterMs;
-      let count = 0;
-      for (const live of [...lives.values()]) {
-        if (live.activeAt > idleSince || !settled(live)) continue;
-        // Delayed events live in the actor system, which goes: their deadlines wake it again.
-        const dueAt = live.nextTimerDue();
-        lives.remove(live.id);
-        live.stop();
-        writer.forget(live.id);
-        wakes.set(live.id, dueAt === undefined ? undefined : armWake(live.id, dueAt));
-        count++;
+  #armWake(id: string, dueAt: number): NodeJS.Timeout {
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, dueAt - Date.now()));
+    // Not unref'd: a due timer keeps the process alive as XState's own timers do.
+    return setTimeout(() => {
+      if (!this.#wakes.has(id)) return;
+      if (dueAt > Date.now()) {
+        this.#wakes.set(id, this.#armWake(id, dueAt));
+        return;
       }
-      return count;
-    },
-    has: (id) => wakes.has(id),
-    activate,
-    ids: () => wakes.keys(),
-    get size() {
-      return wakes.size;
-    },
-    close() {
-      for (const timer of wakes.values()) clearTimeout(timer);
-    },
-    forgetAll() {
-      for (const timer of wakes.values()) clearTimeout(timer);
-      wakes.clear();
-    },
-  };
+      this.activate(id).catch((error: unknown) => {
+        this.#options.log.error(
+          { supervisorId: id, err: error },
+          'could not wake a passivated supervisor',
+        );
+        if (this.#wakes.has(id)) this.#wakes.set(id, this.#armWake(id, Date.now() + WAKE_RETRY_MS));
+      });
+    }, delay);
+  }
 }

@@ -50,45 +50,120 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What the task runner works with. */
+export interface TaskRunnerOptions {
+  registry: MachineRegistry;
+  store: SupervisorStore;
+  log: Logger;
+  now?: () => number;
+}
+
+/** An outcome of one run of a task. */
+type Outcome = { ok: true; result: unknown } | { ok: false; error: string; interrupted?: boolean };
+
 /**
  * Creates the task runner. Tasks run as actors of the runtime tied to their supervisor,
  * started only after the commit that recorded them; each outcome is recorded in the task
  * row before the supervisor hears of it.
  */
-export function createTaskRunner(options: {
-  registry: MachineRegistry;
-  store: SupervisorStore;
-  log: Logger;
-  now?: () => number;
-}): TaskRunner {
-  const { registry, store, log } = options;
-  const now = options.now ?? Date.now;
-  const runs = new Map<string, Map<string, Run>>();
+export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
+  return new SupervisedTasks(options);
+}
 
-  function runsOf(supervisorId: string): Map<string, Run> {
-    let mine = runs.get(supervisorId);
+class SupervisedTasks implements TaskRunner {
+  readonly #registry: MachineRegistry;
+  readonly #store: SupervisorStore;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #runs = new Map<string, Map<string, Run>>();
+
+  constructor(options: TaskRunnerOptions) {
+    this.#registry = options.registry;
+    this.#store = options.store;
+    this.#log = options.log;
+    this.#now = options.now ?? Date.now;
+  }
+
+  afterCommit(live: LiveSupervisor, tasks: readonly TaskRowWrite[]): void {
+    const current = contextOf(live).tasks;
+    for (const row of tasks) {
+      const task = current[row.id];
+      if (!task) continue;
+      if (task.status === 'cancelled') this.#stop(live.id, row.id);
+      // Only a run this commit made durable starts: when the live context is already a
+      // restart further on, that attempt's own commit (which always follows) starts it.
+      // Starting it early let its outcome miss a row still at the older attempt.
+      else if (task.status === 'pending' && task.attempt === row.attempt) {
+        this.#start(live, row.id, task);
+      }
+    }
+  }
+
+  async resumeAfterRestore(live: LiveSupervisor): Promise<void> {
+    const rows = new Map((await this.#store.listTasks(live.id)).map((row) => [row.id, row]));
+    const running = this.#runsOf(live.id);
+    for (const [taskId, task] of Object.entries(contextOf(live).tasks)) {
+      // Already running here (started after a commit made during the restore): not cut.
+      if (running.get(taskId)?.attempt === task.attempt) continue;
+      if (task.status === 'pending') {
+        this.#start(live, taskId, task);
+        continue;
+      }
+      if (task.status !== 'running') continue;
+      const row = rows.get(taskId);
+      if (row?.attempts === task.attempt && row.status === 'succeeded') {
+        live.deliver({ type: 'task.completed', taskId, attempt: task.attempt, result: row.result });
+      } else if (row?.attempts === task.attempt && row.status === 'failed') {
+        await this.#ended(live, taskId, task.attempt, { ok: false, error: row.error ?? 'failed' });
+      } else {
+        await this.#ended(live, taskId, task.attempt, {
+          ok: false,
+          interrupted: true,
+          error: 'interrupted: the runtime stopped while the task ran',
+        });
+      }
+    }
+  }
+
+  stopAll(supervisorId: string): void {
+    for (const taskId of [...(this.#runs.get(supervisorId)?.keys() ?? [])]) {
+      this.#stop(supervisorId, taskId);
+    }
+    this.#runs.delete(supervisorId);
+  }
+
+  running(): number {
+    return [...this.#runs.values()].reduce((n, mine) => n + mine.size, 0);
+  }
+
+  runningFor(supervisorId: string): number {
+    return this.#runs.get(supervisorId)?.size ?? 0;
+  }
+
+  #runsOf(supervisorId: string): Map<string, Run> {
+    let mine = this.#runs.get(supervisorId);
     if (!mine) {
       mine = new Map();
-      runs.set(supervisorId, mine);
+      this.#runs.set(supervisorId, mine);
     }
     return mine;
   }
 
-  function stop(supervisorId: string, taskId: string): void {
-    const run = runs.get(supervisorId)?.get(taskId);
+  #stop(supervisorId: string, taskId: string): void {
+    const run = this.#runs.get(supervisorId)?.get(taskId);
     if (!run) return;
-    runs.get(supervisorId)?.delete(taskId);
+    this.#runs.get(supervisorId)?.delete(taskId);
     run.actor.stop();
   }
 
-  function start(live: LiveSupervisor, taskId: string, task: SpawnedTask): void {
+  #start(live: LiveSupervisor, taskId: string, task: SpawnedTask): void {
     const supervisorId = live.id;
-    const current = runsOf(supervisorId).get(taskId);
+    const current = this.#runsOf(supervisorId).get(taskId);
     if (current?.attempt === task.attempt) return;
-    if (current) stop(supervisorId, taskId);
-    const logic = registry.task(task.name);
+    if (current) this.#stop(supervisorId, taskId);
+    const logic = this.#registry.task(task.name);
     if (!logic) {
-      void ended(live, taskId, task.attempt, {
+      void this.#ended(live, taskId, task.attempt, {
         ok: false,
         error: `no task logic is registered as "${task.name}"`,
       });
@@ -102,32 +177,27 @@ export function createTaskRunner(options: {
       supervisorId,
     };
     const actor = createActor(logic, { input });
-    runsOf(supervisorId).set(taskId, { actor, attempt: task.attempt });
+    this.#runsOf(supervisorId).set(taskId, { actor, attempt: task.attempt });
     actor.subscribe({
       next: (snapshot) => {
         if (snapshot.status === 'done') {
-          void ended(live, taskId, task.attempt, { ok: true, result: snapshot.output });
+          void this.#ended(live, taskId, task.attempt, { ok: true, result: snapshot.output });
         }
       },
       error: (error) =>
-        void ended(live, taskId, task.attempt, { ok: false, error: messageOf(error) }),
+        void this.#ended(live, taskId, task.attempt, { ok: false, error: messageOf(error) }),
     });
     actor.start();
     live.deliver({ type: 'task.started', taskId, attempt: task.attempt });
   }
 
-  async function ended(
-    live: LiveSupervisor,
-    taskId: string,
-    attempt: number,
-    outcome: { ok: true; result: unknown } | { ok: false; error: string; interrupted?: boolean },
-  ): Promise<void> {
+  async #ended(live: LiveSupervisor, taskId: string, attempt: number, outcome: Outcome) {
     const supervisorId = live.id;
-    const run = runs.get(supervisorId)?.get(taskId);
+    const run = this.#runs.get(supervisorId)?.get(taskId);
     if (run && run.attempt !== attempt) return;
-    runs.get(supervisorId)?.delete(taskId);
+    this.#runs.get(supervisorId)?.delete(taskId);
     try {
-      await store.recordTaskOutcome({
+      await this.#store.recordTaskOutcome({
         taskId,
         attempt,
         status: outcome.ok ? 'succeeded' : outcome.interrupted ? 'interrupted' : 'failed',
@@ -136,20 +206,20 @@ export function createTaskRunner(options: {
       });
     } catch (error) {
       // The supervisor's own commit records the outcome too; only the head start is lost.
-      log.warn({ err: error, supervisorId, taskId }, 'could not record a task outcome ahead');
+      this.#log.warn({ err: error, supervisorId, taskId }, 'could not record a task outcome ahead');
     }
-    const context = contextOf(live);
-    const decision = decideRestart(context, taskId, !outcome.ok, now());
-    const error = outcome.ok ? null : outcome.error;
+    const decision = decideRestart(contextOf(live), taskId, !outcome.ok, this.#now());
     if (decision.kind === 'restart') {
-      for (const sibling of decision.taskIds) if (sibling !== taskId) stop(supervisorId, sibling);
+      for (const sibling of decision.taskIds) {
+        if (sibling !== taskId) this.#stop(supervisorId, sibling);
+      }
       live.deliver({
         type: 'task.restarting',
         taskId,
         taskIds: decision.taskIds,
         attempt: attempt + 1,
-        error,
-        at: now(),
+        error: outcome.ok ? null : outcome.error,
+        at: this.#now(),
       });
       return;
     }
@@ -164,62 +234,4 @@ export function createTaskRunner(options: {
         : { type: 'task.failed', taskId, attempt, error: outcome.error },
     );
   }
-
-  return {
-    afterCommit(live, tasks) {
-      const supervisorId = live.id;
-      const current = contextOf(live).tasks;
-      for (const row of tasks) {
-        const task = current[row.id];
-        if (!task) continue;
-        if (task.status === 'cancelled') stop(supervisorId, row.id);
-        // Only a run this commit made durable starts: when the live context is already a
-        // restart further on, that attempt's own commit (which always follows) starts it.
-        // Starting it early let its outcome miss a row still at the older attempt.
-        else if (task.status === 'pending' && task.attempt === row.attempt) {
-          start(live, row.id, task);
-        }
-      }
-    },
-
-    async resumeAfterRestore(live) {
-      const rows = new Map((await store.listTasks(live.id)).map((row) => [row.id, row]));
-      const running = runsOf(live.id);
-      for (const [taskId, task] of Object.entries(contextOf(live).tasks)) {
-        // Already running here (started after a commit made during the restore): not cut.
-        if (running.get(taskId)?.attempt === task.attempt) continue;
-        if (task.status === 'pending') {
-          start(live, taskId, task);
-          continue;
-        }
-        if (task.status !== 'running') continue;
-        const row = rows.get(taskId);
-        if (row?.attempts === task.attempt && row.status === 'succeeded') {
-          live.deliver({
-            type: 'task.completed',
-            taskId,
-            attempt: task.attempt,
-            result: row.result,
-          });
-        } else if (row?.attempts === task.attempt && row.status === 'failed') {
-          await ended(live, taskId, task.attempt, { ok: false, error: row.error ?? 'failed' });
-        } else {
-          await ended(live, taskId, task.attempt, {
-            ok: false,
-            interrupted: true,
-            error: 'interrupted: the runtime stopped while the task ran',
-          });
-        }
-      }
-    },
-
-    stopAll(supervisorId) {
-      for (const taskId of [...(runs.get(supervisorId)?.keys() ?? [])]) stop(supervisorId, taskId);
-      runs.delete(supervisorId);
-    },
-
-    running: () => [...runs.values()].reduce((n, mine) => n + mine.size, 0),
-
-    runningFor: (supervisorId) => runs.get(supervisorId)?.size ?? 0,
-  };
 }

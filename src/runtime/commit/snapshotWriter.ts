@@ -1,8 +1,13 @@
 import { StewardError } from '../../errors.ts';
-import { silentLogger } from '../../logger.ts';
+import { type Logger, silentLogger } from '../../logger.ts';
 import { sqlState } from '../../persistence/database.ts';
 import type { NewCheckpoint } from '../../persistence/journalRepository.ts';
-import type { SnapshotWriter, SnapshotWriterOptions, WriteRequest } from './writerApi.ts';
+import type {
+  SnapshotWriter,
+  SnapshotWriterOptions,
+  WriteRequest,
+  WriterStats,
+} from './writerApi.ts';
 
 export type * from './writerApi.ts';
 
@@ -40,36 +45,166 @@ function merge(older: WriteRequest, newer: WriteRequest): WriteRequest {
  * await writer.whenDurable(write.id, write.version);
  */
 export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWriter {
-  const log = options.log ?? silentLogger;
-  const maxBatch = options.maxBatch ?? 500;
-  const maxConcurrent = options.maxConcurrentBatches ?? 2;
-  const retryInitialMs = options.retryInitialMs ?? 50;
-  const retryMaxMs = options.retryMaxMs ?? 5_000;
+  return new GroupCommitWriter(options);
+}
 
-  const queued = new Map<string, WriteRequest>();
-  const inFlight = new Set<string>();
-  const committed = new Map<string, number>();
-  const waiters = new Map<string, Waiter[]>();
-  let flushWaiters: Array<() => void> = [];
-  let batchesRunning = 0;
-  let drainScheduled = false;
-  let failures = 0;
-  let retryTimer: NodeJS.Timeout | undefined;
-  // After a data error, write one supervisor per batch until the bad row is found.
-  let isolateRemaining = 0;
-  let closed = false;
-  let batchesCommitted = 0;
-  let rowsCommitted = 0;
-  let lastCommitAt: number | undefined;
-  let failingSince: number | undefined;
+function toCheckpoint(request: WriteRequest): NewCheckpoint {
+  const { write } = request;
+  return {
+    supervisorId: write.id,
+    version: write.version,
+    machineVersion: write.machineVersion,
+    phase: write.phase,
+    snapshot: write.snapshot,
+    timers: write.timers,
+  };
+}
+
+type CommitResult = Awaited<ReturnType<SnapshotWriterOptions['store']['commit']>>;
+
+class GroupCommitWriter implements SnapshotWriter {
+  readonly #options: SnapshotWriterOptions;
+  readonly #log: Logger;
+  readonly #maxBatch: number;
+  readonly #maxConcurrent: number;
+  readonly #retryInitialMs: number;
+  readonly #retryMaxMs: number;
+
+  readonly #queued = new Map<string, WriteRequest>();
+  readonly #inFlight = new Set<string>();
+  readonly #committed = new Map<string, number>();
+  readonly #waiters = new Map<string, Waiter[]>();
+  #flushWaiters: Array<() => void> = [];
+  #batchesRunning = 0;
+  #drainScheduled = false;
+  #failures = 0;
+  #retryTimer: NodeJS.Timeout | undefined;
+  /** After a data error, one supervisor per batch until the bad row is found. */
+  #isolateRemaining = 0;
+  #closed = false;
+  #batchesCommitted = 0;
+  #rowsCommitted = 0;
+  #lastCommitAt: number | undefined;
+  #failingSince: number | undefined;
   /** Bumped by `abandon()`: a batch of an older generation settles into nothing. */
-  let generation = 0;
+  #generation = 0;
   /** When each batch in flight was sent, by a sequence number. */
-  const batchesSentAt = new Map<number, number>();
-  let batchSeq = 0;
+  readonly #batchesSentAt = new Map<number, number>();
+  #batchSeq = 0;
 
-  function settleWaiters(id: string, version: number, error?: Error): void {
-    const list = waiters.get(id);
+  constructor(options: SnapshotWriterOptions) {
+    this.#options = options;
+    this.#log = options.log ?? silentLogger;
+    this.#maxBatch = options.maxBatch ?? 500;
+    this.#maxConcurrent = options.maxConcurrentBatches ?? 2;
+    this.#retryInitialMs = options.retryInitialMs ?? 50;
+    this.#retryMaxMs = options.retryMaxMs ?? 5_000;
+  }
+
+  enqueue(request: WriteRequest): void {
+    if (this.#closed) {
+      throw new StewardError('ERR_RUNTIME_STOPPED', 'the snapshot writer is closed');
+    }
+    const id = request.write.id;
+    const waiting = this.#queued.get(id);
+    this.#queued.set(id, waiting ? merge(waiting, request) : request);
+    this.#scheduleDrain();
+  }
+
+  whenDurable(supervisorId: string, version: number): Promise<void> {
+    if ((this.#committed.get(supervisorId) ?? 0) >= version) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const list = this.#waiters.get(supervisorId) ?? [];
+      list.push({ version, resolve, reject });
+      this.#waiters.set(supervisorId, list);
+    });
+  }
+
+  committedVersion(supervisorId: string): number {
+    return this.#committed.get(supervisorId) ?? 0;
+  }
+
+  flush(): Promise<void> {
+    if (this.#queued.size === 0 && this.#inFlight.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#flushWaiters.push(resolve);
+      this.#scheduleDrain();
+    });
+  }
+
+  forget(supervisorId: string): void {
+    this.#committed.delete(supervisorId);
+  }
+
+  async close(timeoutMs?: number): Promise<{ unflushed: number }> {
+    if (this.#closed) return { unflushed: 0 };
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => {
+      if (timeoutMs !== undefined) timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([this.flush().then(() => 'flushed' as const), gaveUp]);
+    clearTimeout(timer);
+    this.#closed = true;
+    this.#stopRetrying();
+    const unflushed = new Set([...this.#queued.keys(), ...this.#inFlight]).size;
+    return { unflushed: outcome === 'flushed' ? 0 : unflushed };
+  }
+
+  abandon(): void {
+    this.#generation++;
+    const unavailable = new StewardError(
+      'ERR_DATABASE_UNAVAILABLE',
+      'the runtime lost its database before this change was sent: it was not applied; send it again once the runtime is back',
+    );
+    for (const id of this.#queued.keys()) {
+      if (!this.#inFlight.has(id)) this.#settleWaiters(id, 0, unavailable);
+    }
+    for (const id of this.#inFlight) {
+      this.#settleWaiters(
+        id,
+        0,
+        new StewardError(
+          'ERR_COMMIT_IN_DOUBT',
+          `supervisor ${id}: the runtime lost its database while this change was being committed; it may have committed: send it again to learn`,
+          { supervisorId: id },
+        ),
+      );
+    }
+    for (const id of [...this.#waiters.keys()]) this.#settleWaiters(id, 0, unavailable);
+    this.#queued.clear();
+    this.#inFlight.clear();
+    this.#committed.clear();
+    this.#batchesSentAt.clear();
+    this.#batchesRunning = 0;
+    this.#failures = 0;
+    this.#failingSince = undefined;
+    this.#isolateRemaining = 0;
+    this.#stopRetrying();
+    const done = this.#flushWaiters;
+    this.#flushWaiters = [];
+    for (const resolve of done) resolve();
+  }
+
+  stats(): WriterStats {
+    const sent = this.#batchesSentAt;
+    return {
+      queued: this.#queued.size,
+      inFlight: this.#inFlight.size,
+      batchesCommitted: this.#batchesCommitted,
+      rowsCommitted: this.#rowsCommitted,
+      lastCommitAt: this.#lastCommitAt,
+      failingSince: this.#failingSince,
+      oldestInFlightSince: sent.size > 0 ? Math.min(...sent.values()) : undefined,
+    };
+  }
+
+  #stopRetrying(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  #settleWaiters(id: string, version: number, error?: Error): void {
+    const list = this.#waiters.get(id);
     if (!list) return;
     const keep: Waiter[] = [];
     for (const waiter of list) {
@@ -77,68 +212,68 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
       else if (waiter.version <= version) waiter.resolve();
       else keep.push(waiter);
     }
-    if (keep.length > 0) waiters.set(id, keep);
-    else waiters.delete(id);
+    if (keep.length > 0) this.#waiters.set(id, keep);
+    else this.#waiters.delete(id);
   }
 
-  function checkIdle(): void {
-    if (queued.size === 0 && inFlight.size === 0 && flushWaiters.length > 0) {
-      const done = flushWaiters;
-      flushWaiters = [];
+  #checkIdle(): void {
+    if (this.#queued.size === 0 && this.#inFlight.size === 0 && this.#flushWaiters.length > 0) {
+      const done = this.#flushWaiters;
+      this.#flushWaiters = [];
       for (const resolve of done) resolve();
     }
   }
 
-  function scheduleDrain(): void {
-    if (drainScheduled || retryTimer) return;
-    drainScheduled = true;
+  #scheduleDrain(): void {
+    if (this.#drainScheduled || this.#retryTimer) return;
+    this.#drainScheduled = true;
     // setImmediate, not a microtask: every send of the current tick joins this batch.
     setImmediate(() => {
-      drainScheduled = false;
-      drain();
+      this.#drainScheduled = false;
+      this.#drain();
     });
   }
 
-  function takeBatch(): WriteRequest[] {
+  #takeBatch(): WriteRequest[] {
     // Share the queue among the free transaction slots: two half batches commit side by
     // side (PostgreSQL flushes their WAL together), where one full batch would leave the
     // other slot idle and make every write wait for a whole cycle.
-    const free = Math.max(1, maxConcurrent - batchesRunning);
-    const share = Math.ceil(queued.size / free);
-    const limit = isolateRemaining > 0 ? 1 : Math.min(maxBatch, share);
+    const free = Math.max(1, this.#maxConcurrent - this.#batchesRunning);
+    const share = Math.ceil(this.#queued.size / free);
+    const limit = this.#isolateRemaining > 0 ? 1 : Math.min(this.#maxBatch, share);
     const batch: WriteRequest[] = [];
-    for (const [id, request] of queued) {
-      if (inFlight.has(id)) continue;
-      queued.delete(id);
-      inFlight.add(id);
+    for (const [id, request] of this.#queued) {
+      if (this.#inFlight.has(id)) continue;
+      this.#queued.delete(id);
+      this.#inFlight.add(id);
       batch.push(request);
       if (batch.length >= limit) break;
     }
     return batch;
   }
 
-  function drain(): void {
-    while (batchesRunning < maxConcurrent && !retryTimer) {
-      const batch = takeBatch();
+  #drain(): void {
+    while (this.#batchesRunning < this.#maxConcurrent && !this.#retryTimer) {
+      const batch = this.#takeBatch();
       if (batch.length === 0) break;
-      batchesRunning++;
-      const mine = generation;
-      const seq = ++batchSeq;
-      batchesSentAt.set(seq, Date.now());
-      void runBatch(batch, mine).finally(() => {
-        batchesSentAt.delete(seq);
-        if (mine !== generation) return;
-        batchesRunning--;
-        checkIdle();
-        if (queued.size > 0) scheduleDrain();
+      this.#batchesRunning++;
+      const mine = this.#generation;
+      const seq = ++this.#batchSeq;
+      this.#batchesSentAt.set(seq, Date.now());
+      void this.#runBatch(batch, mine).finally(() => {
+        this.#batchesSentAt.delete(seq);
+        if (mine !== this.#generation) return;
+        this.#batchesRunning--;
+        this.#checkIdle();
+        if (this.#queued.size > 0) this.#scheduleDrain();
       });
     }
   }
 
-  async function runBatch(batch: WriteRequest[], mine: number): Promise<void> {
+  async #runBatch(batch: WriteRequest[], mine: number): Promise<void> {
     try {
       const started = performance.now();
-      const result = await options.store.commit({
+      const result = await this.#options.store.commit({
         states: batch.map((r) => r.write),
         events: batch.flatMap((r) => r.events),
         checkpoints: batch.filter((r) => r.checkpoint).map(toCheckpoint),
@@ -146,57 +281,65 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
       });
       // Abandoned meanwhile: the supervisors it covered are gone from memory, and their
       // callers were told it is in doubt. Whatever it did, restoring reads it back.
-      if (mine !== generation) return;
-      options.onBatch?.({ rows: batch.length, ms: performance.now() - started });
-      failures = 0;
-      failingSince = undefined;
-      lastCommitAt = Date.now();
-      if (isolateRemaining > 0) isolateRemaining -= batch.length;
-      batchesCommitted++;
-      rowsCommitted += result.saved.length;
-      for (const request of batch) inFlight.delete(request.write.id);
-      const versions = new Map(batch.map((r) => [r.write.id, r.write.version]));
-      const stale = new Set<string>();
-      for (const { id, storedVersion } of result.stale) {
-        // The same version already stored: an earlier attempt committed and lost its reply.
-        if (storedVersion === versions.get(id)) {
-          log.info({ supervisorId: id, version: storedVersion }, 'in-doubt commit found durable');
-          continue;
-        }
-        stale.add(id);
-        const error = new StewardError(
-          'ERR_STALE_VERSION',
-          `supervisor ${id}: the database holds version ${storedVersion}, newer than ${versions.get(id)}; this write was dropped`,
-          { supervisorId: id, storedVersion },
-        );
-        log.error({ supervisorId: id }, error.message);
-        settleWaiters(id, 0, error);
-      }
-      const durable = batch.filter((r) => !stale.has(r.write.id));
-      for (const { write } of durable) {
-        committed.set(write.id, Math.max(committed.get(write.id) ?? 0, write.version));
-        settleWaiters(write.id, write.version);
-      }
-      if (durable.length > 0) {
-        options.onCommitted?.(durable.map((r) => ({ ...r, tasks: r.tasks ?? [] })));
-      }
+      if (mine !== this.#generation) return;
+      this.#options.onBatch?.({ rows: batch.length, ms: performance.now() - started });
+      this.#committedBatch(batch, result);
     } catch (error) {
-      if (mine !== generation) return;
-      for (const request of batch) inFlight.delete(request.write.id);
+      if (mine !== this.#generation) return;
+      for (const request of batch) this.#inFlight.delete(request.write.id);
       if (isDataError(error) && batch.length === 1) {
-        rejectForever(batch[0] as WriteRequest, error as Error);
+        this.#rejectForever(batch[0] as WriteRequest, error as Error);
         return;
       }
-      if (isDataError(error)) isolateRemaining = batch.length;
-      requeue(batch);
-      backOff(error, batch.length);
+      if (isDataError(error)) this.#isolateRemaining = batch.length;
+      this.#requeue(batch);
+      this.#backOff(error, batch.length);
     }
   }
 
-  function rejectForever(request: WriteRequest, error: Error): void {
+  #committedBatch(batch: WriteRequest[], result: CommitResult): void {
+    this.#failures = 0;
+    this.#failingSince = undefined;
+    this.#lastCommitAt = Date.now();
+    if (this.#isolateRemaining > 0) this.#isolateRemaining -= batch.length;
+    this.#batchesCommitted++;
+    this.#rowsCommitted += result.saved.length;
+    for (const request of batch) this.#inFlight.delete(request.write.id);
+    const versions = new Map(batch.map((r) => [r.write.id, r.write.version]));
+    const stale = new Set<string>();
+    for (const { id, storedVersion } of result.stale) {
+      // The same version already stored: an earlier attempt committed and lost its reply.
+      if (storedVersion === versions.get(id)) {
+        this.#log.info(
+          { supervisorId: id, version: storedVersion },
+          'in-doubt commit found durable',
+        );
+        continue;
+      }
+      stale.add(id);
+      const error = new StewardError(
+        'ERR_STALE_VERSION',
+        `supervisor ${id}: the database holds version ${storedVersion}, newer than ${versions.get(id)}; this write was dropped`,
+        { supervisorId: id, storedVersion },
+      );
+      this.#log.error({ supervisorId: id }, error.message);
+      this.#settleWaiters(id, 0, error);
+    }
+    const durable = batch.filter((r) => !stale.has(r.write.id));
+    for (const { write } of durable) {
+      const before = this.#committed.get(write.id) ?? 0;
+      this.#committed.set(write.id, Math.max(before, write.version));
+      this.#settleWaiters(write.id, write.version);
+    }
+    if (durable.length > 0) {
+      this.#options.onCommitted?.(durable.map((r) => ({ ...r, tasks: r.tasks ?? [] })));
+    }
+  }
+
+  #rejectForever(request: WriteRequest, error: Error): void {
     const id = request.write.id;
-    if (isolateRemaining > 0) isolateRemaining--;
-    log.error(
+    if (this.#isolateRemaining > 0) this.#isolateRemaining--;
+    this.#log.error(
       { supervisorId: id, version: request.write.version, err: error },
       'the database refused this supervisor row; it is not retried',
     );
@@ -206,142 +349,31 @@ export function createSnapshotWriter(options: SnapshotWriterOptions): SnapshotWr
       { supervisorId: id },
       { cause: error },
     );
-    settleWaiters(id, 0, rejection);
-    options.onRejected?.(id, error);
+    this.#settleWaiters(id, 0, rejection);
+    this.#options.onRejected?.(id, error);
   }
 
-  function requeue(batch: WriteRequest[]): void {
+  #requeue(batch: WriteRequest[]): void {
     for (const request of batch) {
-      const newer = queued.get(request.write.id);
+      const newer = this.#queued.get(request.write.id);
       // Re-insert ahead of anything queued since: the older entries go first.
-      queued.set(request.write.id, newer ? merge(request, newer) : request);
+      this.#queued.set(request.write.id, newer ? merge(request, newer) : request);
     }
   }
 
-  function backOff(error: unknown, rows: number): void {
-    failures++;
-    failingSince ??= Date.now();
-    const delay = Math.min(retryMaxMs, retryInitialMs * 2 ** (failures - 1));
+  #backOff(error: unknown, rows: number): void {
+    this.#failures++;
+    this.#failingSince ??= Date.now();
+    const delay = Math.min(this.#retryMaxMs, this.#retryInitialMs * 2 ** (this.#failures - 1));
     const jittered = Math.round(delay / 2 + Math.random() * (delay / 2));
-    log.warn(
-      { err: error, failures, retryInMs: jittered, rows },
+    this.#log.warn(
+      { err: error, failures: this.#failures, retryInMs: jittered, rows },
       'snapshot write failed; retrying',
     );
-    if (retryTimer) return;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      drain();
+    if (this.#retryTimer) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#drain();
     }, jittered);
   }
-
-  function flush(): Promise<void> {
-    if (queued.size === 0 && inFlight.size === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      flushWaiters.push(resolve);
-      scheduleDrain();
-    });
-  }
-
-  function toCheckpoint(request: WriteRequest): NewCheckpoint {
-    const { write } = request;
-    return {
-      supervisorId: write.id,
-      version: write.version,
-      machineVersion: write.machineVersion,
-      phase: write.phase,
-      snapshot: write.snapshot,
-      timers: write.timers,
-    };
-  }
-
-  return {
-    enqueue(request) {
-      if (closed) {
-        throw new StewardError('ERR_RUNTIME_STOPPED', 'the snapshot writer is closed');
-      }
-      const id = request.write.id;
-      const waiting = queued.get(id);
-      queued.set(id, waiting ? merge(waiting, request) : request);
-      scheduleDrain();
-    },
-
-    whenDurable(supervisorId, version) {
-      if ((committed.get(supervisorId) ?? 0) >= version) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const list = waiters.get(supervisorId) ?? [];
-        list.push({ version, resolve, reject });
-        waiters.set(supervisorId, list);
-      });
-    },
-
-    committedVersion: (supervisorId) => committed.get(supervisorId) ?? 0,
-
-    flush,
-
-    forget(supervisorId) {
-      committed.delete(supervisorId);
-    },
-
-    async close(timeoutMs?: number) {
-      if (closed) return { unflushed: 0 };
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = new Promise<'timeout'>((resolve) => {
-        if (timeoutMs !== undefined) timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      const outcome = await Promise.race([flush().then(() => 'flushed' as const), gaveUp]);
-      clearTimeout(timer);
-      closed = true;
-      if (retryTimer) clearTimeout(retryTimer);
-      retryTimer = undefined;
-      return {
-        unflushed: outcome === 'flushed' ? 0 : new Set([...queued.keys(), ...inFlight]).size,
-      };
-    },
-
-    abandon() {
-      generation++;
-      const unavailable = new StewardError(
-        'ERR_DATABASE_UNAVAILABLE',
-        'the runtime lost its database before this change was sent: it was not applied; send it again once the runtime is back',
-      );
-      for (const id of queued.keys()) {
-        if (!inFlight.has(id)) settleWaiters(id, 0, unavailable);
-      }
-      for (const id of inFlight) {
-        settleWaiters(
-          id,
-          0,
-          new StewardError(
-            'ERR_COMMIT_IN_DOUBT',
-            `supervisor ${id}: the runtime lost its database while this change was being committed; it may have committed: send it again to learn`,
-            { supervisorId: id },
-          ),
-        );
-      }
-      for (const id of [...waiters.keys()]) settleWaiters(id, 0, unavailable);
-      queued.clear();
-      inFlight.clear();
-      committed.clear();
-      batchesSentAt.clear();
-      batchesRunning = 0;
-      failures = 0;
-      failingSince = undefined;
-      isolateRemaining = 0;
-      if (retryTimer) clearTimeout(retryTimer);
-      retryTimer = undefined;
-      const done = flushWaiters;
-      flushWaiters = [];
-      for (const resolve of done) resolve();
-    },
-
-    stats: () => ({
-      queued: queued.size,
-      inFlight: inFlight.size,
-      batchesCommitted,
-      rowsCommitted,
-      lastCommitAt,
-      failingSince,
-      oldestInFlightSince: batchesSentAt.size > 0 ? Math.min(...batchesSentAt.values()) : undefined,
-    }),
-  };
 }
