@@ -1,11 +1,12 @@
 // The benchmark: (a) what PostgreSQL alone does with single-row upserts, (b) how many
 // durable answers per second Steward commits on the same server, and with what latency,
-// (c) how much heap an idle hosted supervisor costs. See bench/README.md.
+// next to two baselines, the naive XState + pg loop a user would write and the server's
+// batch limit (100-row upserts from one client), (c) how much heap an idle hosted
+// supervisor costs. See bench/README.md.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -16,7 +17,10 @@ import { migrate } from '../src/persistence/migrator.ts';
 import { openPgDatabase } from '../src/persistence/pgDatabase.ts';
 import { createSupervisorStore } from '../src/persistence/supervisorStore.ts';
 import { createSupervisorHost } from '../src/runtime/supervisorHost.ts';
+import { type BatchLimitResult, runBatchLimit } from './batchLimit.ts';
 import { benchMachineDefinition } from './benchMachine.ts';
+import { NAIVE_POOL_MAX, type NaiveLoopResult, runNaiveLoop } from './naiveLoop.ts';
+import { choosePgbench, type PgbenchChoice, parsePgbenchOutput, runProcess } from './pgbench.ts';
 import {
   type CommitStats,
   countingStore,
@@ -26,6 +30,7 @@ import {
   emptyCommitStats,
   envNumber,
   fmt,
+  IdleQueue,
   type MemoryResult,
   quantile,
   RESULT_PREFIX,
@@ -36,6 +41,8 @@ import {
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 const TARGET_RATIO = 2;
+/** Steward ÷ naive the issue asks for, by answers in flight. */
+const NAIVE_TARGETS: Readonly<Record<number, number>> = Object.freeze({ 64: 2, 512: 3 });
 const TARGET_P99_MS = 25;
 const TARGET_BYTES = 10 * 1024;
 
@@ -102,32 +109,6 @@ interface BaselineResult {
   transactions: number | null;
 }
 
-function findPgbench(): string | undefined {
-  const isExecutable = (file: string): boolean => {
-    try {
-      accessSync(file, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, 'pgbench'))) return join(dir, 'pgbench');
-  }
-  // Debian keeps the server tools per major version, outside PATH.
-  try {
-    for (const version of readdirSync('/usr/lib/postgresql').sort(
-      (a, b) => Number(b) - Number(a),
-    )) {
-      const file = join('/usr/lib/postgresql', version, 'bin', 'pgbench');
-      if (isExecutable(file)) return file;
-    }
-  } catch {
-    // No /usr/lib/postgresql: not a Debian-packaged server.
-  }
-  return undefined;
-}
-
 async function prepareUpsertTable(db: Database, doc: string): Promise<void> {
   await db.exec('CREATE TABLE bench_upsert (id integer PRIMARY KEY, doc jsonb NOT NULL)');
   // Rows exist up front, so every upsert is an update, as every Steward answer is.
@@ -136,25 +117,6 @@ async function prepareUpsertTable(db: Database, doc: string): Promise<void> {
     [doc, UPSERT_ROWS],
   );
   await db.exec('VACUUM ANALYZE bench_upsert');
-}
-
-function run(
-  file: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
 }
 
 async function pgbenchBaseline(pgbench: string, url: string, doc: string): Promise<BaselineResult> {
@@ -170,16 +132,11 @@ async function pgbenchBaseline(pgbench: string, url: string, doc: string): Promi
     const seconds = Math.max(1, Math.round(config.seconds));
     const args = ['-n', '-c', String(config.clients), '-j', '2', '-T', String(seconds)];
     console.log(`  (a) ${pgbench} ${args.join(' ')} -f upsert.sql (${seconds} s)`);
-    const { code, stdout, stderr } = await run(pgbench, [...args, '-f', script, url]);
-    const tps = /^tps = ([\d.]+)/m.exec(stdout)?.[1];
-    const transactions = /number of transactions actually processed: (\d+)/.exec(stdout)?.[1];
-    if (code !== 0 || !tps) {
-      throw new Error(`pgbench failed (exit ${code}):\n${stderr}${stdout}`);
-    }
+    const report = parsePgbenchOutput(await runProcess(pgbench, [...args, '-f', script, url]));
     return {
       tool: `pgbench (${config.clients} clients, 2 threads, simple protocol)`,
-      tps: Number(tps),
-      transactions: transactions ? Number(transactions) : null,
+      tps: report.tps,
+      transactions: report.transactions,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -222,12 +179,13 @@ async function nodeBaseline(url: string, doc: string, why: string): Promise<Base
   };
 }
 
-async function runBaseline(db: Database, url: string): Promise<BaselineResult> {
-  const doc = kilobyteDocument();
+async function runBaseline(
+  db: Database,
+  url: string,
+  doc: string,
+  { pgbench, why }: PgbenchChoice,
+): Promise<BaselineResult> {
   await prepareUpsertTable(db, doc);
-  const pgbench = config.baseline === 'node' ? undefined : findPgbench();
-  if (!pgbench && config.baseline === 'pgbench') throw new Error('pgbench not found');
-  const why = config.baseline === 'node' ? 'BENCH_BASELINE=node' : 'pgbench not found';
   const result = pgbench
     ? await pgbenchBaseline(pgbench, url, doc)
     : await nodeBaseline(url, doc, why);
@@ -255,27 +213,6 @@ interface AnswerResult {
   /** How late the event loop ran a due timer, 99th percentile, ms. */
   loopDelayP99: number;
   journalCheck: string;
-}
-
-/** A FIFO of the supervisors nobody is answering now: the least recently answered first. */
-class IdleQueue {
-  private readonly items: string[];
-  private head = 0;
-  private size = 0;
-  constructor(capacity: number) {
-    this.items = new Array<string>(capacity);
-  }
-  put(id: string): void {
-    this.items[(this.head + this.size) % this.items.length] = id;
-    this.size++;
-  }
-  take(): string {
-    if (this.size === 0) throw new Error('no idle supervisor: more in flight than supervisors');
-    const id = this.items[this.head] as string;
-    this.head = (this.head + 1) % this.items.length;
-    this.size--;
-    return id;
-  }
 }
 
 async function runAnswers(db: Database): Promise<AnswerResult> {
@@ -475,14 +412,35 @@ function target(goal: string, measured: string, met: boolean, missedBy: string):
   return `  ${goal.padEnd(40)} ${measured.padStart(10)}   ${met ? 'met' : `MISSED by ${missedBy}`}`;
 }
 
+/** The target line for Steward ÷ naive, or why there is none at this many in flight. */
+function naiveTarget(naiveRatio: number): string {
+  const goal = NAIVE_TARGETS[config.inFlight];
+  if (goal === undefined) {
+    const set = Object.entries(NAIVE_TARGETS)
+      .map(([inFlight, ratio]) => `>= ${ratio} at ${inFlight}`)
+      .join(', ');
+    return `  b/naive: no target at ${config.inFlight} in flight (${set} in flight)`;
+  }
+  return target(
+    `b/naive >= ${goal} (${config.inFlight} in flight)`,
+    `${fmt(naiveRatio, 2)}x`,
+    naiveRatio >= goal,
+    `${fmt(goal - naiveRatio, 2)}x (${fmt((1 - naiveRatio / goal) * 100, 0)}% short)`,
+  );
+}
+
 function printSummary(
   server: string,
   baseline: BaselineResult,
+  batchLimit: BatchLimitResult,
   answers: AnswerResult,
+  naive: NaiveLoopResult,
   memory: MemoryResult,
   passivated: MemoryResult,
 ): void {
   const ratio = answers.answersPerSecond / baseline.tps;
+  const naiveRatio = answers.answersPerSecond / naive.answersPerSecond;
+  const limitRatio = answers.answersPerSecond / batchLimit.rowsPerSecond;
   const b = answers.batches;
   const lines = [
     '',
@@ -496,6 +454,11 @@ function printSummary(
     `    writer: ${fmt(b.batches)} commits, ${fmt(b.rows / Math.max(1, b.batches), 1)} supervisors/commit (largest ${fmt(b.largestBatch)}), ${fmt(b.events / Math.max(1, b.rows), 1)} journal rows/supervisor, ${fmt(b.commitMs / Math.max(1, b.batches), 2)} ms/commit`,
     `    node: ${fmt(answers.cpuShare * 100, 0)}% of one core, event-loop delay p99 ${fmt(answers.loopDelayP99, 1)} ms; errors ${answers.errors}, duplicates ${answers.duplicates}`,
     `    journal check: ${answers.journalCheck}`,
+    `naive:        ${fmt(naive.answersPerSecond, 1)} durable answers/s, XState + pg (one upsert per transition, pool of ${NAIVE_POOL_MAX}, serialised per actor), ${config.inFlight} in flight over ${fmt(config.supervisors)} actors, ${fmt(naive.seconds, 1)} s (${fmt(naive.answers)} answers)`,
+    `    latency ms: p50 ${fmt(naive.p50, 2)}  p90 ${fmt(naive.p90, 2)}  p99 ${fmt(naive.p99, 2)}  max ${fmt(naive.max, 2)}`,
+    `    node: ${fmt(naive.cpuShare * 100, 0)}% of one core; errors ${naive.errors}; row check: ${naive.check}`,
+    `batch limit:  ${fmt(batchLimit.rowsPerSecond, 1)} rows/s (${fmt(batchLimit.tps, 1)} tps of one 100-row upsert of 1 KB jsonb rows), ${batchLimit.tool}, ${fmt(config.seconds)} s${batchLimit.transactions === null ? '' : ` (${fmt(batchLimit.transactions)} transactions)`}`,
+    `ratios:       b/a ${fmt(ratio, 2)}x   b/naive ${fmt(naiveRatio, 2)}x   b/batch-limit ${fmt(limitRatio, 2)}x`,
     `(c) memory:   ${fmt(memory.bytesPerSupervisor, 0)} heap bytes per idle supervisor (${fmt(memory.supervisors)} spawned in ${fmt(memory.spawnSeconds, 1)} s; heapUsed ${fmt(memory.heapBefore / 2 ** 20, 1)} -> ${fmt(memory.heapAfter / 2 ** 20, 1)} MiB, rss ${fmt(memory.rssBefore / 2 ** 20, 0)} -> ${fmt(memory.rssAfter / 2 ** 20, 0)} MiB)`,
     `(c') passivated: ${fmt(passivated.bytesPerSupervisor, 0)} heap bytes per passivated supervisor (${fmt(passivated.passivated)} passivated; heapUsed ${fmt(passivated.heapBefore / 2 ** 20, 1)} -> ${fmt(passivated.heapAfter / 2 ** 20, 1)} MiB); c/c' ${fmt(memory.bytesPerSupervisor / passivated.bytesPerSupervisor, 1)}x`,
     '',
@@ -506,6 +469,7 @@ function printSummary(
       ratio >= TARGET_RATIO,
       `${fmt(TARGET_RATIO - ratio, 2)}x (${fmt((1 - ratio / TARGET_RATIO) * 100, 0)}% short)`,
     ),
+    naiveTarget(naiveRatio),
     target(
       `p99 <= ${TARGET_P99_MS} ms`,
       `${fmt(answers.p99, 2)} ms`,
@@ -550,7 +514,9 @@ async function main(url: string): Promise<void> {
     const db = await openPgDatabase({ connectionString: benchUrl, max: config.poolMax, log });
     let server: string;
     let baseline: BaselineResult;
+    let batchLimit: BatchLimitResult;
     let answers: AnswerResult;
+    let naive: NaiveLoopResult;
     try {
       await migrate(db);
       const { rows } = await db.query<{ version: string; sync: string }>(
@@ -559,10 +525,33 @@ async function main(url: string): Promise<void> {
       );
       server = `PostgreSQL ${rows[0]?.version}, synchronous_commit=${rows[0]?.sync}`;
       console.log(`  migrated; ${server}`);
-      baseline = await runBaseline(db, benchUrl);
+      const doc = kilobyteDocument();
+      const client = choosePgbench(config.baseline);
+      baseline = await runBaseline(db, benchUrl, doc, client);
+      batchLimit = await runBatchLimit({
+        url: benchUrl,
+        doc,
+        tableRows: UPSERT_ROWS,
+        seconds: config.seconds,
+        client,
+      });
+      console.log(
+        `  (batch limit) ${fmt(batchLimit.rowsPerSecond, 1)} rows/s with ${batchLimit.tool}`,
+      );
       answers = await runAnswers(db);
       console.log(
         `  (b) ${fmt(answers.answersPerSecond, 1)} answers/s, p50 ${fmt(answers.p50, 2)} ms, p99 ${fmt(answers.p99, 2)} ms`,
+      );
+      naive = await runNaiveLoop({
+        url: benchUrl,
+        supervisors: config.supervisors,
+        inFlight: config.inFlight,
+        warmupSeconds: config.warmupSeconds,
+        seconds: config.seconds,
+        spawnConcurrency: config.spawnConcurrency,
+      });
+      console.log(
+        `  (naive) ${fmt(naive.answersPerSecond, 1)} answers/s, p50 ${fmt(naive.p50, 2)} ms, p99 ${fmt(naive.p99, 2)} ms`,
       );
     } finally {
       await db.close();
@@ -573,7 +562,7 @@ async function main(url: string): Promise<void> {
     console.log(
       `  (c') ${fmt(passivated.bytesPerSupervisor, 0)} heap bytes per passivated supervisor`,
     );
-    printSummary(server, baseline, answers, memory, passivated);
+    printSummary(server, baseline, batchLimit, answers, naive, memory, passivated);
   } finally {
     await drop();
   }

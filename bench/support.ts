@@ -165,3 +165,24 @@ export interface MemoryResult {
 
 /** Prefix of the result line bench/wsClients.ts prints. */
 export const WS_RESULT_PREFIX = 'BENCH_WS_RESULT ';
+
+/** A FIFO of the supervisors nobody is answering now: the least recently answered first. */
+export class IdleQueue {
+  private readonly items: string[];
+  private head = 0;
+  private size = 0;
+  constructor(capacity: number) {
+    this.items = new Array<string>(capacity);
+  }
+  put(id: string): void {
+    this.items[(this.head + this.size) % this.items.length] = id;
+    this.size++;
+  }
+  take(): string {
+    if (this.size === 0) throw new Error('no idle supervisor: more in flight than supervisors');
+    const id = this.items[this.head] as string;
+    this.head = (this.head + 1) % this.items.length;
+    this.size--;
+    return id;
+  }
+}
