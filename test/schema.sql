@@ -47,6 +47,8 @@ supervisor_states.tags _text NOT NULL DEFAULT '{}'::text[]
 supervisor_states.state_entered_at timestamp with time zone NOT NULL DEFAULT now()
 supervisor_states.has_pending_questions boolean
 supervisor_states.input jsonb
+supervisor_states.next_timer_at timestamp with time zone
+supervisor_states.work_in_flight boolean NOT NULL DEFAULT false
 supervisor_tasks.id uuid NOT NULL
 supervisor_tasks.supervisor_id uuid NOT NULL
 supervisor_tasks.name text NOT NULL
@@ -90,6 +92,7 @@ CREATE INDEX supervisor_events_answers_idx ON supervisor_events USING btree (sup
 CREATE UNIQUE INDEX supervisor_events_pkey ON supervisor_events USING btree (id);
 CREATE INDEX supervisor_events_supervisor_idx ON supervisor_events USING btree (supervisor_id, id);
 CREATE INDEX supervisor_states_machine_idx ON supervisor_states USING btree (machine_id, id);
+CREATE INDEX supervisor_states_next_timer_idx ON supervisor_states USING btree (next_timer_at) WHERE ((next_timer_at IS NOT NULL) AND (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state])));
 CREATE INDEX supervisor_states_owner_idx ON supervisor_states USING btree (owner, id);
 CREATE INDEX supervisor_states_pending_questions_idx ON supervisor_states USING btree (id) WHERE has_pending_questions;
 CREATE UNIQUE INDEX supervisor_states_pkey ON supervisor_states USING btree (id);
@@ -99,5 +102,6 @@ CREATE INDEX supervisor_states_state_idx ON supervisor_states USING btree (state
 CREATE INDEX supervisor_states_state_value_idx ON supervisor_states USING btree (state_value, id);
 CREATE INDEX supervisor_states_stuck_idx ON supervisor_states USING btree (state, state_entered_at);
 CREATE INDEX supervisor_states_tags_idx ON supervisor_states USING gin (tags);
+CREATE INDEX supervisor_states_work_in_flight_idx ON supervisor_states USING btree (id) WHERE (work_in_flight AND (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state])));
 CREATE UNIQUE INDEX supervisor_tasks_pkey ON supervisor_tasks USING btree (id);
 CREATE INDEX supervisor_tasks_supervisor_idx ON supervisor_tasks USING btree (supervisor_id, id);

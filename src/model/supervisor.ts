@@ -127,5 +127,11 @@ export const SupervisorWrite = SupervisorState.pick({
   errorMessage: true,
   spawnedTaskIds: true,
   pendingQuestions: true,
+}).extend({
+  /**
+   * Whether it must run at once after a restart: a task pending or running, an invoked or
+   * spawned actor alive. Not stored in SupervisorState; written to `work_in_flight`.
+   */
+  workInFlight: z.boolean().optional(),
 });
 export type SupervisorWrite = z.infer<typeof SupervisorWrite>;

@@ -1,5 +1,10 @@
 import type { JournalKind } from '../model/journalKinds.ts';
-import type { RestorationSource, SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
+import {
+  PendingQuestion,
+  type RestorationSource,
+  type SupervisorState,
+  type SupervisorWrite,
+} from '../model/supervisor.ts';
 import type { Queryable } from './database.ts';
 import { serializeRows } from './rawJson.ts';
 import { SUPERVISOR_COLUMNS, type SupervisorRow, toSupervisorState } from './supervisorRows.ts';
@@ -19,16 +24,17 @@ export function upsertStatesSql(param: string): string {
   INSERT INTO supervisor_states AS s (
     id, machine_id, machine_version, owner, snapshot, input, xstate_version, timers, version,
     state, state_value, tags, current_activity, progress, phase, error_message,
-    spawned_task_ids, pending_questions
+    spawned_task_ids, pending_questions, next_timer_at, work_in_flight
   )
   SELECT id, machine_id, machine_version, owner, snapshot, input, xstate_version, timers, version,
          state, state_value, tags, current_activity, progress, phase, error_message,
-         spawned_task_ids, pending_questions
+         spawned_task_ids, pending_questions, next_timer_at, work_in_flight
   FROM jsonb_to_recordset(${param}::jsonb) AS r (
     id uuid, machine_id text, machine_version integer, owner text, snapshot jsonb, input jsonb,
     xstate_version text, timers jsonb, version bigint, state supervisor_state,
     state_value text, tags text[], current_activity text, progress smallint, phase text,
-    error_message text, spawned_task_ids uuid[], pending_questions jsonb
+    error_message text, spawned_task_ids uuid[], pending_questions jsonb,
+    next_timer_at timestamptz, work_in_flight boolean
   )
   ON CONFLICT (id) DO UPDATE SET
     machine_version = excluded.machine_version,
@@ -48,6 +54,8 @@ export function upsertStatesSql(param: string): string {
     error_message = excluded.error_message,
     spawned_task_ids = excluded.spawned_task_ids,
     pending_questions = excluded.pending_questions,
+    next_timer_at = excluded.next_timer_at,
+    work_in_flight = excluded.work_in_flight,
     updated_at = now()
   WHERE s.version < excluded.version
   RETURNING id`;
@@ -75,9 +83,21 @@ export function stateRows(writes: readonly SupervisorWrite[]): string {
       error_message: w.errorMessage,
       spawned_task_ids: w.spawnedTaskIds,
       pending_questions: w.pendingQuestions,
+      next_timer_at: nextTimerAt(w.timers),
+      work_in_flight: w.workInFlight ?? false,
     })),
     'snapshot',
   );
+}
+
+/** The deadline of the earliest stored timer, as ISO text, or null. */
+function nextTimerAt(timers: readonly unknown[]): string | null {
+  let due = Number.POSITIVE_INFINITY;
+  for (const timer of timers) {
+    const at = (timer as { dueAt?: unknown }).dueAt;
+    if (typeof at === 'number' && at < due) due = at;
+  }
+  return Number.isFinite(due) ? new Date(due).toISOString() : null;
 }
 
 /** Loads one supervisor, or `null`. */
@@ -92,21 +112,90 @@ export async function getSupervisor(db: Queryable, id: string): Promise<Supervis
 /**
  * Loads the state a restart restores from (the seed's
  * `get_supervisor_state_for_restoration`), for the whole fleet a page at a time: in id
- * order, every supervisor whose lifecycle state is not terminal. A restore of one
- * supervisor (manual, or a passivated one woken) reads its row with `getSupervisor`.
+ * order, every supervisor whose lifecycle state is not terminal. With `dueBefore`, only
+ * those that must run by then (work in flight, or a timer due before it): the others are
+ * restored on their first touch. A restore of one supervisor (manual, a first touch, a
+ * passivated one woken) reads its row with `getSupervisor`.
  */
 export async function getSupervisorStateForRestoration(
   db: Queryable,
-  page: { afterId?: string; limit: number },
+  page: { afterId?: string; limit: number; dueBefore?: Date },
 ): Promise<SupervisorState[]> {
   const { rows } = await db.query<SupervisorRow>(
     `SELECT ${SUPERVISOR_COLUMNS} FROM supervisor_states
      WHERE state NOT IN ('completed', 'failed', 'cancelled')
        AND ($1::uuid IS NULL OR id > $1::uuid)
+       AND ($3::timestamptz IS NULL OR work_in_flight OR next_timer_at < $3::timestamptz)
      ORDER BY id LIMIT $2`,
-    [page.afterId ?? null, page.limit],
+    [page.afterId ?? null, page.limit, page.dueBefore ?? null],
   );
   return rows.map(toSupervisorState);
+}
+
+/** What a restart tells of a supervisor it leaves for its first touch: its questions. */
+export interface DeferredSupervisor {
+  id: string;
+  owner: string | null;
+  version: number;
+  pendingQuestions: PendingQuestion[];
+}
+
+/**
+ * The unfinished supervisors that need not run by `dueBefore` (no work in flight, no timer
+ * due before it), a page at a time in id order, without their snapshots: what a restart
+ * re-delivers of them without building them.
+ */
+export async function listDeferredSupervisors(
+  db: Queryable,
+  page: { afterId?: string; limit: number; dueBefore: Date },
+): Promise<DeferredSupervisor[]> {
+  const { rows } = await db.query<{
+    id: string;
+    owner: string | null;
+    version: string | number;
+    pending_questions: unknown;
+  }>(
+    `SELECT id, owner, version, pending_questions FROM supervisor_states
+     WHERE state NOT IN ('completed', 'failed', 'cancelled')
+       AND ($1::uuid IS NULL OR id > $1::uuid)
+       AND NOT work_in_flight
+       AND (next_timer_at IS NULL OR next_timer_at >= $3::timestamptz)
+     ORDER BY id LIMIT $2`,
+    [page.afterId ?? null, page.limit, page.dueBefore],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    owner: row.owner,
+    version: Number(row.version),
+    pendingQuestions: PendingQuestion.array().parse(row.pending_questions),
+  }));
+}
+
+/** One supervisor with a timer due, and when. */
+export interface TimerDue {
+  id: string;
+  nextTimerAt: Date;
+}
+
+/**
+ * Unfinished supervisors whose next timer is due before `dueBefore`, soonest first, a page
+ * at a time (`after`: the last one of the previous page): the wake-ups of those not in
+ * memory, read through the `next_timer_at` index.
+ */
+export async function listTimersDue(
+  db: Queryable,
+  page: { dueBefore: Date; limit: number; after?: TimerDue },
+): Promise<TimerDue[]> {
+  const { rows } = await db.query<{ id: string; next_timer_at: Date }>(
+    `SELECT id, next_timer_at FROM supervisor_states
+     WHERE next_timer_at < $1::timestamptz
+       AND next_timer_at IS NOT NULL
+       AND state NOT IN ('completed', 'failed', 'cancelled')
+       AND ($3::timestamptz IS NULL OR (next_timer_at, id) > ($3::timestamptz, $4::uuid))
+     ORDER BY next_timer_at, id LIMIT $2`,
+    [page.dueBefore, page.limit, page.after?.nextTimerAt ?? null, page.after?.id ?? null],
+  );
+  return rows.map((row) => ({ id: row.id, nextTimerAt: new Date(row.next_timer_at) }));
 }
 
 /** What marking a restore recorded for one supervisor. */

@@ -26,11 +26,15 @@ import {
   recentEvents,
 } from './journalRepository.ts';
 import {
+  type DeferredSupervisor,
   getSupervisor,
   getSupervisorStateForRestoration,
+  listDeferredSupervisors,
+  listTimersDue,
   markSupervisorRestored,
   type RestoreMark,
   stateRows,
+  type TimerDue,
   updateSupervisorHeartbeatState,
   upsertStatesSql,
 } from './supervisorRepository.ts';
@@ -112,8 +116,23 @@ export interface SupervisorStore {
   ): Promise<Map<string, JournalEvent[]>>;
   /** A supervisor's checkpoints, newest first. */
   listCheckpoints(supervisorId: string, limit?: number): Promise<Checkpoint[]>;
-  /** A page of the supervisors a restart must restore: `getSupervisorStateForRestoration`. */
-  listRestorable(page: { afterId?: string; limit: number }): Promise<SupervisorState[]>;
+  /**
+   * A page of the supervisors a restart must restore: `getSupervisorStateForRestoration`;
+   * with `dueBefore`, only those that must run by then.
+   */
+  listRestorable(page: {
+    afterId?: string;
+    limit: number;
+    dueBefore?: Date;
+  }): Promise<SupervisorState[]>;
+  /** A page of those a restart leaves for their first touch, with their questions. */
+  listDeferred(page: {
+    afterId?: string;
+    limit: number;
+    dueBefore: Date;
+  }): Promise<DeferredSupervisor[]>;
+  /** Unfinished supervisors with a timer due before `dueBefore`, soonest first, a page at a time. */
+  listTimersDue(page: { dueBefore: Date; limit: number; after?: TimerDue }): Promise<TimerDue[]>;
 }
 
 /**
@@ -206,6 +225,8 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     repairTasks: (rows, cancelIds) => repairTaskRows(db, rows, cancelIds),
     markRestored: (restores) => markSupervisorRestored(db, restores),
     listRestorable: (page) => getSupervisorStateForRestoration(db, page),
+    listDeferred: (page) => listDeferredSupervisors(db, page),
+    listTimersDue: (page) => listTimersDue(db, page),
     listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),
     recentHistory: (ids, perSupervisor) => recentEvents(db, ids, perSupervisor),
   };

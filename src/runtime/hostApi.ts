@@ -41,6 +41,17 @@ export interface SupervisorHostOptions {
    * every supervisor stays in memory.
    */
   passivateAfterMs?: number;
+  /**
+   * A restart (`restoreAll`) rebuilds only the supervisors that must run now: work in
+   * flight (a task pending or running, an invoked actor alive) or a timer due within
+   * `lazyRestoreLookaheadMs`. Every other unfinished one stays in its row until its first
+   * touch (an answer, an event, a command, a restore) or a timer of its comes due, and is
+   * restored then with the seed's steps and counted; its pending questions are asked again
+   * from the row at the restart. Off (the default): every unfinished one is rebuilt.
+   */
+  lazyRestore?: boolean;
+  /** How far ahead a due timer brings a deferred supervisor into memory; default 60 s. */
+  lazyRestoreLookaheadMs?: number;
   writer?: Pick<
     SnapshotWriterOptions,
     'maxBatch' | 'maxConcurrentBatches' | 'retryInitialMs' | 'retryMaxMs' | 'onBatch'
@@ -136,14 +147,21 @@ export interface SupervisorHost {
   size(): number;
   /** How many supervisors are passivated: running here, but out of memory until needed. */
   passivated(): number;
+  /** How many a lazy restart left in their rows and nothing has touched since (about). */
+  deferred(): number;
   /**
    * Brings a stored supervisor back into memory: rebuilds its actor from the stored
    * snapshot, counts the restore (`restoration_count`, time, source), re-sends its pending
    * questions on the committed-changes stream, and picks up its tasks.
    */
   restore(id: string, source?: RestorationSource): Promise<RestorationInfo>;
-  /** Restores every stored supervisor that is not finished, page by page, logging progress. */
-  restoreAll(source?: RestorationSource): Promise<{ restored: number; failed: number }>;
+  /**
+   * Restores every stored supervisor that is not finished, page by page, logging progress;
+   * with `lazyRestore`, only those that must run now (the rest are `deferred`).
+   */
+  restoreAll(
+    source?: RestorationSource,
+  ): Promise<{ restored: number; failed: number; deferred: number }>;
   /**
    * The database is lost (or the claim on it): drops every supervisor from memory without
    * writing (nothing acknowledged lives only there), stops their tasks, and refuses every

@@ -14,6 +14,7 @@ import {
 import type { LiveSupervisor } from './live/liveSupervisor.ts';
 import type { LiveSupervisors } from './live/liveSupervisors.ts';
 import {
+  askedAgain,
   countRestores,
   finishRestore,
   type Rebuilt,
@@ -23,7 +24,7 @@ import {
   resentQuestions,
   restoreInPages,
 } from './restore/restoration.ts';
-import { restorablePages } from './restore/restorePlan.ts';
+import { deferredPages, restorablePages } from './restore/restorePlan.ts';
 import { isSupervisorId } from './storedReads.ts';
 import type { TaskRunner } from './taskRunner.ts';
 
@@ -81,12 +82,18 @@ export class Restorer {
 
   /**
    * Every restorable row, a page at a time, except those `inService` already; progress is
-   * logged per page.
+   * logged per page. With `dueBefore` (lazy restore), only those that must run by then are
+   * rebuilt; every other one is left for its first touch, its questions asked again from
+   * its row, and counted as `deferred`.
    */
-  all(source: RestorationSource, inService: (id: string) => boolean) {
+  async all(
+    source: RestorationSource,
+    inService: (id: string) => boolean,
+    dueBefore?: Date,
+  ): Promise<{ restored: number; failed: number; deferred: number }> {
     const losses = this.#losses;
-    return restoreInPages(
-      restorablePages(this.#deps.store),
+    const done = await restoreInPages(
+      restorablePages(this.#deps.store, dueBefore),
       (rows) =>
         this.#rows(
           rows.filter((row) => !inService(row.id)),
@@ -96,6 +103,31 @@ export class Restorer {
       this.#deps.log,
       source,
     );
+    if (!dueBefore) return { ...done, deferred: 0 };
+    let deferred = 0;
+    for await (const page of deferredPages(this.#deps.store, dueBefore)) {
+      if (losses !== this.#losses) throw databaseUnavailable();
+      for (const row of page) {
+        if (inService(row.id)) continue;
+        deferred++;
+        this.#deps.effects.emit(askedAgain(row));
+      }
+    }
+    this.#deps.log.info({ deferred }, 'restore deferred to first touch');
+    return { ...done, deferred };
+  }
+
+  /**
+   * The first touch of a supervisor a lazy restart left in its row: the seed's steps, its
+   * restore counted now; its questions were asked again at the restart already.
+   */
+  async firstTouch(stored: SupervisorState): Promise<LiveSupervisor> {
+    const { restored, failed } = await this.#rows([stored], 'restart', this.#losses, false);
+    const live = this.#deps.lives.get(stored.id);
+    if (!restored[0] || !live) {
+      throw failed[0]?.error ?? new Error(`supervisor ${stored.id} was not restored`);
+    }
+    return live;
   }
 
   /**
@@ -131,6 +163,7 @@ export class Restorer {
     rows: readonly SupervisorState[],
     source: RestorationSource,
     losses: number,
+    askAgain = true,
   ): Promise<RowsRestored> {
     const admitted: Rebuilt[] = [];
     const failed: RowsRestored['failed'] = [];
@@ -148,7 +181,7 @@ export class Restorer {
     for (const one of admitted) {
       const count = counted.get(one.stored.id);
       if (!count) continue;
-      this.#deps.effects.emit(resentQuestions(one));
+      if (askAgain) this.#deps.effects.emit(resentQuestions(one));
       restored.push(await finishRestore(this.#deps, one, count));
     }
     return { restored, failed };

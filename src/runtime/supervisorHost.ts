@@ -8,26 +8,29 @@ import { ExternalEvent } from '../machines/events.ts';
 import { parseInput } from '../machines/registry.ts';
 import type { RestorationSource } from '../model/supervisor.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
-import { AfterCommit } from './afterCommit.ts';
+import type { AfterCommit } from './afterCommit.ts';
 import { isTerminal } from './commit/committedChanges.ts';
 import { durableWithin } from './commit/commitWait.ts';
-import { createSnapshotWriter, type SnapshotWriter } from './commit/snapshotWriter.ts';
+import type { SnapshotWriter } from './commit/snapshotWriter.ts';
 import type {
   AnswerOptions,
   AnswerResult,
   CommitHealth,
   Committed,
+  CommittedQuestions,
   SupervisorHost,
   SupervisorHostOptions,
 } from './hostApi.ts';
 import * as refused from './hostErrors.ts';
+import { wireHostParts } from './hostParts.ts';
+import { LazyRestore } from './lazyRestore.ts';
 import { LiveSupervisor } from './live/liveSupervisor.ts';
-import { LiveSupervisors } from './live/liveSupervisors.ts';
+import type { LiveSupervisors } from './live/liveSupervisors.ts';
 import { createPassivation, type Passivation } from './passivation.ts';
 import type { RestorationInfo } from './restore/restoration.ts';
-import { Restorer } from './restorer.ts';
+import type { Restorer } from './restorer.ts';
 import { isSupervisorId, StoredReads } from './storedReads.ts';
-import { createTaskRunner, type TaskRunner } from './taskRunner.ts';
+import type { TaskRunner } from './taskRunner.ts';
 
 export type * from './hostApi.ts';
 
@@ -54,6 +57,7 @@ class Host extends StoredReads implements SupervisorHost {
   readonly #effects: AfterCommit;
   readonly #passivation: Passivation | undefined;
   readonly #restorer: Restorer;
+  readonly #lazy: LazyRestore | undefined;
   readonly #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<{ unflushed: number }> | undefined;
   /** Between `databaseLost()` and `databaseBack()`: calls are refused. */
@@ -65,41 +69,29 @@ class Host extends StoredReads implements SupervisorHost {
     this.#options = options;
     this.#log = options.log ?? silentLogger;
     this.#commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
-    this.#writer = createSnapshotWriter({
-      store: options.store,
-      log: this.#log,
-      ...options.writer,
-      onCommitted: (writes) => this.#effects.committed(writes),
-      onRejected: (id, error) =>
-        this.#log.error({ supervisorId: id, err: error }, 'supervisor row refused'),
-    });
-    this.#lives = new LiveSupervisors(this.#writer, this.#log);
-    this.#runner = createTaskRunner({
-      registry: options.registry,
-      store: options.store,
-      log: this.#log,
-    });
-    this.#effects = new AfterCommit({
-      lives: this.#lives,
-      runner: this.#runner,
-      writer: this.#writer,
-      log: this.#log,
-    });
-    this.#restorer = new Restorer({
-      store: options.store,
-      registry: options.registry,
-      log: this.#log,
-      observer: this.#lives.observer,
-      inspect: options.inspect,
-      lives: this.#lives,
-      effects: this.#effects,
-      runner: this.#runner,
-    });
+    const parts = wireHostParts(options, this.#log);
+    this.#writer = parts.writer;
+    this.#lives = parts.lives;
+    this.#runner = parts.runner;
+    this.#effects = parts.effects;
+    this.#restorer = parts.restorer;
     this.#every(options.heartbeatIntervalMs ?? 30_000, () =>
       this.heartbeat().catch((error: unknown) =>
         this.#log.warn({ err: error }, 'heartbeat failed'),
       ),
     );
+    const lookaheadMs = options.lazyRestoreLookaheadMs ?? 60_000;
+    this.#lazy = options.lazyRestore
+      ? new LazyRestore({
+          store: options.store,
+          restorer: this.#restorer,
+          lives: this.#lives,
+          passivated: (id) => this.#passivation?.has(id) === true,
+          lookaheadMs,
+          log: this.#log,
+        })
+      : undefined;
+    if (this.#lazy) this.#every(Math.max(25, lookaheadMs / 4), () => this.#wakeDue());
     const afterMs = options.passivateAfterMs;
     this.#passivation = afterMs
       ? createPassivation({
@@ -226,12 +218,9 @@ class Host extends StoredReads implements SupervisorHost {
 
   // --- reads (the rows' are in storedReads.ts) ------------------------------------
 
-  committed(id: string) {
-    const view = this.#effects.view(id);
-    // The view is replaced at every commit and set from the stored row at restore.
-    return (
-      view && { owner: view.owner, version: view.version, pendingQuestions: view.pendingQuestions }
-    );
+  committed(id: string): CommittedQuestions | undefined {
+    // Replaced (never changed) at every commit, and set from the stored row at restore.
+    return this.#effects.view(id);
   }
 
   subscribe(listener: Parameters<SupervisorHost['subscribe']>[0]) {
@@ -248,6 +237,10 @@ class Host extends StoredReads implements SupervisorHost {
 
   passivated(): number {
     return this.#passivation?.size ?? 0;
+  }
+
+  deferred(): number {
+    return this.#lazy?.deferred ?? 0;
   }
 
   async heartbeat(): Promise<number> {
@@ -279,14 +272,22 @@ class Host extends StoredReads implements SupervisorHost {
     return this.#restorer.one(id, source);
   }
 
-  restoreAll(source: RestorationSource = 'restart') {
+  async restoreAll(source: RestorationSource = 'restart') {
     // Also while the database is lost: this is how the supervisors come back before calls
     // are taken again. A loss during it drops what it brought back so far.
     if (this.#stopping) throw refused.stopping();
-    return this.#restorer.all(
-      source,
-      (id) => this.#lives.has(id) || this.#passivation?.has(id) === true,
-    );
+    const inService = (id: string) => this.#lives.has(id) || this.#passivation?.has(id) === true;
+    const done = await this.#restorer.all(source, inService, this.#lazy?.dueBefore());
+    this.#lazy?.deferredAtRestart(done.deferred);
+    return done;
+  }
+
+  /** Deferred supervisors whose timers come due are brought in ahead of them. */
+  #wakeDue(): void {
+    if (this.#stopping || this.#suspended || !this.#lazy) return;
+    this.#lazy.wakeDue().catch((error: unknown) => {
+      this.#log.warn({ err: error }, 'could not look for deferred supervisors with timers due');
+    });
   }
 
   // --- passivation -------------------------------------------------------------------
@@ -388,6 +389,7 @@ class Host extends StoredReads implements SupervisorHost {
     if (!stored) throw refused.notFound(id);
     if (isTerminal(stored.state))
       throw refused.terminated(id, stored.state, ' and takes no more events');
+    if (this.#lazy) return this.#lazy.touch(stored);
     throw refused.notRunning(
       id,
       `supervisor ${id} is stored as ${stored.state} but not running here; restore it first (host.restore, POST /supervisors/${id}/resume)`,

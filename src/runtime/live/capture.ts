@@ -149,7 +149,14 @@ export function toWrite(
     errorMessage: view.errorMessage,
     spawnedTaskIds: Object.keys(view.tasks),
     pendingQuestions: [...view.questions],
+    workInFlight: hasWorkInFlight(snapshot, view),
   };
+}
+
+/** A task pending or running, or an invoked or spawned actor alive: it must run at once. */
+function hasWorkInFlight(snapshot: AnyMachineSnapshot, view: SupervisorView): boolean {
+  if (Object.keys(snapshot.children ?? {}).length > 0) return true;
+  return Object.values(view.tasks).some((t) => t.status === 'pending' || t.status === 'running');
 }
 
 /**

@@ -148,11 +148,18 @@ export async function countRestores(
 export function resentQuestions(rebuilt: Rebuilt): CommittedChange[] {
   const { stored } = rebuilt;
   if (rebuilt.chosen.from !== 'stored') return [];
-  return stored.pendingQuestions.map((question) => ({
+  return askedAgain(stored);
+}
+
+/** The pending questions of a row, asked again (of a supervisor rebuilt or not). */
+export function askedAgain(
+  row: Pick<SupervisorState, 'id' | 'owner' | 'version' | 'pendingQuestions'>,
+): CommittedChange[] {
+  return row.pendingQuestions.map((question) => ({
     type: 'question.asked' as const,
-    supervisorId: stored.id,
-    version: stored.version,
-    owner: stored.owner,
+    supervisorId: row.id,
+    version: row.version,
+    owner: row.owner,
     question,
   }));
 }

@@ -4,6 +4,7 @@ import type { MachineDefinition, MachineRegistry } from '../../machines/registry
 import type { StateViolation } from '../../model/restoration.ts';
 import type { SupervisorState } from '../../model/supervisor.ts';
 import type { Checkpoint } from '../../model/task.ts';
+import type { DeferredSupervisor } from '../../persistence/supervisorRepository.ts';
 import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
 import { type Upgraded, upgradeSnapshot } from './machineUpgrade.ts';
 import { validateSnapshot } from './snapshotValidation.ts';
@@ -76,13 +77,39 @@ export async function plan(
   };
 }
 
-/** Every stored, unfinished supervisor, a page of 500 at a time in id order. */
+/**
+ * Every stored, unfinished supervisor, a page of 500 at a time in id order; with
+ * `dueBefore`, only those that must run by then (work in flight, a timer due).
+ */
 export async function* restorablePages(
   store: Pick<SupervisorStore, 'listRestorable'>,
+  dueBefore?: Date,
 ): AsyncGenerator<SupervisorState[]> {
   let afterId: string | undefined;
   for (;;) {
-    const page = await store.listRestorable({ limit: 500, ...(afterId ? { afterId } : {}) });
+    const page = await store.listRestorable({
+      limit: 500,
+      ...(afterId ? { afterId } : {}),
+      ...(dueBefore ? { dueBefore } : {}),
+    });
+    if (page.length === 0) return;
+    afterId = page.at(-1)?.id;
+    yield page;
+  }
+}
+
+/** The unfinished supervisors that need not run by `dueBefore`, a page of 1,000 at a time. */
+export async function* deferredPages(
+  store: Pick<SupervisorStore, 'listDeferred'>,
+  dueBefore: Date,
+): AsyncGenerator<DeferredSupervisor[]> {
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await store.listDeferred({
+      limit: 1_000,
+      dueBefore,
+      ...(afterId ? { afterId } : {}),
+    });
     if (page.length === 0) return;
     afterId = page.at(-1)?.id;
     yield page;

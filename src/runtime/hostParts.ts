@@ -1,0 +1,46 @@
+// The host's parts, wired in data order: a live supervisor's capture goes to the writer,
+// the writer's commits to the effects after commit, which reach the live supervisors and
+// the task runner; the restorer rebuilds live supervisors and puts them in service.
+import type { Logger } from '../logger.ts';
+import { AfterCommit } from './afterCommit.ts';
+import { createSnapshotWriter, type SnapshotWriter } from './commit/snapshotWriter.ts';
+import type { SupervisorHostOptions } from './hostApi.ts';
+import { LiveSupervisors } from './live/liveSupervisors.ts';
+import { Restorer } from './restorer.ts';
+import { createTaskRunner, type TaskRunner } from './taskRunner.ts';
+
+/** The parts of one host. */
+export interface HostParts {
+  writer: SnapshotWriter;
+  lives: LiveSupervisors;
+  runner: TaskRunner;
+  effects: AfterCommit;
+  restorer: Restorer;
+}
+
+/** Builds and connects the parts of a host. */
+export function wireHostParts(options: SupervisorHostOptions, log: Logger): HostParts {
+  const writer = createSnapshotWriter({
+    store: options.store,
+    log,
+    ...options.writer,
+    // Commits come only after a capture, long after this function returned.
+    onCommitted: (writes) => effects.committed(writes),
+    onRejected: (id, error) =>
+      log.error({ supervisorId: id, err: error }, 'supervisor row refused'),
+  });
+  const lives = new LiveSupervisors(writer, log);
+  const runner = createTaskRunner({ registry: options.registry, store: options.store, log });
+  const effects = new AfterCommit({ lives, runner, writer, log });
+  const restorer = new Restorer({
+    store: options.store,
+    registry: options.registry,
+    log,
+    observer: lives.observer,
+    inspect: options.inspect,
+    lives,
+    effects,
+    runner,
+  });
+  return { writer, lives, runner, effects, restorer };
+}
