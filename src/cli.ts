@@ -46,6 +46,9 @@ flags (each overrides its environment variable):
   --demo-answer-delay MS   STEWARD_DEMO_ANSWER_DELAY_MS  a stand-in answers demo questions
   --passivate-after MS     STEWARD_PASSIVATE_AFTER_MS  idle supervisors leave memory after this;
                                                      default 600000 (10 min), 0: never
+  --restore lazy|eager     STEWARD_RESTORE           lazy (default): a start rebuilds only the
+                                                     supervisors with work in flight or a timer
+                                                     due; the rest on their first touch
   --webhook-url URL        STEWARD_WEBHOOK_URL       POST each question asked / resolved here
                            STEWARD_WEBHOOK_SECRET    its signing key (16+ characters; no flag)
                            DATABASE_URL              postgres://user@host:5432/db; unset: PGlite
@@ -73,6 +76,7 @@ const FLAG_OPTIONS = {
   'no-demo': { type: 'boolean' },
   'demo-answer-delay': { type: 'string' },
   'passivate-after': { type: 'string' },
+  restore: { type: 'string' },
   'webhook-url': { type: 'string' },
   'database-wait': { type: 'string' },
   'database-connect-timeout': { type: 'string' },
@@ -92,6 +96,7 @@ const FLAG_KEYS = {
   'allowed-origins': 'allowedOrigins',
   'demo-answer-delay': 'demoAnswerDelayMs',
   'passivate-after': 'passivateAfterMs',
+  restore: 'restore',
   'webhook-url': 'webhookUrl',
   'database-wait': 'databaseWaitMs',
   'database-connect-timeout': 'databaseConnectTimeoutMs',

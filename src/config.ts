@@ -78,6 +78,11 @@ const ConfigSchema = z.object({
   demoAnswerDelayMs: z.coerce.number().int().min(0).optional(),
   /** Idle supervisors leave memory after this many milliseconds; 0 keeps them all. */
   passivateAfterMs: z.coerce.number().int().min(0).default(600_000),
+  /**
+   * `lazy`: a start rebuilds only the supervisors that must run now (work in flight, a timer
+   * due within a minute); the rest come back on their first touch. `eager`: every one.
+   */
+  restore: z.enum(['lazy', 'eager']).default('lazy'),
   /** Set: questions asked and resolved are POSTed here, signed with `webhookSecret`. */
   webhookUrl: z
     .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
@@ -125,6 +130,11 @@ export interface ServeOptions {
   demoAnswerDelayMs?: number | undefined;
   /** Idle supervisors leave memory after this many ms; 0 keeps them all. Default 10 min. */
   passivateAfterMs?: number | undefined;
+  /**
+   * `lazy` (default): a start rebuilds only the supervisors that must run now; every other
+   * one (waiting for a person, say) on its first touch. `eager`: all of them at start.
+   */
+  restore?: 'lazy' | 'eager' | undefined;
   /** POST each question asked and resolved here, signed with `webhookSecret`. */
   webhookUrl?: string | undefined;
   webhookSecret?: string | undefined;
@@ -153,6 +163,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   demo: 'STEWARD_DEMO',
   demoAnswerDelayMs: 'STEWARD_DEMO_ANSWER_DELAY_MS',
   passivateAfterMs: 'STEWARD_PASSIVATE_AFTER_MS',
+  restore: 'STEWARD_RESTORE',
   webhookUrl: 'STEWARD_WEBHOOK_URL',
   webhookSecret: 'STEWARD_WEBHOOK_SECRET',
   databaseWaitMs: 'STEWARD_DATABASE_WAIT_MS',

@@ -89,6 +89,7 @@ const ConfigFileShape = z
           'demo',
           'demoAnswerDelayMs',
           'passivateAfterMs',
+          'restore',
           'webhookUrl',
           'webhookSecret',
           'databaseWaitMs',

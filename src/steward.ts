@@ -229,6 +229,7 @@ async function startServing(
     log,
     writer: { onBatch: metrics.observeBatch },
     passivateAfterMs: config.passivateAfterMs,
+    lazyRestore: config.restore === 'lazy',
     commitTimeoutMs: config.commitTimeoutMs,
   });
   metrics.attach(host);
@@ -244,10 +245,10 @@ async function startServing(
         availability.set('unavailable', reason);
       },
       async regained() {
-        const { restored, failed } = await host.restoreAll('restart');
+        const { restored, failed, deferred } = await host.restoreAll('restart');
         host.databaseBack();
         availability.set('available');
-        log.info({ restored, failed }, `database back: ${restored} supervisors restored`);
+        log.info({ restored, failed, deferred }, `database back: ${restored} supervisors restored`);
       },
     },
     log,
@@ -272,7 +273,7 @@ async function startServing(
   undo.push(async (remainingMs) => {
     unflushed = (await host.stop({ timeoutMs: remainingMs })).unflushed;
   });
-  const { restored, failed } = await host.restoreAll('restart');
+  const { restored, failed, deferred } = await host.restoreAll('restart');
   const server = await startServer({
     host,
     tokens: createTokenTable(grants),
@@ -304,6 +305,7 @@ async function startServing(
       machines: registry.list().map((m) => m.id),
       restored,
       failed,
+      deferred,
       demo: config.demo,
     },
     `Steward listening on ${server.url} with ${restored} supervisors restored`,

@@ -162,7 +162,7 @@ describeEachEngine('demo', (engine) => {
 
     // The next process restores, then starts the demo (as `steward serve` does).
     const host = runtime(db, 60_000);
-    expect(await host.restoreAll('restart')).toEqual({ restored: 3, failed: 0 });
+    expect(await host.restoreAll('restart')).toEqual({ restored: 3, failed: 0, deferred: 0 });
     const { log, lines } = capturedLog();
     demo({ host, log, answerDelayMs: 5 });
     await expect

@@ -98,6 +98,8 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
           status: 'ok',
           supervisorsInMemory: host.size(),
           supervisorsPassivated: host.passivated(),
+          // Left in their rows by a lazy restart, restored on their first touch.
+          supervisorsDeferred: host.deferred(),
         }),
   );
 
