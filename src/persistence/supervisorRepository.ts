@@ -177,6 +177,18 @@ export interface TimerDue {
   nextTimerAt: Date;
 }
 
+/** How many unfinished supervisors need not run by `dueBefore` (see listDeferredSupervisors). */
+export async function countDeferredSupervisors(db: Queryable, dueBefore: Date): Promise<number> {
+  const { rows } = await db.query<{ n: string | number }>(
+    `SELECT count(*) AS n FROM supervisor_states
+     WHERE state NOT IN ('completed', 'failed', 'cancelled')
+       AND NOT work_in_flight
+       AND (next_timer_at IS NULL OR next_timer_at >= $1::timestamptz)`,
+    [dueBefore],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 /**
  * Unfinished supervisors whose next timer is due before `dueBefore`, soonest first, a page
  * at a time (`after`: the last one of the previous page): the wake-ups of those not in

@@ -26,6 +26,7 @@ import {
   recentEvents,
 } from './journalRepository.ts';
 import {
+  countDeferredSupervisors,
   type DeferredSupervisor,
   getSupervisor,
   getSupervisorStateForRestoration,
@@ -131,6 +132,8 @@ export interface SupervisorStore {
     limit: number;
     dueBefore: Date;
   }): Promise<DeferredSupervisor[]>;
+  /** How many `listDeferred` would list in all. */
+  countDeferred(dueBefore: Date): Promise<number>;
   /** Unfinished supervisors with a timer due before `dueBefore`, soonest first, a page at a time. */
   listTimersDue(page: { dueBefore: Date; limit: number; after?: TimerDue }): Promise<TimerDue[]>;
 }
@@ -226,6 +229,7 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     markRestored: (restores) => markSupervisorRestored(db, restores),
     listRestorable: (page) => getSupervisorStateForRestoration(db, page),
     listDeferred: (page) => listDeferredSupervisors(db, page),
+    countDeferred: (dueBefore) => countDeferredSupervisors(db, dueBefore),
     listTimersDue: (page) => listTimersDue(db, page),
     listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),
     recentHistory: (ids, perSupervisor) => recentEvents(db, ids, perSupervisor),

@@ -72,6 +72,11 @@ export class AfterCommit {
     }
   }
 
+  /** Whether anyone listens: with nobody, questions asked again reach no one. */
+  get listened(): boolean {
+    return this.#listeners.size > 0;
+  }
+
   subscribe(listener: ChangeListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -31,7 +31,7 @@ import type { TaskRunner } from './taskRunner.ts';
 /** What putting restored supervisors in service reaches. */
 export interface RestorerDeps extends RestoreDeps {
   lives: LiveSupervisors;
-  effects: Pick<AfterCommit, 'adopt' | 'emit'>;
+  effects: Pick<AfterCommit, 'adopt' | 'emit' | 'listened'>;
   runner: Pick<TaskRunner, 'resumeAfterRestore'>;
 }
 
@@ -104,6 +104,13 @@ export class Restorer {
       source,
     );
     if (!dueBefore) return { ...done, deferred: 0 };
+    // Nobody to ask (no client connected yet, no webhook): the rows are only counted, and
+    // whoever subscribes later reads the questions from them.
+    if (!this.#deps.effects.listened) {
+      const deferred = await this.#deps.store.countDeferred(dueBefore);
+      this.#deps.log.info({ deferred }, 'restore deferred to first touch');
+      return { ...done, deferred };
+    }
     let deferred = 0;
     for await (const page of deferredPages(this.#deps.store, dueBefore)) {
       if (losses !== this.#losses) throw databaseUnavailable();
