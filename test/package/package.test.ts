@@ -288,12 +288,13 @@ describe('the packed package, installed in a team project', () => {
 
           const second = await serve(env);
           try {
-            const restored = await api(second, token, `/supervisors/${waitingId}`);
-            expect(restored.body.supervisor).toMatchObject({
+            // Waiting for a person: left in its row by the lazy restart, until touched.
+            const deferred = await api(second, token, `/supervisors/${waitingId}`);
+            expect(deferred.body.supervisor).toMatchObject({
               state: 'waiting_for_user',
-              restorationCount: 1,
+              restorationCount: 0,
             });
-            // The restore asks again: the client sees the question without answering it.
+            // Asked again all the same: the client sees the question without answering it.
             const asked = await inProject(process.execPath, [
               'answer.mjs',
               second.url,
@@ -302,6 +303,15 @@ describe('the packed package, installed in a team project', () => {
               '0',
             ]);
             expect(JSON.parse(asked.stdout.trim())).toEqual({ asked: 'manager-approval' });
+            // The first touch restores it, counted then.
+            expect((await api(second, token, `/supervisors/${waitingId}/resume`, {})).status).toBe(
+              200,
+            );
+            const restored = await api(second, token, `/supervisors/${waitingId}`);
+            expect(restored.body.supervisor).toMatchObject({
+              state: 'waiting_for_user',
+              restorationCount: 1,
+            });
           } finally {
             second.child.kill('SIGINT');
             expect(await second.exited).toBe(0);
