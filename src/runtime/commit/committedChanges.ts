@@ -84,12 +84,16 @@ export function changesOf(
 ): CommittedChange[] {
   const { write: after } = committed;
   const write = after;
-  const base: ChangeBase = { supervisorId: write.id, version: write.version, owner: write.owner };
+  // Each change names these three, written out rather than spread (spreads showed in the
+  // answer path's profile, bench/profile.md).
+  const supervisorId = write.id;
+  const { version, owner } = write;
   const changes: CommittedChange[] = [];
   const beforeIds = new Set(before?.pendingQuestions.map((q) => q.id));
   const afterIds = new Set(after.pendingQuestions.map((q) => q.id));
   for (const question of after.pendingQuestions) {
-    if (!beforeIds.has(question.id)) changes.push({ ...base, type: 'question.asked', question });
+    if (!beforeIds.has(question.id))
+      changes.push({ supervisorId, version, owner, type: 'question.asked', question });
   }
   const answered = new Set(
     committed.events
@@ -100,7 +104,9 @@ export function changesOf(
     if (afterIds.has(question.id)) continue;
     const expired = question.deadline !== undefined && Date.parse(question.deadline) <= Date.now();
     changes.push({
-      ...base,
+      supervisorId,
+      version,
+      owner,
       type: 'question.resolved',
       questionId: question.id,
       resolution: answered.has(question.id) ? 'answered' : expired ? 'expired' : 'withdrawn',
@@ -115,7 +121,9 @@ export function changesOf(
     before.phase !== after.phase
   ) {
     changes.push({
-      ...base,
+      supervisorId,
+      version,
+      owner,
       type: 'status.changed',
       state: after.state,
       previousState: before?.state ?? null,
@@ -127,7 +135,9 @@ export function changesOf(
   }
   if (isTerminal(after.state) && (!before || !isTerminal(before.state))) {
     changes.push({
-      ...base,
+      supervisorId,
+      version,
+      owner,
       type: 'supervisor.finished',
       state: after.state,
       error: after.errorMessage,

@@ -332,7 +332,9 @@ class GroupCommitWriter implements SnapshotWriter {
       this.#settleWaiters(write.id, write.version);
     }
     if (durable.length > 0) {
-      this.#options.onCommitted?.(durable.map((r) => ({ ...r, tasks: r.tasks ?? [] })));
+      this.#options.onCommitted?.(
+        durable.map((r) => ({ write: r.write, events: r.events, tasks: r.tasks ?? [] })),
+      );
     }
   }
 

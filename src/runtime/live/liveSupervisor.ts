@@ -310,7 +310,10 @@ export class LiveSupervisor {
       XSTATE_VERSION,
       this.#lastJson === undefined ? this.#input : null,
     );
-    const extra = this.#entries.splice(0).map((e) => ({ ...e, supervisorId: this.id, version }));
+    const id = this.id;
+    const extra = this.#entries
+      .splice(0)
+      .map((e) => ({ supervisorId: id, version, kind: e.kind, payload: e.payload }));
     this.#answeredSinceCapture.clear();
     this.#version = version;
     this.#lastJson = json;
