@@ -1,6 +1,6 @@
 // The change diff alone: what the outside world is told between two committed writes of a
 // supervisor. No database, no actor: plain rows in, changes out.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PendingQuestion, SupervisorWrite } from '../../../src/model/supervisor.ts';
 import { changesOf, viewOf } from '../../../src/runtime/commit/committedChanges.ts';
 import type { CommittedWrite } from '../../../src/runtime/commit/snapshotWriter.ts';
@@ -110,6 +110,35 @@ describe('changesOf', () => {
     ]);
   });
 
+  describe('the resolution of a removed question that has a deadline', () => {
+    const deadline = '2025-06-01T12:00:00.000Z';
+    const resolutionAt = (now: string, answered: string[] = []) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date(now));
+      const before = viewOf(write({ pendingQuestions: [question('q0', deadline)] }));
+      const [change, ...rest] = changesOf(before, committed(write({ version: 2 }), answered));
+      expect(rest).toEqual([]);
+      return change?.type === 'question.resolved' ? change.resolution : change;
+    };
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('is withdrawn while its deadline is still ahead, even by a millisecond', () => {
+      expect(resolutionAt('2025-05-01T00:00:00.000Z')).toBe('withdrawn');
+      expect(resolutionAt('2025-06-01T11:59:59.999Z')).toBe('withdrawn');
+    });
+
+    it('is expired from its deadline on, the deadline itself included', () => {
+      expect(resolutionAt(deadline)).toBe('expired');
+      expect(resolutionAt('2025-06-02T00:00:00.000Z')).toBe('expired');
+    });
+
+    it('is answered, not expired, when its answer was committed with it after the deadline', () => {
+      expect(resolutionAt('2025-06-02T00:00:00.000Z', ['q0'])).toBe('answered');
+    });
+  });
+
   it('tells each status field that changed, with the state it left', () => {
     const before = viewOf(write());
     for (const change of [
@@ -138,5 +167,16 @@ describe('changesOf', () => {
     });
     const again = write({ version: 3, state: 'failed', errorMessage: 'boom' });
     expect(changesOf(viewOf(failed), committed(again))).toEqual([]);
+  });
+
+  it('tells no second finish for a terminal supervisor committed again, even with its status changed', () => {
+    for (const state of ['completed', 'failed', 'cancelled'] as const) {
+      const first = write({ version: 2, state });
+      const again = write({ version: 3, state, progress: 100, currentActivity: 'done' });
+      expect(
+        changesOf(viewOf(first), committed(again)).map((c) => c.type),
+        state,
+      ).toEqual(['status.changed']);
+    }
   });
 });
