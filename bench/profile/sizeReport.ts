@@ -66,7 +66,10 @@ export async function profileSize(
   const statement = first as Statement;
   const locks = await locksOf(client, statement);
   const parse: Parse[] = [];
-  for (const param of statement.params) parse.push(await jsonbParseMicros(client, param));
+  for (const param of statement.params as unknown[]) {
+    // The jsonb parameters only: the ids array (the last one) is not parsed as jsonb.
+    if (typeof param === 'string') parse.push(await jsonbParseMicros(client, param));
+  }
   const small = withoutSnapshots(statement);
   const smallParse = await jsonbParseMicros(client, small.params[0] as string);
   const columns = stateColumns(statement.text);
