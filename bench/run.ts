@@ -45,6 +45,9 @@ const TARGET_RATIO = 2;
 const NAIVE_TARGETS: Readonly<Record<number, number>> = Object.freeze({ 64: 2, 512: 3 });
 const TARGET_P99_MS = 25;
 const TARGET_BYTES = 10 * 1024;
+/** Issue 14: a passivated supervisor costs at most this much heap; an active idle one 6 KB. */
+const TARGET_PASSIVATED_BYTES = 400;
+const TARGET_IDLE_BYTES = 6 * 1024;
 
 const LOOP_SAMPLE_MS = 5;
 
@@ -481,6 +484,18 @@ function printSummary(
       `${fmt(memory.bytesPerSupervisor, 0)} B`,
       memory.bytesPerSupervisor <= TARGET_BYTES,
       `${fmt(memory.bytesPerSupervisor - TARGET_BYTES, 0)} B (${fmt((memory.bytesPerSupervisor / TARGET_BYTES - 1) * 100, 0)}% over)`,
+    ),
+    target(
+      `<= 6 KiB (${fmt(TARGET_IDLE_BYTES)} B) per idle supervisor`,
+      `${fmt(memory.bytesPerSupervisor, 0)} B`,
+      memory.bytesPerSupervisor <= TARGET_IDLE_BYTES,
+      `${fmt(memory.bytesPerSupervisor - TARGET_IDLE_BYTES, 0)} B (${fmt((memory.bytesPerSupervisor / TARGET_IDLE_BYTES - 1) * 100, 0)}% over)`,
+    ),
+    target(
+      `<= ${TARGET_PASSIVATED_BYTES} B per passivated supervisor`,
+      `${fmt(passivated.bytesPerSupervisor, 0)} B`,
+      passivated.bytesPerSupervisor <= TARGET_PASSIVATED_BYTES,
+      `${fmt(passivated.bytesPerSupervisor - TARGET_PASSIVATED_BYTES, 0)} B (${fmt((passivated.bytesPerSupervisor / TARGET_PASSIVATED_BYTES - 1) * 100, 0)}% over)`,
     ),
   ];
   console.log(lines.join('\n'));

@@ -93,6 +93,15 @@ export class AfterCommit {
     else this.#views.delete(id);
   }
 
+  /**
+   * Forgets the last commit of a supervisor that left memory idle (passivated): its row
+   * says the same, and whoever needs it reads it there; it is adopted again when it comes
+   * back.
+   */
+  forget(id: string): void {
+    this.#views.delete(id);
+  }
+
   /** Nothing is known any more of what was committed (the database was lost). */
   forgetAll(): void {
     this.#views.clear();

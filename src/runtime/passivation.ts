@@ -43,7 +43,7 @@ export interface PassivationOptions {
   lives: LiveSupervisors;
   writer: Pick<SnapshotWriter, 'forget'>;
   runner: Pick<TaskRunner, 'runningFor'>;
-  effects: Pick<AfterCommit, 'view'>;
+  effects: Pick<AfterCommit, 'view' | 'forget'>;
   /** Brings a supervisor back from its stored row and puts it in service. */
   rebuild: (id: string) => Promise<LiveSupervisor>;
   log: Logger;
@@ -72,7 +72,7 @@ class ParkingLot implements Passivation {
   }
 
   sweep(afterMs: number): number {
-    const { lives, writer } = this.#options;
+    const { lives, writer, effects } = this.#options;
     const idleSince = Date.now() - afterMs;
     let count = 0;
     for (const live of [...lives.values()]) {
@@ -82,6 +82,9 @@ class ParkingLot implements Passivation {
       lives.remove(live.id);
       live.stop();
       writer.forget(live.id);
+      // Its committed view too: a passivated supervisor costs a map entry, not a copy of
+      // its questions (its row has them).
+      effects.forget(live.id);
       this.#wakes.set(live.id, dueAt === undefined ? undefined : this.#armWake(live.id, dueAt));
       count++;
     }

@@ -212,14 +212,20 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
     const supervisor = await visible(c, c.req.param('id'));
     const live = host.committed(supervisor.id);
     if (!live) {
-      const restoration = await host.restore(supervisor.id, 'manual');
-      return c.json({ resumed: 'restored', restoration });
+      try {
+        const restoration = await host.restore(supervisor.id, 'manual');
+        return c.json({ resumed: 'restored', restoration });
+      } catch (error) {
+        // Passivated: it runs here, out of memory until its next event.
+        if (!isStewardError(error, 'ERR_SUPERVISOR_EXISTS')) throw error;
+      }
     }
     if (supervisor.state === 'paused') {
       const { version } = await host.resume(supervisor.id);
       return c.json({ resumed: 'unpaused', version, restoration: null });
     }
-    return c.json({ resumed: 'running', version: live.version, restoration: null });
+    const version = live?.version ?? supervisor.version;
+    return c.json({ resumed: 'running', version, restoration: null });
   });
 
   app.get('/questions', async (c) => {
