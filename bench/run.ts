@@ -69,6 +69,8 @@ const config = {
   inFlight: Math.round(envNumber('BENCH_IN_FLIGHT', 64)),
   idleSupervisors: Math.round(envNumber('BENCH_IDLE_SUPERVISORS', 10_000)),
   poolMax: Math.round(envNumber('BENCH_POOL_MAX', 8)),
+  /** Commits in flight at once (the writer's maxConcurrentBatches). */
+  concurrentBatches: Math.round(envNumber('BENCH_CONCURRENT_BATCHES', 2)),
   spawnConcurrency: Math.round(envNumber('BENCH_SPAWN_CONCURRENCY', 64)),
   /** `auto` uses pgbench when it is installed, `node` forces the Node client loop. */
   baseline: process.env.BENCH_BASELINE ?? 'auto',
@@ -227,6 +229,7 @@ async function runAnswers(db: Database): Promise<AnswerResult> {
     registry,
     heartbeatIntervalMs: 0,
     log,
+    writer: { maxConcurrentBatches: config.concurrentBatches },
   });
 
   // Learned the way a client would: from the committed-changes stream, which tells of a
