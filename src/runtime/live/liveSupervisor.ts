@@ -27,6 +27,7 @@ import {
   toWrite,
 } from './capture.ts';
 import { rearmTimers } from './timers.ts';
+import { wallClock } from './wallClock.ts';
 
 /** What a live supervisor tells the runtime on its own, between calls. */
 export interface LiveObserver {
@@ -104,6 +105,7 @@ export class LiveSupervisor {
       id: options.identity.id,
       ...(options.input === undefined ? {} : { input: options.input }),
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+      clock: wallClock,
       inspect: (event) => {
         if (options.inspect) forward(options.inspect, event);
         // `stopped` snapshots come from stop(), after the final flush: never persisted.
