@@ -182,24 +182,28 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
   let previousHolder: number | undefined;
   let closed = false;
 
-  /** Runs `fn` on a client of the pool of the moment (`resetConnections` replaces it). */
-  async function withClient<T>(fn: (db: Queryable) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on a client of the pool of the moment (`resetConnections` replaces it). The
+   * client goes back to the pool unless its connection failed, or `fn` says it is broken.
+   */
+  async function withClient<T>(
+    fn: (db: Queryable, client: pg.PoolClient, markBroken: (error: unknown) => void) => Promise<T>,
+  ): Promise<T> {
     const client = await pool.connect();
     let broken: Error | undefined;
+    const markBroken = (error: unknown) => {
+      broken = error instanceof Error ? error : new Error(String(error));
+    };
     // A checked-out client whose connection drops emits 'error'; unheard, it kills Node.
     // The statement in progress rejects as well: this only has to keep the event quiet.
-    const onError = (error: Error) => {
-      broken = error;
-    };
-    client.on('error', onError);
+    client.on('error', markBroken);
     try {
-      return await fn(onClient(client, timeouts.statementTimeoutMs));
+      return await fn(onClient(client, timeouts.statementTimeoutMs), client, markBroken);
     } catch (error) {
-      if (isConnectionFailure(error))
-        broken = error instanceof Error ? error : new Error(String(error));
+      if (isConnectionFailure(error)) markBroken(error);
       throw error;
     } finally {
-      client.off('error', onError);
+      client.off('error', markBroken);
       client.release(broken);
     }
   }
@@ -266,39 +270,26 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
     query: base.query,
     exec: base.exec,
 
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      // A checked-out client whose connection drops emits 'error'; unheard, it kills Node.
-      // The failing query rejects as well, so this only has to keep the event quiet.
-      const onError = (error: Error) => {
-        broken = error;
-      };
-      client.on('error', onError);
-      try {
-        const tx = onClient(client, timeouts.statementTimeoutMs);
-        await tx.query('BEGIN');
-        const result = await fn(tx);
-        await tx.query('COMMIT');
-        return result;
-      } catch (error) {
-        if (isConnectionFailure(error)) {
-          // Timed out or cut: a ROLLBACK would wait behind the statement that never ends.
-          broken = error instanceof Error ? error : new Error(String(error));
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return withClient(async (tx, client, markBroken) => {
+        try {
+          await tx.query('BEGIN');
+          const result = await fn(tx);
+          await tx.query('COMMIT');
+          return result;
+        } catch (error) {
+          // Timed out or cut: a ROLLBACK would wait behind the statement that never ends
+          // (withClient drops the connection).
+          if (isConnectionFailure(error)) throw error;
+          try {
+            await timedQuery(client, 'ROLLBACK', undefined, timeouts.statementTimeoutMs);
+          } catch (rollbackError) {
+            // The connection itself is gone: do not hand it back to the pool.
+            markBroken(rollbackError);
+          }
           throw error;
         }
-        try {
-          await timedQuery(client, 'ROLLBACK', undefined, timeouts.statementTimeoutMs);
-        } catch (rollbackError) {
-          // The connection itself is gone: do not hand it back to the pool.
-          broken =
-            rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-        }
-        throw error;
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
-      }
+      });
     },
 
     async listen(channel: string, handler: NotificationHandler) {
