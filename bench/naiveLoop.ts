@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { type Actor, createActor } from 'xstate';
 import { benchMachine } from './benchMachine.ts';
+import { type CpuPerUnit, cpuPerUnit, readCpu } from './cpuTimes.ts';
 import { fmt, IdleQueue, quantile, runPool, sleep } from './support.ts';
 
 /** The pool size a user would leave at node-postgres's default. */
@@ -43,8 +44,8 @@ export interface NaiveLoopResult {
   max: number;
   errors: number;
   spawnSeconds: number;
-  /** Node's CPU time during the window, as a share of one core. */
-  cpuShare: number;
+  /** CPU per durable answer in the window, Node and PostgreSQL (from /proc). */
+  cpu: CpuPerUnit;
   /** Whether the rows' versions add up to the answers acknowledged. */
   check: string;
 }
@@ -164,7 +165,7 @@ export async function runNaiveLoop(options: NaiveLoopOptions): Promise<NaiveLoop
 
     const workers = Array.from({ length: options.inFlight }, worker);
     await sleep(options.warmupSeconds * 1000);
-    const cpuBefore = process.cpuUsage();
+    const cpuBefore = await readCpu(pool);
     const windowStart = performance.now();
     measuring = true;
     sinceTick = 0;
@@ -177,7 +178,7 @@ export async function runNaiveLoop(options: NaiveLoopOptions): Promise<NaiveLoop
     measuring = false;
     const windowSeconds = (performance.now() - windowStart) / 1000;
     clearInterval(ticker);
-    const cpu = process.cpuUsage(cpuBefore);
+    const cpu = cpuPerUnit(cpuBefore, await readCpu(pool), measured, windowSeconds);
     stopping = true;
     await Promise.all(workers);
 
@@ -202,7 +203,7 @@ export async function runNaiveLoop(options: NaiveLoopOptions): Promise<NaiveLoop
       max: sorted.length ? (sorted[sorted.length - 1] as number) : Number.NaN,
       errors,
       spawnSeconds,
-      cpuShare: (cpu.user + cpu.system) / 1000 / (windowSeconds * 1000),
+      cpu,
       check,
     };
   } finally {

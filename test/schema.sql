@@ -69,7 +69,6 @@ supervisor_checkpoints supervisor_checkpoints_pkey PRIMARY KEY (id)
 supervisor_checkpoints supervisor_checkpoints_supervisor_id_fkey FOREIGN KEY (supervisor_id) REFERENCES supervisor_states(id) ON DELETE CASCADE
 supervisor_checkpoints supervisor_checkpoints_supervisor_id_version_key UNIQUE (supervisor_id, version)
 supervisor_events supervisor_events_pkey PRIMARY KEY (id)
-supervisor_events supervisor_events_supervisor_id_fkey FOREIGN KEY (supervisor_id) REFERENCES supervisor_states(id) ON DELETE CASCADE
 supervisor_states supervisor_states_machine_version_check CHECK ((machine_version >= 0))
 supervisor_states supervisor_states_pending_questions_array CHECK ((jsonb_typeof(pending_questions) = 'array'::text))
 supervisor_states supervisor_states_pkey PRIMARY KEY (id)
@@ -105,3 +104,6 @@ CREATE INDEX supervisor_states_tags_idx ON supervisor_states USING gin (tags);
 CREATE INDEX supervisor_states_work_in_flight_idx ON supervisor_states USING btree (id) WHERE (work_in_flight AND (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state])));
 CREATE UNIQUE INDEX supervisor_tasks_pkey ON supervisor_tasks USING btree (id);
 CREATE INDEX supervisor_tasks_supervisor_idx ON supervisor_tasks USING btree (supervisor_id, id);
+
+-- triggers
+CREATE TRIGGER supervisor_states_delete_journal AFTER DELETE ON supervisor_states REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION supervisor_events_delete_with_supervisor();

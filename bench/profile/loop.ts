@@ -10,10 +10,10 @@ import {
   createSupervisorStore,
   type SupervisorStore,
 } from '../../src/persistence/supervisorStore.ts';
+import { backendTimes, cpuSecondsBetween } from '../cpuTimes.ts';
 import { fmt, sleep } from '../support.ts';
 import { startLoop } from './answerLoop.ts';
 import { config, log, profileDir } from './config.ts';
-import { backendTimes, cpuSecondsBetween } from './cpuTimes.ts';
 import { jsonTime, timeJson } from './jsonTiming.ts';
 import type { Explained, PlanNode } from './planBreakdown.ts';
 import { seed, startHost, withOwnDatabase } from './seed.ts';

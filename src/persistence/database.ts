@@ -4,11 +4,22 @@ export interface QueryResult<Row> {
   rowCount: number;
 }
 
+/** How a statement is sent. */
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection and send only its parameters from then on
+   * (PostgreSQL; PGlite ignores it): for a hot statement of constant text, whose parse,
+   * analysis and planning would otherwise be paid on every call.
+   */
+  prepared?: boolean;
+}
+
 /** Anything that runs one parameterised statement: the database or a transaction. */
 export interface Queryable {
   query<Row = Record<string, unknown>>(
     text: string,
     params?: readonly unknown[],
+    options?: QueryOptions,
   ): Promise<QueryResult<Row>>;
   /** Runs a script of several statements without parameters (migration files). */
   exec(sql: string): Promise<void>;

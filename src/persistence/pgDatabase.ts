@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
@@ -6,6 +7,7 @@ import {
   type Database,
   type NotificationHandler,
   type Queryable,
+  type QueryOptions,
   type QueryResult,
   sqlState,
 } from './database.ts';
@@ -85,8 +87,12 @@ async function timedQuery<Row>(
   text: string,
   params: readonly unknown[] | undefined,
   ms: number,
+  options?: QueryOptions,
 ): Promise<pg.QueryResult<Row & pg.QueryResultRow>> {
-  const reply = client.query<Row & pg.QueryResultRow>(text, params as unknown[] | undefined);
+  const values = params as unknown[] | undefined;
+  const reply = options?.prepared
+    ? client.query<Row & pg.QueryResultRow>({ name: statementName(text), text, values })
+    : client.query<Row & pg.QueryResultRow>(text, values);
   let cancel: (() => void) | undefined;
   const silence = new Promise<never>((_, reject) => {
     cancel = setTimeoutAfterIo(
@@ -103,11 +109,31 @@ async function timedQuery<Row>(
   }
 }
 
+const statementNames = new Map<string, string>();
+
+/**
+ * The name a prepared statement goes by on every connection: derived from its text, so two
+ * texts never share a name (pg refuses a name reused for other text) and a connection that
+ * prepared it once sends only the parameters after.
+ */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `steward_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 /** Statements on one checked-out client: timed; scripts (migrations) are not. */
 function onClient(client: pg.PoolClient, statementTimeoutMs: number): Queryable {
   return {
-    async query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
-      const result = await timedQuery<Row>(client, text, params, statementTimeoutMs);
+    async query<Row>(
+      text: string,
+      params?: readonly unknown[],
+      options?: QueryOptions,
+    ): Promise<QueryResult<Row>> {
+      const result = await timedQuery<Row>(client, text, params, statementTimeoutMs, options);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(sql: string): Promise<void> {
@@ -208,7 +234,7 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
     }
   }
   const base: Queryable = {
-    query: (text, params) => withClient((db) => db.query(text, params)),
+    query: (text, params, options) => withClient((db) => db.query(text, params, options)),
     exec: (sql) => withClient((db) => db.exec(sql)),
   };
 

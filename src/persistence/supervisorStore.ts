@@ -138,6 +138,24 @@ export interface SupervisorStore {
   listTimersDue(page: { dueBefore: Date; limit: number; after?: TimerDue }): Promise<TimerDue[]>;
 }
 
+// The ids come as their own array: the stored versions are then an index lookup planned
+// for any batch size (a join on the jsonb rows was estimated at 100 rows and planned as a
+// scan of the table: bench/profile.md), and the big parameter is parsed once, by the
+// upsert. `stored` is read before the upsert: the journal takes only entries newer than
+// what was stored, and the caller learns the stored version of every row not written. The
+// text is constant, so the statement is prepared once per connection: its parse, analysis
+// and plan cost a one-row commit more than its execution (bench/profile.md).
+const COMMIT_SQL = `WITH incoming AS (
+  SELECT unnest($5::uuid[]) AS id
+), stored AS (
+  SELECT s.id, s.version FROM supervisor_states s WHERE s.id = ANY ($5::uuid[])
+), saved AS (${upsertStatesSql('$1')}),
+journal AS (${insertEventsSql('$2', { onlyFor: 'saved', newerThan: 'stored' })}),
+kept AS (${insertCheckpointsSql('$3', 'saved')}),
+task_rows AS (${upsertTasksSql('$4', 'saved')})
+SELECT i.id, i.id IN (SELECT id FROM saved) AS saved, stored.version AS stored_version
+FROM incoming i LEFT JOIN stored USING (id)`;
+
 /**
  * Full state save (the seed's `save_supervisor_state_full`) of many supervisors at once:
  * the group commit the snapshot writer makes. In one statement, so one round trip and
@@ -157,27 +175,12 @@ export async function saveSupervisorStateFull(
   batch: CommitBatch,
 ): Promise<CommitResult> {
   if (batch.states.length === 0) return { saved: [], stale: [] };
-  // `stored` is read before the upsert: the journal takes only entries newer than what was
-  // stored, and the caller learns the stored version of every row that was not written.
   const { rows } = await db.query<{
     id: string;
     saved: boolean;
     stored_version: string | null;
   }>(
-    // The ids come as their own array: the stored versions are then an index lookup
-    // planned for the batch's size (a join on the jsonb rows was estimated at 100 rows and
-    // planned as a scan of the table: bench/profile.md), and the big parameter is parsed
-    // once, by the upsert.
-    `WITH incoming AS (
-       SELECT unnest($5::uuid[]) AS id
-     ), stored AS (
-       SELECT s.id, s.version FROM supervisor_states s WHERE s.id = ANY ($5::uuid[])
-     ), saved AS (${upsertStatesSql('$1')}),
-     journal AS (${insertEventsSql('$2', { onlyFor: 'saved', newerThan: 'stored' })}),
-     kept AS (${insertCheckpointsSql('$3', 'saved')}),
-     task_rows AS (${upsertTasksSql('$4', 'saved')})
-     SELECT i.id, i.id IN (SELECT id FROM saved) AS saved, stored.version AS stored_version
-     FROM incoming i LEFT JOIN stored USING (id)`,
+    COMMIT_SQL,
     [
       stateRows(batch.states),
       eventRows(batch.events),
@@ -185,6 +188,7 @@ export async function saveSupervisorStateFull(
       taskRows(batch.tasks ?? []),
       batch.states.map((state) => state.id),
     ],
+    { prepared: true },
   );
   return {
     saved: rows.filter((r) => r.saved).map((r) => r.id),

@@ -38,6 +38,23 @@ describeEachEngine('journal and checkpoints', (engine) => {
     expect(rest.at(-1)).toMatchObject({ version: 24, payload: { i: 24 } });
   });
 
+  it("deletes a supervisor's journal with it, and only its own (the cascade without a foreign key)", async () => {
+    const [gone, kept, alsoGone] = [supervisorWrite(), supervisorWrite(), supervisorWrite()];
+    for (const write of [gone, kept, alsoGone]) await saveRows(db, write);
+    const entry = (id: string) => ({
+      supervisorId: id,
+      version: 1,
+      kind: 'phase_changed' as const,
+    });
+    await appendEvents(db, [entry(gone.id), entry(kept.id), entry(alsoGone.id), entry(gone.id)]);
+    await db.query('DELETE FROM supervisor_states WHERE id = ANY ($1::uuid[])', [
+      [gone.id, alsoGone.id],
+    ]);
+    expect(await listEvents(db, gone.id)).toEqual([]);
+    expect(await listEvents(db, alsoGone.id)).toEqual([]);
+    expect((await listEvents(db, kept.id)).map((e) => e.supervisorId)).toEqual([kept.id]);
+  });
+
   it('hands back the newest entries of each supervisor asked for, oldest first', async () => {
     const [long, short, silent] = [supervisorWrite(), supervisorWrite(), supervisorWrite()];
     for (const write of [long, short, silent]) await saveRows(db, write);
