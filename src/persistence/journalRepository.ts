@@ -173,15 +173,16 @@ export function insertCheckpointsSql(param: string, onlyFor?: string): string {
 /** The parameter of `insertCheckpointsSql`: a RawJson snapshot is embedded verbatim. */
 export function checkpointRows(checkpoints: readonly NewCheckpoint[]): string {
   return serializeRows(
-    checkpoints.map((c) => ({
-      snapshot: c.snapshot,
+    checkpoints,
+    'snapshot',
+    (c) => c.snapshot,
+    (c) => ({
       supervisor_id: c.supervisorId,
       version: c.version,
       machine_version: c.machineVersion,
       phase: c.phase,
       timers: c.timers,
-    })),
-    'snapshot',
+    }),
   );
 }
 

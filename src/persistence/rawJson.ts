@@ -12,17 +12,26 @@ export class RawJson {
 }
 
 /**
- * Serializes rows to one JSON array, embedding a RawJson field's text verbatim. Only the
- * named field may be raw; every other value goes through JSON.stringify.
+ * Serializes items to one JSON array of objects: `rawField` first, embedded verbatim when
+ * it is RawJson (serialized otherwise), then the fields `others` gives, through
+ * JSON.stringify. The caller builds the other fields as an object of their own: copying a
+ * row without one field (a rest pattern) took the slow path of V8 for every field.
  */
-export function serializeRows(rows: readonly Record<string, unknown>[], rawField: string): string {
-  const parts = rows.map((row) => {
-    const value = row[rawField];
-    if (!(value instanceof RawJson)) return JSON.stringify(row);
-    const { [rawField]: _raw, ...rest } = row;
-    const others = JSON.stringify(rest);
-    // `others` is an object literal: open it, put the raw field first, keep the rest.
-    return `{${JSON.stringify(rawField)}:${value.text}${others === '{}' ? '' : `,${others.slice(1, -1)}`}}`;
-  });
+export function serializeRows<T>(
+  items: readonly T[],
+  rawField: string,
+  raw: (item: T) => unknown,
+  others: (item: T) => object,
+): string {
+  const key = JSON.stringify(rawField);
+  const parts = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as T;
+    const value = raw(item);
+    const text = value instanceof RawJson ? value.text : JSON.stringify(value ?? null);
+    const rest = JSON.stringify(others(item));
+    // `rest` is an object literal: open it, put the raw field first, keep the rest.
+    parts[i] = `{${key}:${text}${rest === '{}' ? '' : `,${rest.slice(1, -1)}`}}`;
+  }
   return `[${parts.join(',')}]`;
 }

@@ -64,8 +64,10 @@ export function upsertStatesSql(param: string): string {
 /** The parameter of `upsertStatesSql`: a snapshot held as RawJson is embedded verbatim. */
 export function stateRows(writes: readonly SupervisorWrite[]): string {
   return serializeRows(
-    writes.map((w) => ({
-      snapshot: w.snapshot,
+    writes,
+    'snapshot',
+    (w) => w.snapshot,
+    (w) => ({
       id: w.id,
       machine_id: w.machineId,
       machine_version: w.machineVersion,
@@ -85,8 +87,7 @@ export function stateRows(writes: readonly SupervisorWrite[]): string {
       pending_questions: w.pendingQuestions,
       next_timer_at: nextTimerAt(w.timers),
       work_in_flight: w.workInFlight ?? false,
-    })),
-    'snapshot',
+    }),
   );
 }
 

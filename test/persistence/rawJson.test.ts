@@ -9,7 +9,14 @@ describe('serializeRows', () => {
       { id: 2, snapshot, note: 'y' },
       { snapshot: new RawJson('[]') },
     ];
-    const parsed = JSON.parse(serializeRows(rows, 'snapshot'));
+    const parsed = JSON.parse(
+      serializeRows(
+        rows,
+        'snapshot',
+        (row) => row.snapshot,
+        ({ snapshot: _, ...others }) => others,
+      ),
+    );
     expect(parsed).toEqual([
       { id: 1, snapshot, note: 'x' },
       { id: 2, snapshot, note: 'y' },
@@ -19,9 +26,13 @@ describe('serializeRows', () => {
 
   it('leaves a value that only looks like a marker alone', () => {
     const rows = [{ snapshot: new RawJson('{"a":1}'), activity: '{"snapshot":0}' }];
-    expect(JSON.parse(serializeRows(rows, 'snapshot'))).toEqual([
-      { snapshot: { a: 1 }, activity: '{"snapshot":0}' },
-    ]);
+    const text = serializeRows(
+      rows,
+      'snapshot',
+      (row) => row.snapshot,
+      (row) => ({ activity: row.activity }),
+    );
+    expect(JSON.parse(text)).toEqual([{ snapshot: { a: 1 }, activity: '{"snapshot":0}' }]);
   });
 
   it('stands for its value wherever else it is serialized', () => {

@@ -26,6 +26,7 @@ import {
   type TimerRecord,
   toWrite,
 } from './capture.ts';
+import { ChangeWatch } from './changeWatch.ts';
 import { rearmTimers } from './timers.ts';
 import { wallClock } from './wallClock.ts';
 
@@ -57,18 +58,9 @@ export type RuntimeEvent = { type: string } & Record<string, unknown>;
 /** A journal entry to be written with the next capture; its version is that capture's. */
 export type PendingEntry = Omit<NewJournalEvent, 'version' | 'supervisorId'>;
 
-/** An inspector that throws must not stop the supervisor from being persisted. */
-function forward(inspect: (event: InspectionEvent) => void, event: InspectionEvent): void {
-  try {
-    inspect(event);
-  } catch {
-    // The inspector's failure is its own; persistence goes on.
-  }
-}
-
 /**
- * A supervisor's actor, watched through system-level inspection (a child that changes on
- * its own makes the supervisor dirty too), and what was last captured of it.
+ * A supervisor's actor, watched for changes of its own and of its children (ChangeWatch),
+ * and what was last captured of it.
  */
 export class LiveSupervisor {
   readonly identity: SupervisorIdentity;
@@ -101,21 +93,18 @@ export class LiveSupervisor {
     this.#observer = options.observer;
     this.#input = options.input ?? null;
     this.#version = options.version ?? 0;
+    const watch = new ChangeWatch(() => this.#changed(), options.inspect);
     this.#actor = createActor(options.machine, {
       id: options.identity.id,
       ...(options.input === undefined ? {} : { input: options.input }),
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
       clock: wallClock,
-      inspect: (event) => {
-        if (options.inspect) forward(options.inspect, event);
-        // `stopped` snapshots come from stop(), after the final flush: never persisted.
-        if (event.type !== '@xstate.snapshot' || event.snapshot.status === 'stopped') return;
-        this.#changed();
-      },
+      ...watch.actorOptions(),
     });
-    // An error observer keeps xstate from rethrowing the error and crashing the process.
     this.#actor.subscribe({
-      error: (error) => {
+      ...watch.rootObserver(this.#actor),
+      // An error observer keeps xstate from rethrowing the error and crashing the process.
+      error: (error: unknown) => {
         this.#stopLeakedChildren();
         this.#dirty = true;
         this.#observer.failed(this, error);
