@@ -1,6 +1,7 @@
 // A runtime in a child process for the restart-cycle crash test: restores what is stored
-// (spawning SUPERVISORS on the first run), reports every question it sees asked and every
-// answer acknowledged, and answers questions until it is killed.
+// (spawning SUPERVISORS on the first run; with RESTORE=lazy, a lazy restart that leaves the
+// waiting supervisors in their rows until an answer touches them), reports every question
+// it sees asked and every answer acknowledged, and answers questions until it is killed.
 import { benchMachineDefinition } from '../../bench/benchMachine.ts';
 import { createMachineRegistry } from '../../src/machines/registry.ts';
 import { openPgDatabase } from '../../src/persistence/pgDatabase.ts';
@@ -14,6 +15,7 @@ const host = createSupervisorHost({
   store: createSupervisorStore(db),
   registry,
   heartbeatIntervalMs: 0,
+  lazyRestore: process.env.RESTORE === 'lazy',
 });
 const say = (message: unknown) => process.stdout.write(`${JSON.stringify(message)}\n`);
 
@@ -23,10 +25,10 @@ host.subscribe((change) => {
   pending.set(change.supervisorId, change.question.id);
   say({ asked: { id: change.supervisorId, questionId: change.question.id } });
 });
-const { restored } = await host.restoreAll('restart');
+const { restored, deferred } = await host.restoreAll('restart');
 const create = Number(process.env.SUPERVISORS ?? 0);
 for (let i = 0; i < create; i++) await host.spawn('bench', undefined);
-say({ ready: { restored } });
+say({ ready: { restored, deferred } });
 
 // 20 answerers, each taking the next supervisor with a known pending question.
 const busy = new Set<string>();
