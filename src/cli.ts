@@ -49,6 +49,9 @@ flags (each overrides its environment variable):
   --restore lazy|eager     STEWARD_RESTORE           lazy (default): a start rebuilds only the
                                                      supervisors with work in flight or a timer
                                                      due; the rest on their first touch
+  --retain-finished TIME   STEWARD_RETAIN_FINISHED   finished supervisors older than this are
+                                                     deleted with their journal (30d, 12h, ms);
+                                                     default 30d, 0: keep everything
   --webhook-url URL        STEWARD_WEBHOOK_URL       POST each question asked / resolved here
                            STEWARD_WEBHOOK_SECRET    its signing key (16+ characters; no flag)
                            DATABASE_URL              postgres://user@host:5432/db; unset: PGlite
@@ -77,6 +80,7 @@ const FLAG_OPTIONS = {
   'demo-answer-delay': { type: 'string' },
   'passivate-after': { type: 'string' },
   restore: { type: 'string' },
+  'retain-finished': { type: 'string' },
   'webhook-url': { type: 'string' },
   'database-wait': { type: 'string' },
   'database-connect-timeout': { type: 'string' },
@@ -97,6 +101,7 @@ const FLAG_KEYS = {
   'demo-answer-delay': 'demoAnswerDelayMs',
   'passivate-after': 'passivateAfterMs',
   restore: 'restore',
+  'retain-finished': 'retainFinished',
   'webhook-url': 'webhookUrl',
   'database-wait': 'databaseWaitMs',
   'database-connect-timeout': 'databaseConnectTimeoutMs',

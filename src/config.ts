@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import ms from 'ms';
 import { z } from 'zod';
 import { StewardError } from './errors.ts';
 import { TokenGrant } from './server/auth.ts';
@@ -42,6 +43,27 @@ const TokenList = z.string().transform((value, ctx) =>
   }),
 );
 
+/**
+ * A span of time: milliseconds, or text as `ms` reads it (`30d`, `12h`, `90m`, `45s`); a
+ * bare number is milliseconds.
+ */
+const Duration = z.union([z.number(), z.string()]).transform((given, ctx) => {
+  const value =
+    typeof given === 'number' || /^\s*\d+\s*$/.test(given)
+      ? Number(given)
+      : ms(given as ms.StringValue);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a duration such as 30d, 12h or 90m, or a number of milliseconds',
+    });
+    return z.NEVER;
+  }
+  return Math.round(value);
+});
+
+const DAY_MS = 86_400_000;
+
 const Flag = z
   .enum(['on', 'off', 'true', 'false', '1', '0'])
   .transform((v) => ['on', 'true', '1'].includes(v));
@@ -83,6 +105,11 @@ const ConfigSchema = z.object({
    * due within a minute); the rest come back on their first touch. `eager`: every one.
    */
   restore: z.enum(['lazy', 'eager']).default('lazy'),
+  /**
+   * Supervisors finished (completed, failed, cancelled) longer ago than this are deleted
+   * with their journal, checkpoints and tasks, in batches; 0 keeps everything.
+   */
+  retainFinished: Duration.default(30 * DAY_MS),
   /** Set: questions asked and resolved are POSTed here, signed with `webhookSecret`. */
   webhookUrl: z
     .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
@@ -135,6 +162,11 @@ export interface ServeOptions {
    * one (waiting for a person, say) on its first touch. `eager`: all of them at start.
    */
   restore?: 'lazy' | 'eager' | undefined;
+  /**
+   * Finished supervisors older than this are deleted with everything of theirs: ms, or a
+   * duration such as `'30d'` or `'12h'`. Default 30 days; 0 keeps everything.
+   */
+  retainFinished?: number | string | undefined;
   /** POST each question asked and resolved here, signed with `webhookSecret`. */
   webhookUrl?: string | undefined;
   webhookSecret?: string | undefined;
@@ -164,6 +196,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   demoAnswerDelayMs: 'STEWARD_DEMO_ANSWER_DELAY_MS',
   passivateAfterMs: 'STEWARD_PASSIVATE_AFTER_MS',
   restore: 'STEWARD_RESTORE',
+  retainFinished: 'STEWARD_RETAIN_FINISHED',
   webhookUrl: 'STEWARD_WEBHOOK_URL',
   webhookSecret: 'STEWARD_WEBHOOK_SECRET',
   databaseWaitMs: 'STEWARD_DATABASE_WAIT_MS',

@@ -90,6 +90,7 @@ const ConfigFileShape = z
           'demoAnswerDelayMs',
           'passivateAfterMs',
           'restore',
+          'retainFinished',
           'webhookUrl',
           'webhookSecret',
           'databaseWaitMs',

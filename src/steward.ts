@@ -17,7 +17,9 @@ import {
 } from './machines/registry.ts';
 import type { Database } from './persistence/database.ts';
 import { migrate, openDatabase } from './persistence/index.ts';
+import { createRetentionStore } from './persistence/retentionRepository.ts';
 import { createSupervisorStore } from './persistence/supervisorStore.ts';
+import { RetentionSweeper } from './runtime/retention.ts';
 import { createSupervisorHost, type SupervisorHost } from './runtime/supervisorHost.ts';
 import { createTokenTable, type TokenGrant } from './server/auth.ts';
 import { createAvailability } from './server/availability.ts';
@@ -274,6 +276,15 @@ async function startServing(
     unflushed = (await host.stop({ timeoutMs: remainingMs })).unflushed;
   });
   const { restored, failed, deferred } = await host.restoreAll('restart');
+  const retentionStore = createRetentionStore(db);
+  const retention = new RetentionSweeper({
+    store: retentionStore,
+    retainFinishedMs: config.retainFinished,
+    log,
+    onDeleted: (count) => metrics.retentionDeleted.inc(count),
+  });
+  retention.start();
+  undo.push(() => retention.stop());
   const server = await startServer({
     host,
     tokens: createTokenTable(grants),
@@ -284,6 +295,7 @@ async function startServing(
     allowedOrigins: config.allowedOrigins,
     registry,
     availability,
+    retention: retentionStore,
   });
   undo.push(() => server.close());
   const stopDemo = config.demo

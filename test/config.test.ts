@@ -39,6 +39,22 @@ describe('loadConfig', () => {
     );
   });
 
+  it('keeps finished supervisors 30 days unless told otherwise, as a duration or ms', () => {
+    expect(loadConfig({}).retainFinished).toBe(30 * 86_400_000);
+    expect(loadConfig({ STEWARD_RETAIN_FINISHED: '12h' }).retainFinished).toBe(12 * 3_600_000);
+    expect(loadConfig({}, { retainFinished: '90m' }).retainFinished).toBe(90 * 60_000);
+    expect(loadConfig({ STEWARD_RETAIN_FINISHED: '0' }).retainFinished).toBe(0);
+    expect(
+      loadConfig({}, {}, { source: 'steward.config.ts', values: { retainFinished: 5000 } })
+        .retainFinished,
+    ).toBe(5000);
+    for (const bad of ['forever', '-1d', '1.5.3']) {
+      expect(configError({ STEWARD_RETAIN_FINISHED: bad }).message).toMatch(
+        /^STEWARD_RETAIN_FINISHED is invalid: must be a duration such as 30d/,
+      );
+    }
+  });
+
   it('takes a webhook URL only with its signing secret, and only over http(s)', () => {
     const secret = 'webhook-secret-0123456789';
     expect(

@@ -134,6 +134,12 @@ export const ERROR_REGISTRY = Object.freeze({
     'the supervisor is completed, failed or cancelled',
     'nothing: it takes no more events',
   ),
+  ERR_SUPERVISOR_NOT_FINISHED: server(
+    409,
+    false,
+    'deleting a supervisor that has not completed, failed or been cancelled',
+    'cancel it first, or wait for it to finish',
+  ),
   ERR_EVENT_INVALID: server(
     400,
     false,

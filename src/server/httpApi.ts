@@ -5,6 +5,7 @@ import { isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
 import type { SupervisorState } from '../model/supervisor.ts';
+import type { RetentionStore } from '../persistence/retentionRepository.ts';
 import {
   AnswerBody,
   CancelBody,
@@ -35,6 +36,8 @@ export interface HttpApiOptions {
   availability: Availability;
   /** The hosted machines: serves `/machines` and the dashboard's diagrams when given. */
   registry?: MachineRegistry;
+  /** Deletes finished supervisors: serves `DELETE /supervisors/:id` when given. */
+  retention?: Pick<RetentionStore, 'deleteOne'>;
 }
 
 type Env = { Variables: { principal: Principal } };
@@ -174,6 +177,27 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
     const supervisor = await visible(c, c.req.param('id'));
     const history = await host.history(supervisor.id, 50);
     return c.json({ supervisor, pendingQuestions: supervisor.pendingQuestions, history });
+  });
+
+  // Retention by hand: a finished supervisor and everything of it (journal, checkpoints,
+  // tasks) leave the database. Admin only: the audit trail goes with it.
+  app.delete('/supervisors/:id', async (c) => {
+    if (!c.get('principal').admin) {
+      throw new StewardError('ERR_FORBIDDEN', 'deleting a supervisor needs an admin token');
+    }
+    const { id } = await visible(c, c.req.param('id'));
+    const outcome = options.retention ? await options.retention.deleteOne(id) : 'unserved';
+    if (outcome === 'unserved') throw new StewardError('ERR_ROUTE_NOT_FOUND', 'no retention here');
+    if (outcome === 'not-found') throw supervisorNotFound(id);
+    if (outcome === 'not-finished') {
+      throw new StewardError(
+        'ERR_SUPERVISOR_NOT_FINISHED',
+        `supervisor ${id} has not finished; cancel it first, then delete it`,
+        { supervisorId: id },
+      );
+    }
+    metrics.retentionDeleted.inc();
+    return c.json({ id, deleted: true });
   });
 
   app.get('/supervisors/:id/checkpoints', async (c) => {

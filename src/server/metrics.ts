@@ -11,6 +11,8 @@ export interface ServerMetrics {
   authFailures: Counter;
   slowClientsDropped: Counter;
   webhookDeliveries: Counter<'outcome'>;
+  /** Finished supervisors deleted by retention (the sweep and `DELETE /supervisors/:id`). */
+  retentionDeleted: Counter;
   clients: Gauge;
   /** For the snapshot writer's `onBatch`: counts and times every committed batch. */
   observeBatch(stats: { rows: number; ms: number }): void;
@@ -101,6 +103,11 @@ export function createServerMetrics(): ServerMetrics {
     slowClientsDropped: new Counter({
       name: 'steward_slow_clients_dropped_total',
       help: 'WebSocket clients dropped because they did not read their frames',
+      registers: [registry],
+    }),
+    retentionDeleted: new Counter({
+      name: 'steward_retention_deleted_total',
+      help: 'Finished supervisors deleted with their journal, checkpoints and tasks (retention)',
       registers: [registry],
     }),
     webhookDeliveries: new Counter({

@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server';
 import { StewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
+import type { RetentionStore } from '../persistence/retentionRepository.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frames.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../protocol/http.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
@@ -33,6 +34,8 @@ export interface StewardServerOptions {
   registry?: MachineRegistry;
   /** Whether the runtime has its database (`/readyz`, `runtime.status`); default: it has. */
   availability?: Availability;
+  /** Deletes finished supervisors (`DELETE /supervisors/:id`); without it that route 404s. */
+  retention?: Pick<RetentionStore, 'deleteOne'>;
 }
 
 /** A listening server: HTTP API and WebSocket on one port. */
@@ -81,6 +84,7 @@ export async function startServer(options: StewardServerOptions): Promise<Stewar
     isStopping: () => stopping,
     availability,
     ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.retention ? { retention: options.retention } : {}),
   });
   const gateway = createWsGateway({
     host: options.host,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../src/persistence/database.ts';
+import { createRetentionStore } from '../../src/persistence/retentionRepository.ts';
 import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
 import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { createTokenTable } from '../../src/server/auth.ts';
@@ -68,6 +69,7 @@ export async function startStack(
     metrics,
     port: 0,
     hostname: '127.0.0.1',
+    retention: createRetentionStore(db),
     ...serverOptions,
   });
   return { host, metrics, server };

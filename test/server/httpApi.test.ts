@@ -31,6 +31,47 @@ describeEachEngine('HTTP API', (engine) => {
     };
   };
 
+  it('deletes a finished supervisor with its journal for an admin only, and refuses an unfinished one', async () => {
+    const create = async () =>
+      (
+        await call('POST', '/supervisors', {
+          machineId: 'reference',
+          input: { goal: 'g', steps: [] },
+        })
+      ).body.id as string;
+    const [finished, running] = [await create(), await create()];
+    expect((await call('POST', `/supervisors/${finished}/cancel`, { reason: 'done' })).status).toBe(
+      200,
+    );
+
+    const asOwner = await call('DELETE', `/supervisors/${finished}`);
+    expect(asOwner).toMatchObject({ status: 403, body: { error: { code: 'ERR_FORBIDDEN' } } });
+    const unfinished = await call('DELETE', `/supervisors/${running}`, undefined, TOKENS.admin);
+    expect(unfinished).toMatchObject({
+      status: 409,
+      body: { error: { code: 'ERR_SUPERVISOR_NOT_FINISHED' } },
+    });
+    expect((await call('GET', `/supervisors/${running}`)).status).toBe(200);
+
+    const deleted = await call('DELETE', `/supervisors/${finished}`, undefined, TOKENS.admin);
+    expect(deleted).toEqual({ status: 200, body: { id: finished, deleted: true } });
+    expect((await call('GET', `/supervisors/${finished}`, undefined, TOKENS.admin)).status).toBe(
+      404,
+    );
+    const { rows } = await fixture.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM supervisor_events WHERE supervisor_id = $1',
+      [finished],
+    );
+    expect(rows[0]?.n).toBe(0);
+    for (const id of [finished, randomUUID(), 'not-a-uuid']) {
+      const again = await call('DELETE', `/supervisors/${id}`, undefined, TOKENS.admin);
+      expect(again).toMatchObject({
+        status: 404,
+        body: { error: { code: 'ERR_SUPERVISOR_NOT_FOUND' } },
+      });
+    }
+  });
+
   it('runs a supervisor through create, get, answer, pause, resume, event and cancel', async () => {
     const created = await call('POST', '/supervisors', {
       machineId: 'reference',
