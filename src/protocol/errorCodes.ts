@@ -152,6 +152,12 @@ export const ERROR_REGISTRY = Object.freeze({
     'the question was never asked, or was withdrawn',
     'nothing to answer',
   ),
+  ERR_ALREADY_ANSWERED: server(
+    409,
+    false,
+    'the question was already answered with another value (a repeat of the same value is acked as a duplicate); the error carries the answer that stands, `recorded { value, answeredBy, version }`; nothing changed',
+    'nothing: the recorded answer stands (act on `recorded.value`)',
+  ),
   ERR_ANSWER_INVALID: server(
     400,
     false,

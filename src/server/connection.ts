@@ -134,13 +134,14 @@ export function serveConnection(
 
   function fail(requestId: string | null, error: unknown): void {
     if (isStewardError(error)) {
-      const issues = (error.details as { issues?: ErrorFrame['issues'] }).issues;
+      const { issues, recorded } = error.details as Pick<ErrorFrame, 'issues' | 'recorded'>;
       send({
         type: 'error',
         requestId,
         code: error.code,
         message: error.message,
         ...(Array.isArray(issues) ? { issues: frameIssues(issues) } : {}),
+        ...(recorded === undefined ? {} : { recorded }),
       });
       return;
     }

@@ -18,7 +18,7 @@ import { bearerToken, canSee, type Principal, type TokenTable } from './auth.ts'
 import type { Availability } from './availability.ts';
 import { dashboardFiles } from './dashboard/dashboardFiles.ts';
 import { machineRoutes } from './dashboard/machineRoutes.ts';
-import { httpStatusOf, invalid, parseQuery, supervisorNotFound } from './httpErrors.ts';
+import { errorBody, httpStatusOf, invalid, parseQuery, supervisorNotFound } from './httpErrors.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { readinessOf } from './readiness.ts';
 
@@ -70,7 +70,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
 
   app.onError((error, c) => {
     if (isStewardError(error)) {
-      return c.json({ error: error.toJSON() }, httpStatusOf(error.code) as 400);
+      return c.json({ error: errorBody(error) }, httpStatusOf(error.code) as 400);
     }
     log.error({ err: error, path: c.req.path }, 'http request failed unexpectedly');
     return c.json(
