@@ -39,7 +39,15 @@ export interface HttpApiOptions {
 
 type Env = { Variables: { principal: Principal } };
 
-async function body<S extends z.ZodType>(c: Context<Env>, schema: S): Promise<z.infer<S>> {
+/**
+ * The JSON body, parsed by its schema. A body that is not JSON is `ERR_MESSAGE_INVALID`; one
+ * that does not fit is `refusal` (an event's own code, `ERR_EVENT_INVALID`, for the events route).
+ */
+async function body<S extends z.ZodType>(
+  c: Context<Env>,
+  schema: S,
+  refusal: 'ERR_MESSAGE_INVALID' | 'ERR_EVENT_INVALID' = 'ERR_MESSAGE_INVALID',
+): Promise<z.infer<S>> {
   const text = await c.req.text();
   let value: unknown = {};
   if (text.trim() !== '') {
@@ -51,7 +59,13 @@ async function body<S extends z.ZodType>(c: Context<Env>, schema: S): Promise<z.
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw invalid(`invalid request body: ${parsed.error.issues[0]?.message}`, parsed.error.issues);
+    const { issues } = parsed.error;
+    if (refusal === 'ERR_EVENT_INVALID') {
+      throw new StewardError('ERR_EVENT_INVALID', `invalid event: ${issues[0]?.message}`, {
+        issues,
+      });
+    }
+    throw invalid(`invalid request body: ${issues[0]?.message}`, issues);
   }
   return parsed.data;
 }
@@ -183,7 +197,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
 
   app.post('/supervisors/:id/events', async (c) => {
     const supervisor = await visible(c, c.req.param('id'));
-    const event = await body(c, EventBody);
+    const event = await body(c, EventBody, 'ERR_EVENT_INVALID');
     return c.json(await host.send(supervisor.id, event));
   });
 
