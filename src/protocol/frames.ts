@@ -120,7 +120,10 @@ export const QuestionAskedFrame = z.object({
   audience: Audience,
   askedAt: z.string(),
   deadline: z.string().nullable(),
-  /** How many times this server has sent this question (re-sends after reconnects and restores count). */
+  /**
+   * How many times this server process has sent this question to the same token (re-sends
+   * after reconnects and restores count); kept in memory, so 1 again after a restart.
+   */
   deliveryCount: z.number().int().positive(),
 });
 export type QuestionAskedFrame = z.infer<typeof QuestionAskedFrame>;

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { AnswerAckFrame, HelloOkFrame, type ServerFrame } from '../../src/protocol/frames.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { TOKENS, useServer } from '../helpers/server.ts';
+import { startStack, stopStack, TOKENS, useServer } from '../helpers/server.ts';
 import { openTestClient } from '../helpers/wsTestClient.ts';
 
 const keysOf = (value: object) => Object.keys(value).sort();
@@ -73,5 +73,27 @@ describeEachEngine('frames on the wire, as docs/protocol.md describes them', (en
     expect(replies.every((r) => !r.binary)).toBe(true);
     expect(replies).toHaveLength(2);
     await client.close();
+  });
+
+  it('counts deliveries per token in this process, and from 1 again after a restart, as documented', async () => {
+    const { id } = await fixture.host.spawn('survey', { count: 1 }, { owner: 'alice' });
+    const countsOf = async (wsUrl: string, token: string) => {
+      const client = await openTestClient(wsUrl, { token });
+      await client.request({ type: 'subscribe', supervisorIds: [id] });
+      await client.close();
+      return client.frames.flatMap((f) => (f.type === 'question.asked' ? [f.deliveryCount] : []));
+    };
+    expect(await countsOf(fixture.wsUrl, TOKENS.alice)).toEqual([1]);
+    expect(await countsOf(fixture.wsUrl, TOKENS.alice)).toEqual([2]);
+    expect(await countsOf(fixture.wsUrl, TOKENS.admin)).toEqual([1]);
+
+    // Another process over the same database: the counts were in the first one's memory.
+    const restarted = await startStack(fixture.db, { restore: true });
+    try {
+      const wsUrl = `${restarted.server.url.replace(/^http/, 'ws')}/ws`;
+      expect(await countsOf(wsUrl, TOKENS.alice)).toEqual([1]);
+    } finally {
+      await stopStack(restarted);
+    }
   });
 });
