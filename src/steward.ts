@@ -16,7 +16,7 @@ import {
   type MachineRegistry,
 } from './machines/registry.ts';
 import type { Database } from './persistence/database.ts';
-import { migrate, openDatabase } from './persistence/index.ts';
+import { migrate, openDatabase, recordRuntimeStart } from './persistence/index.ts';
 import { createSupervisorStore } from './persistence/supervisorStore.ts';
 import { createSupervisorHost, type SupervisorHost } from './runtime/supervisorHost.ts';
 import { createTokenTable, type TokenGrant } from './server/auth.ts';
@@ -254,6 +254,9 @@ async function startServing(
     log,
   );
   undo.push(() => claim.release());
+  // Claimed, so a refused second runtime records nothing; before restoring, so every
+  // question pending now counts this start in its deliveryCount.
+  const runtimeStarts = await recordRuntimeStart(db, new Date());
   // Before restoring: the questions a restore asks again are notified again, which is
   // how a notification the last process did not get out is not lost.
   const webhooks =
@@ -283,6 +286,7 @@ async function startServing(
     hostname: config.host,
     allowedOrigins: config.allowedOrigins,
     registry,
+    runtimeStarts,
     availability,
   });
   undo.push(() => server.close());

@@ -122,7 +122,8 @@ export const QuestionAskedFrame = z.object({
   deadline: z.string().nullable(),
   /**
    * How many times this server process has sent this question to the same token (re-sends
-   * after reconnects and restores count); kept in memory, so 1 again after a restart.
+   * after reconnects and restores count), plus the runtime starts since it was asked: 1
+   * only for a first delivery, also after a restart.
    */
   deliveryCount: z.number().int().positive(),
 });

@@ -127,7 +127,7 @@ export function serveConnection(
     question: Parameters<typeof questionAskedFrame>[2],
   ): void {
     if (!principal) return;
-    const count = deliveries.next(principal.label, supervisorId, question.id);
+    const count = deliveries.next(principal.label, supervisorId, question);
     send(questionAskedFrame(supervisorId, version, question, count));
     metrics.questionsDelivered.inc();
   }

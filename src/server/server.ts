@@ -33,6 +33,12 @@ export interface StewardServerOptions {
   registry?: MachineRegistry;
   /** Whether the runtime has its database (`/readyz`, `runtime.status`); default: it has. */
   availability?: Availability;
+  /**
+   * When every runtime process started on this database, this one included
+   * (`recordRuntimeStart`): a question asked before a start counts it in its
+   * `deliveryCount`, so a restart does not take a count back to 1. Default: none.
+   */
+  runtimeStarts?: readonly Date[];
 }
 
 /** A listening server: HTTP API and WebSocket on one port. */
@@ -91,6 +97,7 @@ export async function startServer(options: StewardServerOptions): Promise<Stewar
     allowedOrigins: options.allowedOrigins ?? [],
     pingIntervalMs: options.pingIntervalMs ?? 30_000,
     availability,
+    runtimeStarts: options.runtimeStarts ?? [],
   });
   const server: Server = createServer(getRequestListener(app.fetch));
   server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));

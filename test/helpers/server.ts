@@ -1,5 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../src/persistence/database.ts';
+import { recordRuntimeStart } from '../../src/persistence/runtimeStarts.ts';
 import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
 import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { createTokenTable } from '../../src/server/auth.ts';
@@ -56,6 +57,8 @@ export async function startStack(
     writer: { onBatch: metrics.observeBatch },
   });
   metrics.attach(host);
+  // Each stack is a process start, recorded before it restores, as `steward serve` does.
+  const runtimeStarts = await recordRuntimeStart(db, new Date());
   if (restore) await host.restoreAll('restart');
   const server = await startServer({
     host,
@@ -68,6 +71,7 @@ export async function startStack(
     metrics,
     port: 0,
     hostname: '127.0.0.1',
+    runtimeStarts,
     ...serverOptions,
   });
   return { host, metrics, server };

@@ -75,7 +75,7 @@ describeEachEngine('frames on the wire, as docs/protocol.md describes them', (en
     await client.close();
   });
 
-  it('counts deliveries per token in this process, and from 1 again after a restart, as documented', async () => {
+  it('counts deliveries per token, and does not start again at 1 after a restart', async () => {
     const { id } = await fixture.host.spawn('survey', { count: 1 }, { owner: 'alice' });
     const countsOf = async (wsUrl: string, token: string) => {
       const client = await openTestClient(wsUrl, { token });
@@ -87,13 +87,31 @@ describeEachEngine('frames on the wire, as docs/protocol.md describes them', (en
     expect(await countsOf(fixture.wsUrl, TOKENS.alice)).toEqual([2]);
     expect(await countsOf(fixture.wsUrl, TOKENS.admin)).toEqual([1]);
 
-    // Another process over the same database: the counts were in the first one's memory.
-    const restarted = await startStack(fixture.db, { restore: true });
+    // Two more processes over the same database, one after the other: each start since the
+    // question was asked counts, though the sends an earlier process counted are not kept.
+    for (const expected of [2, 3]) {
+      const restarted = await startStack(fixture.db, { restore: true });
+      try {
+        const wsUrl = `${restarted.server.url.replace(/^http/, 'ws')}/ws`;
+        expect(await countsOf(wsUrl, TOKENS.alice)).toEqual([expected]);
+        expect(await countsOf(wsUrl, TOKENS.alice)).toEqual([expected + 1]);
+      } finally {
+        await stopStack(restarted);
+      }
+    }
+    // A question asked after the last start is a first delivery again.
+    const fresh = await startStack(fixture.db, { restore: true });
     try {
-      const wsUrl = `${restarted.server.url.replace(/^http/, 'ws')}/ws`;
-      expect(await countsOf(wsUrl, TOKENS.alice)).toEqual([1]);
+      const wsUrl = `${fresh.server.url.replace(/^http/, 'ws')}/ws`;
+      const { id: later } = await fresh.host.spawn('survey', { count: 1 }, { owner: 'alice' });
+      const client = await openTestClient(wsUrl, { token: TOKENS.alice });
+      await client.request({ type: 'subscribe', supervisorIds: [later] });
+      expect(client.frames.filter((f) => f.type === 'question.asked')).toMatchObject([
+        { supervisorId: later, deliveryCount: 1 },
+      ]);
+      await client.close();
     } finally {
-      await stopStack(restarted);
+      await stopStack(fresh);
     }
   });
 });
