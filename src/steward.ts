@@ -16,7 +16,7 @@ import {
   type MachineRegistry,
 } from './machines/registry.ts';
 import type { Database } from './persistence/database.ts';
-import { migrate, openDatabase } from './persistence/index.ts';
+import { migrate, openDatabase, recordRuntimeStart } from './persistence/index.ts';
 import { createRetentionStore } from './persistence/retentionRepository.ts';
 import { createSupervisorStore } from './persistence/supervisorStore.ts';
 import { RetentionSweeper } from './runtime/retention.ts';
@@ -256,6 +256,9 @@ async function startServing(
     log,
   );
   undo.push(() => claim.release());
+  // Claimed, so a refused second runtime records nothing; before restoring, so every
+  // question pending now counts this start in its deliveryCount.
+  const runtimeStarts = await recordRuntimeStart(db, new Date());
   // Before restoring: the questions a restore asks again are notified again, which is
   // how a notification the last process did not get out is not lost.
   const webhooks =
@@ -294,6 +297,7 @@ async function startServing(
     hostname: config.host,
     allowedOrigins: config.allowedOrigins,
     registry,
+    runtimeStarts,
     availability,
     retention: retentionStore,
   });

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { verifyWebhook, type WebhookNotification } from '../src/client/index.ts';
 import { loadMigrations } from '../src/persistence/migrator.ts';
+import { openPgliteDatabase } from '../src/persistence/pgliteDatabase.ts';
 import { fromSource, steward as stewardArgs } from './helpers/cli.ts';
 import { describePostgresOnly } from './helpers/engines.ts';
 
@@ -98,6 +99,14 @@ describe('steward command', () => {
     expect(await exited).toBe(0);
     expect(messages.some((m) => m.startsWith('question asked: Approve the plan'))).toBe(true);
     expect(messages.slice(-2)).toEqual(['supervisor host stopped', 'Steward runtime stopped']);
+    // Its start is recorded, so the deliveryCount of the next process's questions goes on.
+    const db = await openPgliteDatabase({ dataDir: join(dir, 'data') });
+    try {
+      const { rows } = await db.query('SELECT started_at FROM runtime_starts');
+      expect(rows).toHaveLength(1);
+    } finally {
+      await db.close();
+    }
   });
 
   it('visualize renders a built-in machine without a database', async () => {

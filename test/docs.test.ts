@@ -4,7 +4,7 @@ import { documentedErrorTable, errorTable, PROTOCOL_DOC } from '../scripts/error
 import { documentedJournalTable, journalTable } from '../scripts/journalTable.ts';
 import { JOURNAL_KINDS } from '../src/model/journalKinds.ts';
 import { ERROR_REGISTRY } from '../src/protocol/errorCodes.ts';
-import { CLIENT_FRAME_TYPES, ServerFrame } from '../src/protocol/frames.ts';
+import { CLIENT_FRAME_TYPES, ClientFrame, ServerFrame } from '../src/protocol/frames.ts';
 
 const REGISTRY_CODES = Object.keys(ERROR_REGISTRY);
 
@@ -61,4 +61,55 @@ it('documents every client and server frame type in docs/protocol.md', async () 
   const missing = [...CLIENT_FRAME_TYPES, ...serverTypes].filter((t) => !doc.includes(`\`${t}\``));
   expect(serverTypes.length).toBeGreaterThan(5);
   expect(missing).toEqual([]);
+});
+
+/** The rows of the markdown table that follows `heading` in `doc`, as cells. */
+function tableAfter(doc: string, heading: string): string[][] {
+  const rest = doc.slice(doc.indexOf(heading));
+  const table = rest.slice(rest.indexOf('\n|'), rest.indexOf('\n\n', rest.indexOf('\n|')));
+  return table
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .map((line) => line.split(' | ').map((cell) => cell.replace(/^\| |\s\|$/g, '')));
+}
+
+/** The names a cell puts in backticks: `name`, `name?` and `name: what` alike. */
+const namesIn = (cell: string) =>
+  [...cell.matchAll(/`([a-zA-Z.]+)\??(?:: [^`]*)?`/g)].map((m) => m[1]);
+const fieldsOf = (frame: { shape: Record<string, unknown> }, ...left: string[]) =>
+  Object.keys(frame.shape).filter((key) => key !== 'type' && !left.includes(key));
+
+it('names every field of every server frame in its row of the server → client table', async () => {
+  const rows = tableAfter(await readFile(PROTOCOL_DOC, 'utf8'), '**Server → client.**');
+  const missing: string[] = [];
+  for (const frame of ServerFrame.options) {
+    const type = frame.shape.type.value;
+    const row = rows.find((cells) => namesIn(cells[0] ?? '').includes(type));
+    // Frames about a supervisor all carry supervisorId and version, as the table says above.
+    const about = 'supervisorId' in frame.shape && 'version' in frame.shape;
+    const fields = fieldsOf(frame, ...(about ? ['supervisorId', 'version'] : []));
+    const named = namesIn(row?.[1] ?? '');
+    for (const field of fields) if (!named.includes(field)) missing.push(`${type}.${field}`);
+  }
+  expect(missing).toEqual([]);
+});
+
+it('names every field of the client frames and of their replies in the client → server table', async () => {
+  const rows = tableAfter(await readFile(PROTOCOL_DOC, 'utf8'), '**Client → server**');
+  const wrong: string[] = [];
+  for (const frame of ClientFrame.options) {
+    const type = frame.shape.type.value;
+    const row = rows.find((cells) => namesIn(cells[0] ?? '')[0] === type);
+    const named = namesIn(row?.[1] ?? '');
+    for (const field of fieldsOf(frame)) if (!named.includes(field)) wrong.push(`${type}.${field}`);
+    // `reply { a, b }`: exactly the fields of that reply besides its type and request id.
+    for (const [, reply, list] of (row?.[2] ?? '').matchAll(/`([a-z.]+) \{ ([^}]*) \}`/g)) {
+      const schema = ServerFrame.options.find((f) => f.shape.type.value === reply);
+      const listed = (list ?? '').split(', ').sort();
+      const fields = schema ? fieldsOf(schema, 'requestId').sort() : ['(no such frame)'];
+      if (listed.join() !== fields.join()) wrong.push(`${reply}: ${listed} instead of ${fields}`);
+    }
+  }
+  expect(rows.length).toBe(ClientFrame.options.length);
+  expect(wrong).toEqual([]);
 });

@@ -4,6 +4,8 @@
 CREATE TYPE supervisor_state AS ENUM ('initializing', 'working', 'waiting_for_user', 'waiting_for_tasks', 'paused', 'completed', 'failed', 'cancelled');
 
 -- columns
+runtime_starts.id bigint NOT NULL GENERATED ALWAYS AS IDENTITY
+runtime_starts.started_at timestamp with time zone NOT NULL
 steward_migrations.id text NOT NULL
 steward_migrations.checksum text NOT NULL
 steward_migrations.applied_at timestamp with time zone NOT NULL DEFAULT now()
@@ -64,6 +66,7 @@ supervisor_tasks.restarts jsonb NOT NULL DEFAULT '[]'::jsonb
 supervisor_tasks.finished_at timestamp with time zone
 
 -- constraints
+runtime_starts runtime_starts_pkey PRIMARY KEY (id)
 steward_migrations steward_migrations_pkey PRIMARY KEY (id)
 supervisor_checkpoints supervisor_checkpoints_pkey PRIMARY KEY (id)
 supervisor_checkpoints supervisor_checkpoints_supervisor_id_fkey FOREIGN KEY (supervisor_id) REFERENCES supervisor_states(id) ON DELETE CASCADE
@@ -84,6 +87,7 @@ supervisor_tasks supervisor_tasks_status_check CHECK ((status = ANY (ARRAY['pend
 supervisor_tasks supervisor_tasks_supervisor_id_fkey FOREIGN KEY (supervisor_id) REFERENCES supervisor_states(id) ON DELETE CASCADE
 
 -- indexes
+CREATE UNIQUE INDEX runtime_starts_pkey ON runtime_starts USING btree (id);
 CREATE UNIQUE INDEX steward_migrations_pkey ON steward_migrations USING btree (id);
 CREATE UNIQUE INDEX supervisor_checkpoints_pkey ON supervisor_checkpoints USING btree (id);
 CREATE UNIQUE INDEX supervisor_checkpoints_supervisor_id_version_key ON supervisor_checkpoints USING btree (supervisor_id, version);

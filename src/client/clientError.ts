@@ -4,7 +4,7 @@ import {
   ERROR_REGISTRY,
   type ErrorCode,
 } from '../protocol/errorCodes.ts';
-import type { ErrorFrame } from '../protocol/frames.ts';
+import type { ErrorFrame, RecordedAnswer } from '../protocol/frames.ts';
 
 // The client's own codes (ERR_CLIENT_CLOSED, ERR_TIMEOUT, ERR_UNSUBSCRIBED, ERR_WEBHOOK_*)
 // are declared in the error registry with the server's; docs/protocol.md lists them all.
@@ -27,8 +27,9 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set(
 /**
  * The error every client promise rejects with. `code` is the server's code exactly as sent
  * when the server refused the request (listed in docs/protocol.md: ERR_QUESTION_NOT_PENDING,
- * ERR_ANSWER_INVALID, ERR_FORBIDDEN, ERR_UNAUTHENTICATED, …), or a `ClientOnlyErrorCode`.
- * `issues` carries the validation issues the server sent.
+ * ERR_ALREADY_ANSWERED, ERR_ANSWER_INVALID, ERR_FORBIDDEN, ERR_UNAUTHENTICATED, …), or a
+ * `ClientOnlyErrorCode`. `issues` carries the validation issues the server sent; `recorded`
+ * the answer that stands, with `ERR_ALREADY_ANSWERED` (another value won).
  *
  * @example
  * try {
@@ -44,25 +45,33 @@ export class StewardClientError extends Error {
     readonly code: ClientErrorCode,
     message: string,
     readonly issues: NonNullable<ErrorFrame['issues']> = [],
+    /** With `ERR_ALREADY_ANSWERED`: the answer that stands. */
+    readonly recorded: RecordedAnswer | undefined = undefined,
   ) {
     super(message);
   }
 
   /** The error an `error` frame describes. */
   static fromFrame(frame: ErrorFrame): StewardClientError {
-    return new StewardClientError(frame.code, frame.message, frame.issues ?? []);
+    return new StewardClientError(frame.code, frame.message, frame.issues ?? [], frame.recorded);
   }
 }
+
+/** What `isStewardClientError` narrows to: with `ERR_ALREADY_ANSWERED`, `recorded` is there. */
+export type StewardClientErrorOf<C extends ClientErrorCode> = StewardClientError & {
+  readonly code: C;
+} & (C extends 'ERR_ALREADY_ANSWERED' ? { readonly recorded: RecordedAnswer } : unknown);
 
 /**
  * True when `error` is a StewardClientError with the given code (any code when omitted).
  *
  * @example
- * if (isStewardClientError(error, 'ERR_QUESTION_NOT_PENDING')) return; // someone else answered
+ * if (isStewardClientError(error, 'ERR_QUESTION_NOT_PENDING')) return; // withdrawn
+ * if (isStewardClientError(error, 'ERR_ALREADY_ANSWERED')) use(error.recorded.value); // lost
  */
-export function isStewardClientError(
+export function isStewardClientError<C extends ClientErrorCode = ClientErrorCode>(
   error: unknown,
-  code?: ClientErrorCode,
-): error is StewardClientError {
+  code?: C,
+): error is StewardClientErrorOf<C> {
   return error instanceof StewardClientError && (code === undefined || error.code === code);
 }

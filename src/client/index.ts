@@ -1,7 +1,7 @@
 // The typed client of the Steward WebSocket protocol (docs/protocol.md).
 
 export { JOURNAL_KINDS, JOURNAL_REGISTRY, JournalKind } from '../model/journalKinds.ts';
-export type { QuestionAskedFrame } from '../protocol/frames.ts';
+export type { QuestionAskedFrame, RecordedAnswer } from '../protocol/frames.ts';
 export { JournalEntry } from '../protocol/http.ts';
 export type { WebhookNotification } from '../protocol/webhook.ts';
 export type { BackoffPolicy } from './backoff.ts';
@@ -11,6 +11,7 @@ export {
   isStewardClientError,
   RETRYABLE_CODES,
   StewardClientError,
+  type StewardClientErrorOf,
 } from './clientError.ts';
 export type {
   QuestionResolution,

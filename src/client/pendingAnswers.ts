@@ -9,7 +9,7 @@ export interface AnswerAck {
   supervisorId: string;
   questionId: string;
   version: number;
-  /** True when the question had already been answered (by this client's earlier try or anyone). */
+  /** True when the question had already been answered with this value (by this client's earlier try or anyone). */
   duplicate: boolean;
 }
 

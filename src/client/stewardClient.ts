@@ -66,9 +66,10 @@ export interface StewardClient {
    * first, or the server says not yet (ERR_COMMIT_IN_DOUBT, ERR_DATABASE_UNAVAILABLE,
    * ERR_NOT_DURABLE, ERR_RUNTIME_STOPPED, ERR_INTERNAL),
    * the same answer is sent again after reconnecting until acknowledged. That is safe: the
-   * server applies one answer per question and acknowledges a repeat with `duplicate: true`.
-   * Rejects with the server's code when refused (ERR_QUESTION_NOT_PENDING,
-   * ERR_ANSWER_INVALID, ERR_FORBIDDEN, …), ERR_TIMEOUT, or ERR_CLIENT_CLOSED.
+   * server applies one answer per question and acknowledges a repeat of the same value with
+   * `duplicate: true`. Rejects with the server's code when refused (ERR_QUESTION_NOT_PENDING,
+   * ERR_ANSWER_INVALID, ERR_FORBIDDEN, …), ERR_TIMEOUT, or ERR_CLIENT_CLOSED; with
+   * ERR_ALREADY_ANSWERED when another value was answered first, `error.recorded` says which.
    */
   answer(
     supervisorId: string,

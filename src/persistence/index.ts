@@ -3,6 +3,7 @@ export * from './fleetQueries.ts';
 export * from './journalRepository.ts';
 export * from './migrator.ts';
 export * from './openDatabase.ts';
+export * from './runtimeStarts.ts';
 export * from './schemaDump.ts';
 export * from './supervisorRepository.ts';
 export * from './supervisorStore.ts';

@@ -73,6 +73,8 @@ export interface CommitResult {
 export interface RecordedAnswer {
   version: number | null;
   value: unknown;
+  /** Who answered, as the entry says; `null` for an entry that does not say. */
+  answeredBy: string | null;
 }
 
 /**
@@ -214,7 +216,7 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     async findAnswer(supervisorId, questionId) {
       const { rows } = await db.query<{
         version: string | number | null;
-        payload: { value?: unknown };
+        payload: { value?: unknown; answeredBy?: unknown };
       }>(
         // The kind is spelled out, not a parameter: only then does the partial index
         // supervisor_events_answers_idx (WHERE kind = 'question_answered') serve it.
@@ -228,6 +230,7 @@ export function createSupervisorStore(db: Database): SupervisorStore {
       return {
         version: row.version === null ? null : Number(row.version),
         value: row.payload.value,
+        answeredBy: typeof row.payload.answeredBy === 'string' ? row.payload.answeredBy : null,
       };
     },
     touchHeartbeats: (ids) => updateSupervisorHeartbeatState(db, ids),

@@ -124,7 +124,7 @@ export const ERROR_REGISTRY = Object.freeze({
   ERR_SUPERVISOR_NOT_FOUND: server(
     404,
     false,
-    'no supervisor with that id (or the id is not a UUID)',
+    'no supervisor with that id; an id in a URL path or a host call that is not a UUID names none, so it is not found either',
     'check the id',
   ),
   ERR_SUPERVISOR_EXISTS: server(409, false, 'spawning with an id that is taken', 'use another id'),
@@ -143,7 +143,7 @@ export const ERROR_REGISTRY = Object.freeze({
   ERR_EVENT_INVALID: server(
     400,
     false,
-    'an event is not an object with a string `type`',
+    'an event (the body of `POST /supervisors/:id/events`, or `host.send`) is not an object with a string `type`, or its type is one only the runtime sends (issues attached); a body that is not JSON is `ERR_MESSAGE_INVALID`',
     'fix the event',
   ),
   ERR_EVENT_NOT_ACCEPTED: server(
@@ -157,6 +157,12 @@ export const ERROR_REGISTRY = Object.freeze({
     false,
     'the question was never asked, or was withdrawn',
     'nothing to answer',
+  ),
+  ERR_ALREADY_ANSWERED: server(
+    409,
+    false,
+    'the question was already answered with another value (a repeat of the same value is acked as a duplicate); the error carries the answer that stands, `recorded { value, answeredBy, version }`; nothing changed',
+    'nothing: the recorded answer stands (act on `recorded.value`)',
   ),
   ERR_ANSWER_INVALID: server(
     400,
@@ -211,13 +217,13 @@ export const ERROR_REGISTRY = Object.freeze({
   ERR_MESSAGE_INVALID: server(
     400,
     false,
-    "a frame is not JSON, or does not fit its type's schema (issues attached; unknown fields are refused)",
+    'a WebSocket frame is not a JSON object with a string `type` (not JSON, a binary frame not UTF-8, an array, a number, no `type`), or a frame or request body does not fit its schema (issues attached; unknown fields are refused; a supervisor id in it that is not a UUID included)',
     'fix the frame',
   ),
   ERR_MESSAGE_UNKNOWN_TYPE: server(
     null,
     false,
-    "a frame's `type` is not one the protocol knows",
+    "a frame's `type` is a string the protocol does not know (a `type` that is missing or not a string is `ERR_MESSAGE_INVALID`)",
     'use `hello`, `subscribe`, `unsubscribe`, `answer` or `ping`',
   ),
   ERR_SUPERVISOR_NOT_RUNNING: server(
@@ -260,7 +266,7 @@ export const ERROR_REGISTRY = Object.freeze({
   ERR_VALIDATION: server(
     400,
     false,
-    'an argument has the wrong shape (e.g. a supervisor id that is not a UUID, a client URL that is not http(s) or ws(s))',
+    'an argument of the embedded API or the typed client has the wrong shape: the `id` given to `host.spawn` is not a UUID, a client URL is not http(s) or ws(s) (over the wire, a malformed id is `ERR_MESSAGE_INVALID`)',
     'fix the argument',
   ),
   // The typed client on its own

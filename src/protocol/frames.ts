@@ -120,7 +120,11 @@ export const QuestionAskedFrame = z.object({
   audience: Audience,
   askedAt: z.string(),
   deadline: z.string().nullable(),
-  /** How many times this server has sent this question (re-sends after reconnects and restores count). */
+  /**
+   * How many times this server process has sent this question to the same token (re-sends
+   * after reconnects and restores count), plus the runtime starts since it was asked: 1
+   * only for a first delivery, also after a restart.
+   */
   deliveryCount: z.number().int().positive(),
 });
 export type QuestionAskedFrame = z.infer<typeof QuestionAskedFrame>;
@@ -170,6 +174,19 @@ export const RuntimeStatusFrame = z.object({
 });
 export type RuntimeStatusFrame = z.infer<typeof RuntimeStatusFrame>;
 
+/**
+ * The answer that stands for a question, as `ERR_ALREADY_ANSWERED` carries it (an `error`
+ * frame's `recorded`, an HTTP error's `error.recorded`).
+ */
+export const RecordedAnswer = z.object({
+  value: z.unknown(),
+  /** Who answered, as the journal records it (an owner or a token's name); `null` when it does not say. */
+  answeredBy: z.string().nullable(),
+  /** The committed version that holds the answer. */
+  version: z.number().int().nonnegative(),
+});
+export type RecordedAnswer = z.infer<typeof RecordedAnswer>;
+
 /** A refusal: `code` is one of the server's codes in the registry (`errorCodes.ts`). */
 export const ErrorFrame = z.object({
   type: z.literal('error'),
@@ -185,6 +202,8 @@ export const ErrorFrame = z.object({
       }),
     )
     .optional(),
+  /** With `ERR_ALREADY_ANSWERED`: the answer that stands. */
+  recorded: RecordedAnswer.optional(),
 });
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
 

@@ -82,7 +82,7 @@ export interface AnswerOptions {
   mayAnswer?: (question: PendingQuestion) => boolean;
 }
 
-/** The result of an answer: a repeated answer to the same question is a duplicate. */
+/** The result of an answer: a repeat of the same value to the same question is a duplicate. */
 export interface AnswerResult extends Committed {
   duplicate: boolean;
 }
@@ -107,7 +107,9 @@ export interface SupervisorHost {
   send(id: string, event: unknown): Promise<Committed>;
   /**
    * Answers a pending question after validating the value against its answer kind.
-   * Idempotent: answering a question again reports a duplicate and changes nothing.
+   * Idempotent: answering a question again with the same value (JSON-equal) reports a
+   * duplicate; with another value it is refused with `ERR_ALREADY_ANSWERED`, whose
+   * `details.recorded` is the answer that stands. Neither changes anything.
    */
   answer(
     id: string,

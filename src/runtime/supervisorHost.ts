@@ -26,6 +26,7 @@ import { wireHostParts } from './hostParts.ts';
 import { LazyRestore } from './lazyRestore.ts';
 import { LiveSupervisor } from './live/liveSupervisor.ts';
 import type { LiveSupervisors } from './live/liveSupervisors.ts';
+import { recordedAnswer, repeatedAnswer } from './live/repeatedAnswer.ts';
 import { createPassivation, type Passivation } from './passivation.ts';
 import type { RestorationInfo } from './restore/restoration.ts';
 import type { Restorer } from './restorer.ts';
@@ -162,7 +163,8 @@ class Host extends StoredReads implements SupervisorHost {
   /**
    * Validates the value against the pending question, journals the answer with the
    * snapshot that takes it, and resolves after that commit. A question already answered,
-   * in flight or committed (also before a restart), is a duplicate.
+   * in flight or committed (also before a restart), is a duplicate when the value is the
+   * same and refused with `ERR_ALREADY_ANSWERED` when it is not (see repeatedAnswer.ts).
    */
   async answer(
     id: string,
@@ -174,27 +176,26 @@ class Host extends StoredReads implements SupervisorHost {
     try {
       live = await this.#findLive(id);
     } catch (error) {
-      // A finished supervisor may have recorded this very answer: then it is a duplicate.
-      const recorded = isStewardError(error, 'ERR_SUPERVISOR_TERMINATED')
-        ? await this.store.findAnswer(id, questionId)
-        : null;
-      if (recorded) return { version: recorded.version ?? 0, duplicate: true };
+      // A finished supervisor may have recorded an answer to this very question.
+      if (!isStewardError(error, 'ERR_SUPERVISOR_TERMINATED')) throw error;
+      const recorded = await recordedAnswer(this.store, id, questionId);
+      if (recorded) return repeatedAnswer(id, questionId, recorded, value);
       throw error;
     }
     const onItsWay = live.answerOnItsWay(questionId);
     if (onItsWay !== undefined) {
       // Bounded like every wait on a commit: in doubt after the timeout, never silent.
-      await this.#durable(id, onItsWay);
-      return { version: this.#writer.committedVersion(id), duplicate: true };
+      await this.#durable(id, onItsWay.version);
+      return repeatedAnswer(id, questionId, onItsWay, value);
     }
     if (!live.pendingQuestion(questionId)) {
-      const recorded = await this.store.findAnswer(id, questionId);
-      if (recorded) return { version: recorded.version ?? 0, duplicate: true };
+      const recorded = await recordedAnswer(this.store, id, questionId);
+      if (recorded) return repeatedAnswer(id, questionId, recorded, value);
     }
-    live.answer(questionId, value, options);
+    const taken = live.answer(questionId, value, options);
     const version = this.#lives.capture(live);
-    live.answerInFlight(questionId, version);
-    // Kept until the commit itself, not the caller's timeout: a retry meanwhile is a duplicate.
+    live.answerInFlight(questionId, { ...taken, version });
+    // Kept until the commit itself, not the caller's timeout: a retry meanwhile is a repeat.
     const settled = () => live.answerSettled(questionId);
     this.#writer.whenDurable(id, version).then(settled, settled);
     await this.#durable(id, version);

@@ -127,20 +127,21 @@ export function serveConnection(
     question: Parameters<typeof questionAskedFrame>[2],
   ): void {
     if (!principal) return;
-    const count = deliveries.next(principal.label, supervisorId, question.id);
+    const count = deliveries.next(principal.label, supervisorId, question);
     send(questionAskedFrame(supervisorId, version, question, count));
     metrics.questionsDelivered.inc();
   }
 
   function fail(requestId: string | null, error: unknown): void {
     if (isStewardError(error)) {
-      const issues = (error.details as { issues?: ErrorFrame['issues'] }).issues;
+      const { issues, recorded } = error.details as Pick<ErrorFrame, 'issues' | 'recorded'>;
       send({
         type: 'error',
         requestId,
         code: error.code,
         message: error.message,
         ...(Array.isArray(issues) ? { issues: frameIssues(issues) } : {}),
+        ...(recorded === undefined ? {} : { recorded }),
       });
       return;
     }

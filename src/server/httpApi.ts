@@ -19,7 +19,7 @@ import { bearerToken, canSee, type Principal, type TokenTable } from './auth.ts'
 import type { Availability } from './availability.ts';
 import { dashboardFiles } from './dashboard/dashboardFiles.ts';
 import { machineRoutes } from './dashboard/machineRoutes.ts';
-import { httpStatusOf, invalid, parseQuery, supervisorNotFound } from './httpErrors.ts';
+import { errorBody, httpStatusOf, invalid, parseQuery, supervisorNotFound } from './httpErrors.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { readinessOf } from './readiness.ts';
 
@@ -42,7 +42,15 @@ export interface HttpApiOptions {
 
 type Env = { Variables: { principal: Principal } };
 
-async function body<S extends z.ZodType>(c: Context<Env>, schema: S): Promise<z.infer<S>> {
+/**
+ * The JSON body, parsed by its schema. A body that is not JSON is `ERR_MESSAGE_INVALID`; one
+ * that does not fit is `refusal` (an event's own code, `ERR_EVENT_INVALID`, for the events route).
+ */
+async function body<S extends z.ZodType>(
+  c: Context<Env>,
+  schema: S,
+  refusal: 'ERR_MESSAGE_INVALID' | 'ERR_EVENT_INVALID' = 'ERR_MESSAGE_INVALID',
+): Promise<z.infer<S>> {
   const text = await c.req.text();
   let value: unknown = {};
   if (text.trim() !== '') {
@@ -54,7 +62,13 @@ async function body<S extends z.ZodType>(c: Context<Env>, schema: S): Promise<z.
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw invalid(`invalid request body: ${parsed.error.issues[0]?.message}`, parsed.error.issues);
+    const { issues } = parsed.error;
+    if (refusal === 'ERR_EVENT_INVALID') {
+      throw new StewardError('ERR_EVENT_INVALID', `invalid event: ${issues[0]?.message}`, {
+        issues,
+      });
+    }
+    throw invalid(`invalid request body: ${issues[0]?.message}`, issues);
   }
   return parsed.data;
 }
@@ -73,7 +87,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
 
   app.onError((error, c) => {
     if (isStewardError(error)) {
-      return c.json({ error: error.toJSON() }, httpStatusOf(error.code) as 400);
+      return c.json({ error: errorBody(error) }, httpStatusOf(error.code) as 400);
     }
     log.error({ err: error, path: c.req.path }, 'http request failed unexpectedly');
     return c.json(
@@ -207,7 +221,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
 
   app.post('/supervisors/:id/events', async (c) => {
     const supervisor = await visible(c, c.req.param('id'));
-    const event = await body(c, EventBody);
+    const event = await body(c, EventBody, 'ERR_EVENT_INVALID');
     return c.json(await host.send(supervisor.id, event));
   });
 

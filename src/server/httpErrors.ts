@@ -9,6 +9,16 @@ export function httpStatusOf(code: ErrorCode): number {
   return ERROR_REGISTRY[code].httpStatus ?? 500;
 }
 
+/**
+ * The `error` of an HTTP error body: `{ code, message, details }`, and for
+ * `ERR_ALREADY_ANSWERED` the answer that stands as `recorded`, where an `error` frame has it.
+ */
+export function errorBody(error: StewardError): Record<string, unknown> {
+  const { recorded, ...details } = error.details;
+  const body = { ...error.toJSON(), details };
+  return recorded === undefined ? body : { ...body, recorded };
+}
+
 /** A request that does not fit its schema: `ERR_MESSAGE_INVALID`, with zod's issues. */
 export function invalid(message: string, issues?: z.core.$ZodIssue[]): StewardError {
   return new StewardError('ERR_MESSAGE_INVALID', message, issues ? { issues } : {});

@@ -4,24 +4,41 @@ import type { CommittedChange } from '../runtime/commit/committedChanges.ts';
 
 /**
  * Counts how often each question was sent to each principal, across its connections, so a
- * client can tell a re-delivery (after a reconnect or a restore) from a first delivery.
- * Entries go when the question is resolved.
+ * client can tell a re-delivery (after a reconnect, a restore or a restart) from a first
+ * delivery: the `deliveryCount` of `question.asked`. Entries go when the question is
+ * resolved.
  */
 export interface DeliveryCounter {
-  next(principal: string, supervisorId: string, questionId: string): number;
+  next(
+    principal: string,
+    supervisorId: string,
+    question: Pick<PendingQuestion, 'id' | 'askedAt'>,
+  ): number;
   forget(supervisorId: string, questionId?: string): void;
 }
 
-export function createDeliveryCounter(): DeliveryCounter {
+/**
+ * The counter of a process, given when every process started on the database (this one
+ * included, `recordRuntimeStart`): a count is this process's sends of the question to the
+ * principal plus the starts since the question was asked. Sends live in memory; the
+ * starts, in the database, are what keep a restart from taking a count back to 1.
+ */
+export function createDeliveryCounter(runtimeStarts: readonly Date[] = []): DeliveryCounter {
   const bySupervisor = new Map<string, Map<string, number>>();
+  const starts = runtimeStarts.map((start) => start.getTime());
+  /** Starts after the question was asked: each is a process that may have sent it again. */
+  const restartsSince = (askedAt: string) => {
+    const asked = Date.parse(askedAt);
+    return Number.isNaN(asked) ? 0 : starts.filter((start) => start > asked).length;
+  };
   return {
-    next(principal, supervisorId, questionId) {
+    next(principal, supervisorId, question) {
       const counts = bySupervisor.get(supervisorId) ?? new Map<string, number>();
       bySupervisor.set(supervisorId, counts);
-      const key = `${questionId}\u0000${principal}`;
+      const key = `${question.id}\u0000${principal}`;
       const count = (counts.get(key) ?? 0) + 1;
       counts.set(key, count);
-      return count;
+      return count + restartsSince(question.askedAt);
     },
     forget(supervisorId, questionId) {
       const counts = bySupervisor.get(supervisorId);

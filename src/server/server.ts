@@ -36,6 +36,12 @@ export interface StewardServerOptions {
   availability?: Availability;
   /** Deletes finished supervisors (`DELETE /supervisors/:id`); without it that route 404s. */
   retention?: Pick<RetentionStore, 'deleteOne'>;
+  /**
+   * When every runtime process started on this database, this one included
+   * (`recordRuntimeStart`): a question asked before a start counts it in its
+   * `deliveryCount`, so a restart does not take a count back to 1. Default: none.
+   */
+  runtimeStarts?: readonly Date[];
 }
 
 /** A listening server: HTTP API and WebSocket on one port. */
@@ -95,6 +101,7 @@ export async function startServer(options: StewardServerOptions): Promise<Stewar
     allowedOrigins: options.allowedOrigins ?? [],
     pingIntervalMs: options.pingIntervalMs ?? 30_000,
     availability,
+    runtimeStarts: options.runtimeStarts ?? [],
   });
   const server: Server = createServer(getRequestListener(app.fetch));
   server.on('upgrade', (request, socket, head) => gateway.handleUpgrade(request, socket, head));

@@ -24,6 +24,8 @@ export interface WsGatewayOptions {
   /** How often clients are pinged; one missed pong and the connection is closed. */
   pingIntervalMs: number;
   availability: Availability;
+  /** When every runtime process started on the database, this one included (`deliveryCount`). */
+  runtimeStarts: readonly Date[];
 }
 
 /** Accepts WebSocket upgrades on `/ws` and fans committed changes out to the clients. */
@@ -48,7 +50,7 @@ function refuse(socket: Duplex, code: ErrorCode): void {
 
 export function createWsGateway(options: WsGatewayOptions): WsGateway {
   const { host, tokens, metrics, log } = options;
-  const deliveries = createDeliveryCounter();
+  const deliveries = createDeliveryCounter(options.runtimeStarts);
   const connections = new Set<Connection>();
   // Frames between the protocol limit and this are answered with ERR_MESSAGE_TOO_LARGE;
   // beyond it ws closes the connection (1009) rather than buffer without bound.

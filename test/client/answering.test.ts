@@ -71,11 +71,11 @@ describeEachEngine('client answering', (engine) => {
     });
   });
 
-  it('acknowledges a second answer to the same question as a duplicate', async () => {
+  it('acks a repeat of the same value as a duplicate and rejects another value with the answer that won', async () => {
     const { id } = await fixture.stack.host.spawn('survey', { count: 1 }, { owner: 'alice' });
     const client = open();
     const first = await client.answer(id, 'q0', 1);
-    const second = await client.answer(id, 'q0', 2);
+    const second = await client.answer(id, 'q0', 1);
     expect(first).toEqual({
       supervisorId: id,
       questionId: 'q0',
@@ -83,7 +83,18 @@ describeEachEngine('client answering', (engine) => {
       duplicate: false,
     });
     expect(second).toMatchObject({ duplicate: true, version: first.version });
+
+    const lost = await client.answer(id, 'q0', 2).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    if (!isStewardClientError(lost, 'ERR_ALREADY_ANSWERED')) {
+      throw new Error(`expected ERR_ALREADY_ANSWERED, got ${String(lost)}`);
+    }
+    // Typed: `recorded` is there without a check once the code is known.
+    expect(lost.recorded).toEqual({ value: 1, answeredBy: 'alice', version: first.version });
     const row = await fixture.stack.host.get(id);
+    expect(row.version).toBe(first.version);
     expect((row.snapshot as { context: { answers: unknown } }).context.answers).toEqual({ q0: 1 });
   });
 

@@ -167,15 +167,16 @@ describeEachEngine('client reconnection', (engine) => {
     const restarted = fixture.relay.connections;
     expect(restarted).toBeGreaterThan(before);
     await waitFor('the re-subscription', () => serverFrames(restarted, 'subscribed').length > 0);
-    // A new server counts deliveries afresh, and the frame is not stale (its version is not
-    // below the first one): only the client's memory of taking q1 keeps it from coming out.
+    // A new server's count is its own sends plus its start since q1 was asked (2, not 1
+    // again), and the frame is not stale (its version is not below the first one): only the
+    // client's memory of taking q1 keeps it from coming out.
     const q1 = taken.find((q) => q.questionId === 'q1');
     // q0 may come along too: the retried answer and the re-subscription race on the server.
     const redelivered = serverFrames(restarted, 'question.asked').filter(
       (f) => f.questionId === 'q1',
     );
     expect(redelivered).toEqual([
-      expect.objectContaining({ supervisorId: id, questionId: 'q1', deliveryCount: 1 }),
+      expect.objectContaining({ supervisorId: id, questionId: 'q1', deliveryCount: 2 }),
     ]);
     expect(redelivered[0]?.version).toBeGreaterThanOrEqual(q1?.version ?? Number.POSITIVE_INFINITY);
     const { id: fresh } = await fixture.stack.host.spawn('survey', { count: 1 }, { owner: 'bob' });

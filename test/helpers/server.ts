@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../src/persistence/database.ts';
 import { createRetentionStore } from '../../src/persistence/retentionRepository.ts';
+import { recordRuntimeStart } from '../../src/persistence/runtimeStarts.ts';
 import { createSupervisorStore } from '../../src/persistence/supervisorStore.ts';
 import { createSupervisorHost, type SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { createTokenTable } from '../../src/server/auth.ts';
@@ -57,6 +58,8 @@ export async function startStack(
     writer: { onBatch: metrics.observeBatch },
   });
   metrics.attach(host);
+  // Each stack is a process start, recorded before it restores, as `steward serve` does.
+  const runtimeStarts = await recordRuntimeStart(db, new Date());
   if (restore) await host.restoreAll('restart');
   const server = await startServer({
     host,
@@ -70,6 +73,7 @@ export async function startStack(
     port: 0,
     hostname: '127.0.0.1',
     retention: createRetentionStore(db),
+    runtimeStarts,
     ...serverOptions,
   });
   return { host, metrics, server };

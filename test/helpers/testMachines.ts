@@ -224,6 +224,27 @@ export const invokerMachine = setup({
   },
 });
 
+/** Asks one question answered by a JSON object: a repeat must match it whatever its key order. */
+export const formMachine = setup({
+  types: { context: {} as SupervisorContext, events: {} as StandardEvent },
+}).createMachine({
+  id: 'form',
+  context: () => initialSupervisorContext(),
+  initial: 'asking',
+  states: {
+    asking: {
+      tags: ['waiting_for_user'],
+      entry: askQuestion({
+        id: 'details',
+        prompt: 'Details?',
+        answer: { kind: 'json', schema: { type: 'object' } },
+      }),
+      on: { 'question.answered': { target: 'filled', actions: acceptAnswer() } },
+    },
+    filled: { tags: ['working'] },
+  },
+});
+
 /** A registry with the reference supervisor and the test machines. */
 export function testRegistry(): MachineRegistry {
   const registry = createMachineRegistry();
@@ -241,6 +262,7 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'hasty', version: 1, machine: hastyMachine });
   registry.register({ id: 'sleepy', version: 1, machine: sleepyMachine });
   registry.register({ id: 'invoker', version: 1, machine: invokerMachine });
+  registry.register({ id: 'form', version: 1, machine: formMachine });
   registry.registerTask('step', waitingTask);
   registerTaskMachines(registry);
   return registry;

@@ -54,6 +54,61 @@ describe('parseClientFrame', () => {
     ).toMatchObject({ ok: false, error: { code: 'ERR_MESSAGE_INVALID' } });
   });
 
+  it('refuses a JSON value that is not an object, or has no string type, as ERR_MESSAGE_INVALID', () => {
+    // ERR_MESSAGE_UNKNOWN_TYPE is kept for a string type the protocol does not know.
+    for (const [text, what] of [
+      ['[{"type":"ping","requestId":"a"}]', 'an array'],
+      ['42', 'a number'],
+      ['"ping"', 'a string'],
+      ['null', 'null'],
+      ['true', 'a boolean'],
+    ] as const) {
+      const parsed = parseClientFrame(text);
+      expect(parsed, text).toEqual({
+        ok: false,
+        error: {
+          type: 'error',
+          requestId: null,
+          code: 'ERR_MESSAGE_INVALID',
+          message: `a frame is a JSON object with a string \`type\`; this one is ${what}`,
+        },
+      });
+    }
+    expect(parseClientFrame('{"requestId":"r9"}')).toMatchObject({
+      ok: false,
+      error: {
+        code: 'ERR_MESSAGE_INVALID',
+        requestId: 'r9',
+        message: expect.stringMatching(/has none$/),
+      },
+    });
+    expect(parseClientFrame('{"type":7,"requestId":"r8"}')).toMatchObject({
+      ok: false,
+      error: {
+        code: 'ERR_MESSAGE_INVALID',
+        requestId: 'r8',
+        message: expect.stringMatching(/has a number$/),
+      },
+    });
+  });
+
+  it('reads a binary frame as UTF-8 JSON and refuses bytes that are not UTF-8', () => {
+    expect(parseClientFrame(Buffer.from('{"type":"ping","requestId":"é"}', 'utf8'))).toEqual({
+      ok: true,
+      frame: { type: 'ping', requestId: 'é' },
+    });
+    // A lone 0xff inside a string would otherwise become U+FFFD and pass as a request id.
+    const notUtf8 = Buffer.concat([
+      Buffer.from('{"type":"ping","requestId":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    expect(parseClientFrame(notUtf8)).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_MESSAGE_INVALID', requestId: null },
+    });
+  });
+
   it('never throws on thousands of hostile frames, and lets through only valid ones', () => {
     const codes = new Set([
       'ERR_MESSAGE_TOO_LARGE',

@@ -155,9 +155,13 @@ describeEachEngine('HTTP API', (engine) => {
         `/supervisors/${id}/events`,
         { type: 'question.answered', questionId: 'q0', value: 1 },
         400,
-        'ERR_MESSAGE_INVALID',
+        'ERR_EVENT_INVALID',
       ],
-      ['POST', `/supervisors/${id}/events`, { type: 42 }, 400, 'ERR_MESSAGE_INVALID'],
+      // An event that does not fit is ERR_EVENT_INVALID, as documented; a body that is not
+      // JSON at all is ERR_MESSAGE_INVALID on every route.
+      ['POST', `/supervisors/${id}/events`, { type: 42 }, 400, 'ERR_EVENT_INVALID'],
+      ['POST', `/supervisors/${id}/events`, undefined, 400, 'ERR_EVENT_INVALID'],
+      ['POST', `/supervisors/${id}/events`, '{"type": ', 400, 'ERR_MESSAGE_INVALID'],
       ['POST', `/supervisors/${id}/questions/q0/answer`, { value: 'x' }, 400, 'ERR_ANSWER_INVALID'],
       [
         'POST',
@@ -174,7 +178,23 @@ describeEachEngine('HTTP API', (engine) => {
         'ERR_MESSAGE_TOO_LARGE',
       ],
       ['GET', `/supervisors/${randomUUID()}`, undefined, 404, 'ERR_SUPERVISOR_NOT_FOUND'],
+      // An id that is not a UUID: in a path it names no supervisor, in a body it does not fit.
       ['GET', '/supervisors/not-a-uuid', undefined, 404, 'ERR_SUPERVISOR_NOT_FOUND'],
+      ['POST', '/supervisors/not-a-uuid/events', { type: 'x' }, 404, 'ERR_SUPERVISOR_NOT_FOUND'],
+      [
+        'POST',
+        '/supervisors/not-a-uuid/questions/q0/answer',
+        { value: 1 },
+        404,
+        'ERR_SUPERVISOR_NOT_FOUND',
+      ],
+      [
+        'POST',
+        '/supervisors',
+        { machineId: 'survey', id: 'not-a-uuid' },
+        400,
+        'ERR_MESSAGE_INVALID',
+      ],
       ['GET', '/nowhere', undefined, 404, 'ERR_ROUTE_NOT_FOUND'],
     ];
     for (const [method, path, body, status, code] of cases) {

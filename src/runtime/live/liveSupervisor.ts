@@ -27,6 +27,7 @@ import {
   toWrite,
 } from './capture.ts';
 import { ChangeWatch } from './changeWatch.ts';
+import type { WinningAnswer } from './repeatedAnswer.ts';
 import { rearmTimers } from './timers.ts';
 import { wallClock } from './wallClock.ts';
 
@@ -74,8 +75,8 @@ export class LiveSupervisor {
   #lastView: SupervisorView | null = null;
   /** Changed since the last capture. */
   #dirty = true;
-  /** Answers sent to the actor and not yet committed: the version each commits with. */
-  readonly #answering = new Map<string, number>();
+  /** Answers sent to the actor and not yet committed, each with the version it commits with. */
+  readonly #answering = new Map<string, WinningAnswer>();
   /** Journal entries for the next capture (answers with their values, restore notes). */
   readonly #entries: PendingEntry[] = [];
   /** Question ids answered since the last capture: their removal is not a withdrawal. */
@@ -178,9 +179,14 @@ export class LiveSupervisor {
   /**
    * Sends the answer to a pending question after checking it: the question is pending,
    * the answerer may answer it, the value fits its answer kind, and the current state
-   * takes it. Journaled with the next capture. Throws with a stable code otherwise.
+   * takes it. Journaled with the next capture. Returns the answer as taken (the checked
+   * value); throws with a stable code otherwise.
    */
-  answer(questionId: string, value: unknown, check: AnswerPermission = {}): void {
+  answer(
+    questionId: string,
+    value: unknown,
+    check: AnswerPermission = {},
+  ): Omit<WinningAnswer, 'version'> {
     const event = checkedAnswer(this, this.pendingQuestion(questionId), questionId, value, check);
     const { value: checkedValue, answeredBy } = event;
     this.#entries.push({
@@ -190,15 +196,16 @@ export class LiveSupervisor {
     this.#answeredSinceCapture.add(questionId);
     this.#dirty = true;
     this.#actor.send(event);
+    return { value: checkedValue, answeredBy };
   }
 
   pendingQuestion(questionId: string): PendingQuestion | undefined {
     return this.context().pendingQuestions?.find((q) => q.id === questionId);
   }
 
-  /** The answer to `questionId` is on its way to the database, as `version`. */
-  answerInFlight(questionId: string, version: number): void {
-    this.#answering.set(questionId, version);
+  /** The answer to `questionId` is on its way to the database, as `answer.version`. */
+  answerInFlight(questionId: string, answer: WinningAnswer): void {
+    this.#answering.set(questionId, answer);
   }
 
   /** Its commit is over (done or failed): a repeat from now on is judged by the row. */
@@ -206,8 +213,8 @@ export class LiveSupervisor {
     this.#answering.delete(questionId);
   }
 
-  /** The version an answer to `questionId` on its way commits with, if one is. */
-  answerOnItsWay(questionId: string): number | undefined {
+  /** The answer to `questionId` on its way to the database, with its version, if one is. */
+  answerOnItsWay(questionId: string): WinningAnswer | undefined {
     return this.#answering.get(questionId);
   }
 
