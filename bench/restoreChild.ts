@@ -7,11 +7,13 @@ import { createSupervisorStore } from '../src/persistence/supervisorStore.ts';
 import { createSupervisorHost } from '../src/runtime/supervisorHost.ts';
 import { benchMachineDefinition } from './benchMachine.ts';
 import { RESTORE_RESULT_PREFIX } from './support.ts';
+import { registerTaskBench } from './taskBenchMachine.ts';
 
 const expected = Number(process.env.BENCH_RESTORE_EXPECTED);
 const db = await openPgDatabase({ connectionString: process.env.DATABASE_URL as string, max: 4 });
 const registry = createMachineRegistry();
 registry.register(benchMachineDefinition);
+registerTaskBench(registry);
 const host = createSupervisorHost({
   store: createSupervisorStore(db),
   registry,

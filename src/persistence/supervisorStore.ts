@@ -41,6 +41,7 @@ import {
 } from './supervisorRepository.ts';
 import {
   listTasks,
+  listTasksOf,
   recordTaskOutcome,
   repairTaskRows,
   type TaskOutcome,
@@ -104,6 +105,8 @@ export interface SupervisorStore {
   /** Records how a task run ended, before its supervisor is told. */
   recordTaskOutcome(outcome: TaskOutcome): Promise<boolean>;
   listTasks(supervisorId: string): Promise<TaskRecord[]>;
+  /** The task rows of many supervisors in one read (a restored page). */
+  listTasksOf(supervisorIds: readonly string[]): Promise<Map<string, TaskRecord[]>>;
   /** Task rows checked against the stored snapshot (see `validateSpawnedTasks`). */
   validateTasks(supervisorId: string): Promise<StateValidationResult>;
   /** Writes task rows as the snapshot describes them and cancels rows it does not know. */
@@ -236,6 +239,7 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     touchHeartbeats: (ids) => updateSupervisorHeartbeatState(db, ids),
     recordTaskOutcome: (outcome) => recordTaskOutcome(db, outcome),
     listTasks: (supervisorId) => listTasks(db, supervisorId),
+    listTasksOf: (supervisorIds) => listTasksOf(db, supervisorIds),
     validateTasks: (supervisorId) => validateSpawnedTasks(db, supervisorId),
     repairTasks: (rows, cancelIds) => repairTaskRows(db, rows, cancelIds),
     markRestored: (restores) => markSupervisorRestored(db, restores),

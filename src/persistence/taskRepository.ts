@@ -1,4 +1,5 @@
 import type { StateValidationResult, StateViolation } from '../model/restoration.ts';
+import type { SupervisorState } from '../model/supervisor.ts';
 import type { TaskRecord, TaskRowWrite, TaskStatus } from '../model/task.ts';
 import type { Queryable } from './database.ts';
 import { getSupervisor } from './supervisorRepository.ts';
@@ -149,6 +150,21 @@ export async function insertTasks(db: Queryable, tasks: readonly NewTask[]): Pro
   );
 }
 
+/** The task rows of many supervisors in one read, each supervisor's in id order. */
+export async function listTasksOf(
+  db: Queryable,
+  supervisorIds: readonly string[],
+): Promise<Map<string, TaskRecord[]>> {
+  const bySupervisor = new Map<string, TaskRecord[]>(supervisorIds.map((id) => [id, []]));
+  if (supervisorIds.length === 0) return bySupervisor;
+  const { rows } = await db.query<TaskRow>(
+    'SELECT * FROM supervisor_tasks WHERE supervisor_id = ANY ($1::uuid[]) ORDER BY supervisor_id, id',
+    [supervisorIds],
+  );
+  for (const row of rows) bySupervisor.get(row.supervisor_id)?.push(toTaskRecord(row));
+  return bySupervisor;
+}
+
 /** Every task row of a supervisor, in id order. */
 export async function listTasks(db: Queryable, supervisorId: string): Promise<TaskRecord[]> {
   const { rows } = await db.query<TaskRow>(
@@ -222,7 +238,15 @@ export async function validateSpawnedTasks(
       recovery: 'start_fresh',
     };
   }
-  const rows = new Map((await listTasks(db, supervisorId)).map((row) => [row.id, row]));
+  return validateTaskRows(supervisor, await listTasks(db, supervisorId));
+}
+
+/** `validateSpawnedTasks` of a stored supervisor and its task rows, read already. */
+export function validateTaskRows(
+  supervisor: Pick<SupervisorState, 'spawnedTaskIds' | 'snapshot'>,
+  taskRows: readonly TaskRecord[],
+): StateValidationResult {
+  const rows = new Map(taskRows.map((row) => [row.id, row]));
   const listed = new Set(supervisor.spawnedTaskIds);
   const snapshotTasks = tasksInSnapshot(supervisor.snapshot);
   const violations: StateViolation[] = [];

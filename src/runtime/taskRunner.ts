@@ -7,7 +7,7 @@ import {
   type SpawnedTask,
   type TaskStrategy,
 } from '../machines/tasks.ts';
-import type { TaskRowWrite } from '../model/task.ts';
+import type { TaskRecord, TaskRowWrite } from '../model/task.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { LiveSupervisor } from './live/liveSupervisor.ts';
 
@@ -24,7 +24,8 @@ export interface TaskRunner {
    * supervisor never heard of them, treats other runs in flight as interrupted by the
    * crash (their policy decides on a restart, which spends budget), starts pending ones.
    */
-  resumeAfterRestore(live: LiveSupervisor): Promise<void>;
+  /** `rows`: its task rows as read with its restored page, if they were; else read here. */
+  resumeAfterRestore(live: LiveSupervisor, rows?: readonly TaskRecord[]): Promise<void>;
   /** Stops every task of a supervisor (it finished, or the runtime stops). */
   stopAll(supervisorId: string): void;
   /** Task runs in progress, for tests and metrics. */
@@ -99,8 +100,8 @@ class SupervisedTasks implements TaskRunner {
     }
   }
 
-  async resumeAfterRestore(live: LiveSupervisor): Promise<void> {
-    const rows = new Map((await this.#store.listTasks(live.id)).map((row) => [row.id, row]));
+  async resumeAfterRestore(live: LiveSupervisor, read?: readonly TaskRecord[]): Promise<void> {
+    const rows = new Map((read ?? (await this.#store.listTasks(live.id))).map((r) => [r.id, r]));
     const running = this.#runsOf(live.id);
     for (const [taskId, task] of Object.entries(contextOf(live).tasks)) {
       // Already running here (started after a commit made during the restore): not cut.
@@ -196,11 +197,15 @@ class SupervisedTasks implements TaskRunner {
     const run = this.#runs.get(supervisorId)?.get(taskId);
     if (run && run.attempt !== attempt) return;
     this.#runs.get(supervisorId)?.delete(taskId);
+    // An interruption (a run the last process took with it, found by a restore) gets no head
+    // start: nothing was computed that a crash could lose, and the next restore would find
+    // it the same way. Recording it ahead cost a commit per task (10,000 of them in a row).
+    if (!outcome.ok && outcome.interrupted) return this.#decide(live, taskId, attempt, outcome);
     try {
       await this.#store.recordTaskOutcome({
         taskId,
         attempt,
-        status: outcome.ok ? 'succeeded' : outcome.interrupted ? 'interrupted' : 'failed',
+        status: outcome.ok ? 'succeeded' : 'failed',
         result: outcome.ok ? outcome.result : null,
         error: outcome.ok ? null : outcome.error,
       });
@@ -208,6 +213,12 @@ class SupervisedTasks implements TaskRunner {
       // The supervisor's own commit records the outcome too; only the head start is lost.
       this.#log.warn({ err: error, supervisorId, taskId }, 'could not record a task outcome ahead');
     }
+    this.#decide(live, taskId, attempt, outcome);
+  }
+
+  /** Restart, escalate or tell the supervisor: what the restart policy says of an outcome. */
+  #decide(live: LiveSupervisor, taskId: string, attempt: number, outcome: Outcome): void {
+    const supervisorId = live.id;
     const decision = decideRestart(contextOf(live), taskId, !outcome.ok, this.#now());
     if (decision.kind === 'restart') {
       for (const sibling of decision.taskIds) {

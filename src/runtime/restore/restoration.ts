@@ -12,9 +12,10 @@ import type {
   SupervisorRestorationContext,
 } from '../../model/restoration.ts';
 import type { RestorationSource, SupervisorState } from '../../model/supervisor.ts';
-import type { JournalEvent } from '../../model/task.ts';
+import type { JournalEvent, TaskRecord } from '../../model/task.ts';
 import type { RestoreMark } from '../../persistence/supervisorRepository.ts';
 import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
+import { validateTaskRows } from '../../persistence/taskRepository.ts';
 import type { CommittedChange } from '../commit/committedChanges.ts';
 import { type TimerRecord, toTaskRow } from '../live/capture.ts';
 import { type LiveObserver, LiveSupervisor } from '../live/liveSupervisor.ts';
@@ -173,13 +174,16 @@ export async function finishRestore(
   deps: Pick<RestoreDeps, 'store' | 'log'> & { runner: Pick<TaskRunner, 'resumeAfterRestore'> },
   rebuilt: Rebuilt,
   counted: { mark: RestoreMark; history: JournalEvent[] },
+  taskRows?: readonly TaskRecord[],
 ): Promise<RestorationInfo> {
   const { stored, chosen, live, source, now } = rebuilt;
   const { mark, history } = counted;
   const context = live.context();
   const tasks = describeTasks(context);
-  const repairs = tasks.total > 0 ? await repairTaskRows(deps, live) : [];
-  if (tasks.waiting.length > 0) await deps.runner.resumeAfterRestore(live);
+  const repairs = tasks.total > 0 ? await repairTaskRows(deps, rebuilt, taskRows) : [];
+  // Rows read with the page are still what the runner needs, unless a repair rewrote them.
+  const rows = repairs.length === 0 ? taskRows : undefined;
+  if (tasks.waiting.length > 0) await deps.runner.resumeAfterRestore(live, rows);
   const checkpointVersion = chosen.from === 'checkpoint' ? chosen.checkpoint.version : null;
   const info: RestorationInfo = {
     supervisorId: stored.id,
@@ -227,9 +231,12 @@ function recoveryOf(from: Plan['from'], repaired: boolean): StateRecoveryAction 
  */
 async function repairTaskRows(
   deps: Pick<RestoreDeps, 'store' | 'log'>,
-  live: LiveSupervisor,
+  { live, stored }: Pick<Rebuilt, 'live' | 'stored'>,
+  taskRows: readonly TaskRecord[] | undefined,
 ): Promise<StateViolation[]> {
-  const { violations } = await deps.store.validateTasks(live.id);
+  const { violations } = taskRows
+    ? validateTaskRows(stored, taskRows)
+    : await deps.store.validateTasks(live.id);
   const tasks: Record<string, SpawnedTask> = live.context().tasks ?? {};
   const rewrite = violations
     .filter((v) => v.action === 'write_row' && v.subject && tasks[v.subject])
