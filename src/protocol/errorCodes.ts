@@ -152,6 +152,12 @@ export const ERROR_REGISTRY = Object.freeze({
     'the question was never asked, or was withdrawn',
     'nothing to answer',
   ),
+  ERR_QUESTION_EXPIRED: server(
+    410,
+    false,
+    "the question's deadline passed before an answer: it was resolved `expired` (or is about to be, once the supervisor's state takes `question.expired`)",
+    'nothing: the supervisor decides what follows; no answer to it is taken',
+  ),
   ERR_ANSWER_INVALID: server(
     400,
     false,

@@ -5,6 +5,7 @@ import type { SupervisorState } from '../model/supervisor.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { SupervisorHost } from './hostApi.ts';
 import { notFound } from './hostErrors.ts';
+import { questionExpired } from './live/answerCheck.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -61,6 +62,11 @@ export abstract class StoredReads
   async checkpoints(id: string, limit?: number) {
     if (!isSupervisorId(id)) return [];
     return this.#read(() => this.store.listCheckpoints(id, limit));
+  }
+
+  /** Throws ERR_QUESTION_EXPIRED when the journal says `questionId` expired. */
+  protected async refuseIfExpired(id: string, questionId: string): Promise<void> {
+    if (await this.store.findExpiry(id, questionId)) throw questionExpired(id, questionId);
   }
 
   async #read<T>(read: () => Promise<T>): Promise<T> {

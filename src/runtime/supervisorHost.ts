@@ -174,11 +174,11 @@ class Host extends StoredReads implements SupervisorHost {
     try {
       live = await this.#findLive(id);
     } catch (error) {
-      // A finished supervisor may have recorded this very answer: then it is a duplicate.
-      const recorded = isStewardError(error, 'ERR_SUPERVISOR_TERMINATED')
-        ? await this.store.findAnswer(id, questionId)
-        : null;
+      // A finished supervisor may have recorded this very answer (a duplicate), or its expiry.
+      if (!isStewardError(error, 'ERR_SUPERVISOR_TERMINATED')) throw error;
+      const recorded = await this.store.findAnswer(id, questionId);
       if (recorded) return { version: recorded.version ?? 0, duplicate: true };
+      await this.refuseIfExpired(id, questionId);
       throw error;
     }
     const onItsWay = live.answerOnItsWay(questionId);
@@ -190,6 +190,7 @@ class Host extends StoredReads implements SupervisorHost {
     if (!live.pendingQuestion(questionId)) {
       const recorded = await this.store.findAnswer(id, questionId);
       if (recorded) return { version: recorded.version ?? 0, duplicate: true };
+      await this.refuseIfExpired(id, questionId);
     }
     live.answer(questionId, value, options);
     const version = this.#lives.capture(live);

@@ -3,16 +3,14 @@
 // what happened, through its methods.
 import {
   type AnyActor,
-  type AnyActorRef,
   type AnyMachineSnapshot,
   createActor,
   type InspectionEvent,
   type Snapshot,
 } from 'xstate';
 import type { SupervisorContext } from '../../machines/context.ts';
-import { forceStop, XSTATE_VERSION } from '../../machines/xstateInternals.ts';
+import { forceStopChildren, XSTATE_VERSION } from '../../machines/xstateInternals.ts';
 import type { PendingQuestion } from '../../model/supervisor.ts';
-import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
 import { RawJson } from '../../persistence/rawJson.ts';
 import type { WriteRequest } from '../commit/snapshotWriter.ts';
 import { type AnswerPermission, checkedAnswer } from './answerCheck.ts';
@@ -26,6 +24,8 @@ import {
   type TimerRecord,
   toWrite,
 } from './capture.ts';
+import { isPastDeadline, QuestionDeadlines } from './deadlines.ts';
+import { forwardInspection, type PendingEntry, type RuntimeEvent } from './liveEvents.ts';
 import { rearmTimers } from './timers.ts';
 import { wallClock } from './wallClock.ts';
 
@@ -51,21 +51,6 @@ export interface LiveOptions {
   inspect?: ((event: InspectionEvent) => void) | undefined;
 }
 
-/** A runtime event (a task outcome, a restoration notice). */
-export type RuntimeEvent = { type: string } & Record<string, unknown>;
-
-/** A journal entry to be written with the next capture; its version is that capture's. */
-export type PendingEntry = Omit<NewJournalEvent, 'version' | 'supervisorId'>;
-
-/** An inspector that throws must not stop the supervisor from being persisted. */
-function forward(inspect: (event: InspectionEvent) => void, event: InspectionEvent): void {
-  try {
-    inspect(event);
-  } catch {
-    // The inspector's failure is its own; persistence goes on.
-  }
-}
-
 /**
  * A supervisor's actor, watched through system-level inspection (a child that changes on
  * its own makes the supervisor dirty too), and what was last captured of it.
@@ -73,6 +58,8 @@ function forward(inspect: (event: InspectionEvent) => void, event: InspectionEve
 export class LiveSupervisor {
   readonly identity: SupervisorIdentity;
   readonly #actor: AnyActor;
+  /** Its questions' deadline timers, and the questions that expired. */
+  readonly #deadlines: QuestionDeadlines;
   readonly #observer: LiveObserver;
   /** The spawn input, stored with the first write (a fresh start after restore uses it). */
   readonly #input: unknown;
@@ -107,16 +94,22 @@ export class LiveSupervisor {
       ...(options.snapshot ? { snapshot: options.snapshot } : {}),
       clock: wallClock,
       inspect: (event) => {
-        if (options.inspect) forward(options.inspect, event);
+        if (options.inspect) forwardInspection(options.inspect, event);
+        // After XState's delivery of the wake-up (a no-op), the expiry as an event of its
+        // own. `?.`: createActor reports the actor before #deadlines can be made from it.
+        const expiring = this.#deadlines?.firedBy(event);
+        if (expiring) queueMicrotask(() => this.expire(expiring));
         // `stopped` snapshots come from stop(), after the final flush: never persisted.
         if (event.type !== '@xstate.snapshot' || event.snapshot.status === 'stopped') return;
         this.#changed();
       },
     });
+    this.#deadlines = new QuestionDeadlines(this.#actor);
     // An error observer keeps xstate from rethrowing the error and crashing the process.
     this.#actor.subscribe({
       error: (error) => {
-        this.#stopLeakedChildren();
+        // Xstate leaves them running (research E10), working for a supervisor that is gone.
+        forceStopChildren(this.#actor);
         this.#dirty = true;
         this.#observer.failed(this, error);
       },
@@ -192,7 +185,11 @@ export class LiveSupervisor {
    * takes it. Journaled with the next capture. Throws with a stable code otherwise.
    */
   answer(questionId: string, value: unknown, check: AnswerPermission = {}): void {
-    const event = checkedAnswer(this, this.pendingQuestion(questionId), questionId, value, check);
+    // Past its deadline the expiry wins, its timer fired or not: the machine gets it first.
+    this.expire(questionId);
+    const expired = this.#deadlines.isExpired(questionId);
+    const question = this.pendingQuestion(questionId);
+    const event = checkedAnswer(this, question, questionId, value, { ...check, expired });
     const { value: checkedValue, answeredBy } = event;
     this.#entries.push({
       kind: 'question_answered',
@@ -235,11 +232,27 @@ export class LiveSupervisor {
     else this.#waiting.push(event);
   }
 
-  /** Offers the waiting runtime events again (after a commit). */
+  /** Offers the waiting runtime events and expiries again (after a commit). */
   retryWaiting(): void {
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const event of waiting) this.deliver(event);
+    for (const questionId of this.#deadlines.waiting()) this.expire(questionId);
+  }
+
+  /**
+   * Once the deadline of `questionId` has passed, the machine gets `question.expired` if the
+   * question is still pending (an answer taken first wins) and its state takes the event;
+   * otherwise the expiry waits for the next commit. Each question expires once.
+   */
+  expire(questionId: string): void {
+    const question = this.pendingQuestion(questionId);
+    if (!question?.deadline || !isPastDeadline(question) || this.isFinished()) return;
+    if (this.#deadlines.wasHanded(questionId)) return;
+    const event = { type: 'question.expired', questionId, deadline: question.deadline };
+    if (!this.can(event)) return this.#deadlines.wait(questionId);
+    this.#deadlines.hand(questionId);
+    this.#actor.send(event);
   }
 
   /** Sends a runtime event only if its state takes it (the restoration notice); says so. */
@@ -300,7 +313,9 @@ export class LiveSupervisor {
       this.#lastView,
       view,
       this.#answeredSinceCapture,
+      this.#deadlines.takeSinceCapture(),
     );
+    if (snapshot.status === 'active') this.#deadlines.sync(view.questions, Date.now());
     const timers = snapshot.status === 'active' ? captureTimers(this.#actor) : [];
     const write = toWrite(
       this.identity,
@@ -363,7 +378,10 @@ export class LiveSupervisor {
    * state still cancels them. Returns the ids whose actor is gone.
    */
   rearm(timers: readonly TimerRecord[], now: number): string[] {
-    return rearmTimers(this.#actor, timers, now);
+    const gone = rearmTimers(this.#actor, timers, now);
+    // Deadlines stored without a timer (taken before deadlines were enforced) get one too.
+    this.#deadlines.sync(deriveView(this.snapshot()).questions, now);
+    return gone;
   }
 
   /** Stops the actor (its stopped snapshot is never written). */
@@ -376,14 +394,5 @@ export class LiveSupervisor {
     if (this.#dirty && !force) return;
     this.#dirty = true;
     this.#observer.changed(this);
-  }
-
-  /**
-   * Stops the children of an actor that failed from an action: xstate leaves them running
-   * (research E10), and they would keep doing work for a supervisor that is gone.
-   */
-  #stopLeakedChildren(): void {
-    const children = this.snapshot().children as Record<string, AnyActorRef | undefined>;
-    for (const child of Object.values(children)) if (child) forceStop(child);
   }
 }
