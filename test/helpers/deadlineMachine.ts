@@ -13,8 +13,8 @@ export interface DeadlineContext extends SupervisorContext {
 }
 
 /**
- * Asks `sign-off` (a yes/no) due `expiresInMs` after it is asked. An answer completes it; the
- * expiry moves it to `escalated` (still waiting, so it stays in memory for the tests) and
+ * Asks `sign-off` (a yes/no) due `expiresInMs` after it is asked. An answer moves it to
+ * `signed`; the expiry to `escalated` (still waiting, so it stays in memory for the tests) and
  * records the event in `lapsed`. It can be paused: while paused it takes neither.
  */
 export const deadlineMachine = setup({
@@ -60,7 +60,8 @@ export const deadlineMachine = setup({
       },
     },
     paused: { tags: ['paused'], on: { 'supervisor.resume': 'waiting' } },
-    signed: { tags: ['completed'], type: 'final' },
+    // Not final: a live actor after the answer, whose deadline timer must be cancelled.
+    signed: { tags: ['working'] },
     escalated: { tags: ['waiting_for_user'] },
   },
 });

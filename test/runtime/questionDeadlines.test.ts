@@ -84,7 +84,7 @@ describeEachEngine('question deadlines', (engine) => {
     const { id } = await fixture.host.spawn('deadline', { expiresInMs: 300 });
     expect(await answerOutcome(fixture.host, id)).toBe('applied');
     const row = await fixture.host.get(id);
-    expect(row).toMatchObject({ state: 'completed', timers: [] });
+    expect(row).toMatchObject({ stateValue: 'signed', timers: [] });
     expect(await nextTimerAt(fixture.db, id)).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await questionKinds(fixture.db, id)).toEqual(['question_asked', 'question_answered']);
