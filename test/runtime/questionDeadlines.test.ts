@@ -42,7 +42,7 @@ function spinUntil(deadline: string): void {
   while (Date.now() <= Date.parse(deadline)) {}
 }
 
-const stored = (context: unknown) => context as DeadlineContext;
+const stored = (snapshot: unknown) => snapshot as { context: DeadlineContext };
 
 describeEachEngine('question deadlines', (engine) => {
   const fixture = useHost(engine);

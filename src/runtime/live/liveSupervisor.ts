@@ -250,9 +250,11 @@ export class LiveSupervisor {
     if (!question?.deadline || !isPastDeadline(question) || this.isFinished()) return;
     if (this.#deadlines.wasHanded(questionId)) return;
     const event = { type: 'question.expired', questionId, deadline: question.deadline };
-    if (!this.can(event)) return this.#deadlines.wait(questionId);
-    this.#deadlines.hand(questionId);
-    this.#actor.send(event);
+    if (!this.can(event)) this.#deadlines.wait(questionId);
+    else {
+      this.#deadlines.hand(questionId);
+      this.#actor.send(event);
+    }
   }
 
   /** Sends a runtime event only if its state takes it (the restoration notice); says so. */
