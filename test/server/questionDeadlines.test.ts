@@ -60,4 +60,27 @@ describeEachEngine('question deadlines over the wire', (engine) => {
     ]);
     await client.close();
   });
+
+  it('refuses a question.expired or steward.deadline event from outside: only a deadline sends them', async () => {
+    const { id, version } = await fixture.host.spawn(
+      'deadline',
+      { expiresInMs: 60_000 },
+      { owner: 'alice' },
+    );
+    for (const event of [
+      { type: 'question.expired', questionId: 'sign-off', deadline: new Date().toISOString() },
+      { type: 'steward.deadline', questionId: 'sign-off' },
+    ]) {
+      const response = await fetch(`${fixture.server.url}/supervisors/${id}/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKENS.alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify(event),
+      });
+      expect(response.status, event.type).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: 'ERR_MESSAGE_INVALID' } });
+    }
+    const row = await fixture.host.get(id);
+    expect(row).toMatchObject({ version, stateValue: 'waiting' });
+    expect(row.pendingQuestions.map((q) => q.id)).toEqual(['sign-off']);
+  });
 });
