@@ -108,7 +108,7 @@ export class LiveSupervisor {
     // An error observer keeps xstate from rethrowing the error and crashing the process.
     this.#actor.subscribe({
       error: (error) => {
-        // Xstate leaves them running (research E10), working for a supervisor that is gone.
+        // XState leaves them running (research E10), working for a supervisor that is gone.
         forceStopChildren(this.#actor);
         this.#dirty = true;
         this.#observer.failed(this, error);
