@@ -58,6 +58,12 @@ export function askQuestion<
     const q = derive(spec, args);
     if (args.context.pendingQuestions.some((p) => p.id === q.id)) return {} as Partial<TContext>;
     const askedAt = Date.now();
+    if (q.expiresInMs !== undefined && !Number.isFinite(q.expiresInMs)) {
+      // Thrown, so the supervisor fails saying why, not with Date's "Invalid time value".
+      throw new Error(
+        `askQuestion ${q.id}: expiresInMs must be a number of ms, not ${q.expiresInMs}`,
+      );
+    }
     const deadline =
       q.deadline ??
       (q.expiresInMs === undefined ? undefined : new Date(askedAt + q.expiresInMs).toISOString());

@@ -142,6 +142,17 @@ describe('askQuestion', () => {
     expect(SupervisorContext.safeParse(actor.getSnapshot().context).success).toBe(true);
   });
 
+  it('fails the machine, naming the question, for an expiresInMs that is not a number of ms', () => {
+    const actor = createActor(workbench);
+    actor.subscribe({ error: () => {} });
+    actor.start();
+    actor.send({ type: 'ask', spec: confirm('never', { expiresInMs: Number.NaN }) });
+    expect(actor.getSnapshot().status).toBe('error');
+    expect(String(actor.getSnapshot().error)).toContain(
+      'askQuestion never: expiresInMs must be a number of ms, not NaN',
+    );
+  });
+
   it('does not add a question whose id is already pending, nor change the pending one', () => {
     const actor = start();
     actor.send({ type: 'ask', spec: confirm('approve') });
