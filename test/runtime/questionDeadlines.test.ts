@@ -102,6 +102,39 @@ describeEachEngine('question deadlines', (engine) => {
     expect(await questionKinds(fixture.db, id)).toEqual(['question_asked', 'question_expired']);
   });
 
+  it('settles every answer racing its deadline one way: applied and never expired, or refused and expired once', async () => {
+    const spawned = await Promise.all(
+      Array.from({ length: 30 }, () => fixture.host.spawn('deadline', { expiresInMs: 400 })),
+    );
+    const outcomes = await Promise.all(
+      spawned.map(async ({ id }, i) => {
+        const deadline = Date.parse(
+          (await fixture.host.get(id)).pendingQuestions[0]?.deadline as string,
+        );
+        // From 30 ms before the deadline to 30 ms after it, 2 ms apart.
+        const at = deadline - 30 + i * 2;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+        return { id, outcome: await answerOutcome(fixture.host, id) };
+      }),
+    );
+    // Both kinds happened, or the race was not run.
+    expect(new Set(outcomes.map((o) => o.outcome))).toEqual(
+      new Set(['applied', 'ERR_QUESTION_EXPIRED']),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const { id, outcome } of outcomes) {
+      const kinds = await questionKinds(fixture.db, id);
+      const row = await fixture.host.get(id);
+      if (outcome === 'applied') {
+        expect(kinds, id).toEqual(['question_asked', 'question_answered']);
+        expect(row.stateValue).toBe('signed');
+      } else {
+        expect(kinds, id).toEqual(['question_asked', 'question_expired']);
+        expect(row.stateValue).toBe('escalated');
+      }
+    }
+  });
+
   it('holds an expiry the state cannot take until it can, refusing answers meanwhile', async () => {
     const { id } = await fixture.host.spawn('deadline', { expiresInMs: 200 });
     await fixture.host.pause(id);
