@@ -48,7 +48,7 @@ describeEachEngine('a question deadline across a SIGKILL', (engine) => {
     const first = await start();
     const created = await first.api('/supervisors', {
       machineId: 'deadline',
-      input: { expiresInMs: 2_000 },
+      input: { expiresInMs: 3_000 },
     });
     expect(created.status).toBe(201);
     const id = String(created.body.id);
