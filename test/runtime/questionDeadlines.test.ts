@@ -80,6 +80,14 @@ describeEachEngine('question deadlines', (engine) => {
     expect(await questionKinds(fixture.db, id)).toEqual(['question_asked', 'question_expired']);
   });
 
+  it('refuses a late answer as expired, not terminated, when the expiry finished the supervisor', async () => {
+    const { id } = await fixture.host.spawn('deadline', { expiresInMs: 200, onExpiry: 'fail' });
+    await eventually(async () => (await fixture.host.get(id)).state).toBe('failed');
+    expect((await fixture.host.get(id)).errorMessage).toBe('nobody signed off in time');
+    expect(await answerOutcome(fixture.host, id)).toBe('ERR_QUESTION_EXPIRED');
+    expect(await questionKinds(fixture.db, id)).toEqual(['question_asked', 'question_expired']);
+  });
+
   it('lets an answer taken before the deadline win: the deadline passes without an expiry', async () => {
     const { id } = await fixture.host.spawn('deadline', { expiresInMs: 300 });
     expect(await answerOutcome(fixture.host, id)).toBe('applied');

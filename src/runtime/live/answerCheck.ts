@@ -31,8 +31,9 @@ export function questionExpired(id: string, questionId: string): StewardError {
 
 /**
  * The event for an answer to `question` (undefined: not pending) once it passes: the
- * question has not expired, it is pending, the answerer may answer it, the value fits its answer kind, and the
- * supervisor's current state takes it. Throws with a stable code otherwise.
+ * question has not expired, it is pending, the answerer may answer it, the value fits its
+ * answer kind, and the supervisor's current state takes it. Throws with a stable code
+ * otherwise.
  */
 export function checkedAnswer(
   supervisor: { id: string; can(event: AnswerEvent): boolean; stateName(): string },
