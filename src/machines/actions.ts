@@ -29,16 +29,25 @@ export interface QuestionSpec {
   prompt: string;
   answer: AnswerKind;
   audience?: Audience;
-  /** Absolute deadline, ISO 8601. */
+  /**
+   * Absolute deadline, ISO 8601. When it passes unanswered the runtime resolves the question
+   * `expired`, refuses answers to it with `ERR_QUESTION_EXPIRED`, and sends the machine
+   * `question.expired` (take it with `acceptExpiry()`).
+   */
   deadline?: string;
+  /** A deadline this many ms after the question is asked; `deadline` wins when both are given. */
+  expiresInMs?: number;
 }
 
 /**
  * Asks a question: adds it to `pendingQuestions` (a question whose id is already pending
  * is left as it is). The runtime delivers it once the snapshot holding it has committed.
+ * With a deadline (`deadline` or `expiresInMs`) the runtime enforces it durably: see
+ * `acceptExpiry`.
  *
  * @example
  * entry: askQuestion({ id: 'approve-plan', prompt: 'Approve?', answer: { kind: 'confirm' } })
+ * entry: askQuestion({ id: 'sign-off', prompt: 'Sign off?', answer: { kind: 'confirm' }, expiresInMs: 86_400_000 })
  */
 export function askQuestion<
   TContext extends SupervisorContext,
@@ -48,13 +57,23 @@ export function askQuestion<
   return assign<TContext, TExpressionEvent, undefined, TEvent, never>((args) => {
     const q = derive(spec, args);
     if (args.context.pendingQuestions.some((p) => p.id === q.id)) return {} as Partial<TContext>;
+    const askedAt = Date.now();
+    if (q.expiresInMs !== undefined && !Number.isFinite(q.expiresInMs)) {
+      // Thrown, so the supervisor fails saying why, not with Date's "Invalid time value".
+      throw new Error(
+        `askQuestion ${q.id}: expiresInMs must be a number of ms, not ${q.expiresInMs}`,
+      );
+    }
+    const deadline =
+      q.deadline ??
+      (q.expiresInMs === undefined ? undefined : new Date(askedAt + q.expiresInMs).toISOString());
     const question: PendingQuestion = {
       id: q.id,
       prompt: q.prompt,
       answer: q.answer,
       audience: q.audience ?? { kind: 'owner' },
-      askedAt: new Date().toISOString(),
-      ...(q.deadline ? { deadline: q.deadline } : {}),
+      askedAt: new Date(askedAt).toISOString(),
+      ...(deadline ? { deadline } : {}),
     };
     return { pendingQuestions: [...args.context.pendingQuestions, question] } as Partial<TContext>;
   });
@@ -76,6 +95,24 @@ export function acceptAnswer<
       pendingQuestions: context.pendingQuestions.filter((q) => q.id !== questionId),
     } as Partial<TContext>;
   });
+}
+
+/**
+ * Takes the expiry carried by a `question.expired` event: removes that question from
+ * `pendingQuestions`. Every transition that takes a `question.expired` event runs it, next
+ * to what the machine does about the lapse (escalate, take a default, fail). The runtime
+ * journals the removal as `question_expired`; a state that has no transition for the event
+ * gets it again after its next commit (e.g. once resumed).
+ *
+ * @example
+ * on: { 'question.expired': { target: 'escalated', actions: acceptExpiry() } }
+ */
+export function acceptExpiry<
+  TContext extends SupervisorContext,
+  TExpressionEvent extends AnyEventObject = AnyEventObject,
+  TEvent extends AnyEventObject = TExpressionEvent,
+>() {
+  return acceptAnswer<TContext, TExpressionEvent, TEvent>();
 }
 
 /**

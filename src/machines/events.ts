@@ -10,6 +10,19 @@ export const QuestionAnsweredEvent = z.object({
 });
 export type QuestionAnsweredEvent = z.infer<typeof QuestionAnsweredEvent>;
 
+/**
+ * Sent by the runtime when a pending question's deadline passed unanswered. The question is
+ * resolved `expired` for everyone else; the machine decides what follows (escalate, take a
+ * default, fail) and takes it off `pendingQuestions` with `acceptExpiry()`.
+ */
+export const QuestionExpiredEvent = z.object({
+  type: z.literal('question.expired'),
+  questionId: QuestionId,
+  /** The deadline that passed, ISO 8601. */
+  deadline: z.iso.datetime(),
+});
+export type QuestionExpiredEvent = z.infer<typeof QuestionExpiredEvent>;
+
 /** Sent by the runtime once a task run has started (after the commit that spawned it). */
 export const TaskStartedEvent = z.object({
   type: z.literal('task.started'),
@@ -63,6 +76,7 @@ export const HeartbeatEvent = z.object({ type: z.literal('supervisor.heartbeat')
 /** The events every supervisor may receive from the runtime. */
 export const StandardEvent = z.discriminatedUnion('type', [
   QuestionAnsweredEvent,
+  QuestionExpiredEvent,
   TaskStartedEvent,
   TaskCompletedEvent,
   TaskFailedEvent,

@@ -35,6 +35,7 @@ interface XStateScheduler {
     delay: number,
     id: string,
   ): void;
+  cancel(source: AnyActorRef, id: string): void;
 }
 
 /** Every delayed event pending in the actor system of `actor` (not kept in its snapshot). */
@@ -63,6 +64,12 @@ export function scheduleEvent(
   scheduler.schedule(event.source, event.target, event.event, event.delay, event.id);
 }
 
+/** Cancels the delayed event `source` scheduled under `id` (nothing when there is none). */
+export function cancelScheduledEvent(actor: AnyActorRef, source: AnyActorRef, id: string): void {
+  const { scheduler } = actor.system as unknown as { scheduler: XStateScheduler };
+  scheduler.cancel(source, id);
+}
+
 /** The actor's parent, or undefined for a root actor. */
 export function parentOf(actor: AnyActorRef): AnyActorRef | undefined {
   return actor._parent;
@@ -82,4 +89,13 @@ export function rootOf(actor: AnyActorRef): AnyActorRef {
 export function forceStop(actor: AnyActorRef): void {
   const internal = actor as AnyActorRef & { _stop?: () => void };
   (internal._stop ?? internal.stop).call(actor);
+}
+
+/**
+ * Stops the children of an actor that failed from an action: xstate leaves them running
+ * (research E10), and they would keep doing work for a supervisor that is gone.
+ */
+export function forceStopChildren(actor: AnyActorRef): void {
+  const children = actor.getSnapshot().children as Record<string, AnyActorRef | undefined>;
+  for (const child of Object.values(children ?? {})) if (child) forceStop(child);
 }

@@ -44,7 +44,11 @@ export const JOURNAL_REGISTRY = Object.freeze({
     '`src/runtime/live/liveSupervisor.ts#LiveSupervisor.answer`',
   ),
   question_withdrawn: kind(
-    'a question left the pending ones without an answer (the machine moved on, it expired): `{ questionId }`',
+    'a question left the pending ones without an answer or an expiry (the machine moved on, e.g. by a timer of its own): `{ questionId }`',
+    BETWEEN_VIEWS,
+  ),
+  question_expired: kind(
+    "a question's deadline passed unanswered and the machine took `question.expired`, which removed it: `{ questionId, deadline }`; answers to it are refused from then on",
     BETWEEN_VIEWS,
   ),
   // Tasks

@@ -100,6 +100,8 @@ export interface SupervisorStore {
   countByStateValue(machineId: string, owner?: string): Promise<Record<string, number>>;
   /** The journaled answer to a question of a supervisor, or `null`. */
   findAnswer(supervisorId: string, questionId: string): Promise<RecordedAnswer | null>;
+  /** True when the journal says the question expired (`question_expired`). */
+  findExpiry(supervisorId: string, questionId: string): Promise<boolean>;
   /** The heartbeat save point, `updateSupervisorHeartbeatState`: `last_heartbeat` only. */
   touchHeartbeats(ids: readonly string[]): Promise<number>;
   /** Records how a task run ended, before its supervisor is told. */
@@ -235,6 +237,17 @@ export function createSupervisorStore(db: Database): SupervisorStore {
         value: row.payload.value,
         answeredBy: typeof row.payload.answeredBy === 'string' ? row.payload.answeredBy : null,
       };
+    },
+    async findExpiry(supervisorId, questionId) {
+      // Asked only for a question neither pending nor answered: a rare read, which the
+      // supervisor's index (supervisor_id, id) bounds to its own journal.
+      const { rows } = await db.query(
+        `SELECT 1 FROM supervisor_events
+         WHERE supervisor_id = $1 AND kind = 'question_expired' AND payload->>'questionId' = $2
+         LIMIT 1`,
+        [supervisorId, questionId],
+      );
+      return rows.length > 0;
     },
     touchHeartbeats: (ids) => updateSupervisorHeartbeatState(db, ids),
     recordTaskOutcome: (outcome) => recordTaskOutcome(db, outcome),

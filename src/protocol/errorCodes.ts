@@ -164,6 +164,12 @@ export const ERROR_REGISTRY = Object.freeze({
     'the question was already answered with another value (a repeat of the same value is acked as a duplicate); the error carries the answer that stands, `recorded { value, answeredBy, version }`; nothing changed',
     'nothing: the recorded answer stands (act on `recorded.value`)',
   ),
+  ERR_QUESTION_EXPIRED: server(
+    410,
+    false,
+    "the question's deadline passed before an answer: it was resolved `expired` (or is about to be, once the supervisor's state takes `question.expired`)",
+    'nothing: the supervisor decides what follows; no answer to it is taken',
+  ),
   ERR_ANSWER_INVALID: server(
     400,
     false,

@@ -17,10 +17,11 @@ export const CreateSupervisorBody = z.strictObject({
 
 /**
  * Event types only the runtime sends: answers are validated and journaled through the answer
- * route, task outcomes come from the task runner, restoration notices from restoration.
+ * route, expiries and their wake-ups (`steward.deadline`) come from a question's deadline,
+ * task outcomes from the task runner, restoration notices from restoration.
  */
 const RESERVED_EVENT =
-  /^(?:question\.answered|task\..*|xstate\..*|supervisor\.(?:restored|heartbeat))$/;
+  /^(?:question\.(?:answered|expired)|steward\..*|task\..*|xstate\..*|supervisor\.(?:restored|heartbeat))$/;
 
 /** `POST /supervisors/:id/events`: the body is the event. */
 export const EventBody = z.looseObject({

@@ -26,7 +26,7 @@ import { wireHostParts } from './hostParts.ts';
 import { LazyRestore } from './lazyRestore.ts';
 import { LiveSupervisor } from './live/liveSupervisor.ts';
 import type { LiveSupervisors } from './live/liveSupervisors.ts';
-import { recordedAnswer, repeatedAnswer } from './live/repeatedAnswer.ts';
+import { repeatedAnswer } from './live/repeatedAnswer.ts';
 import { createPassivation, type Passivation } from './passivation.ts';
 import type { RestorationInfo } from './restore/restoration.ts';
 import type { Restorer } from './restorer.ts';
@@ -176,10 +176,10 @@ class Host extends StoredReads implements SupervisorHost {
     try {
       live = await this.#findLive(id);
     } catch (error) {
-      // A finished supervisor may have recorded an answer to this very question.
+      // A finished supervisor may have recorded an answer to this very question, or its expiry.
       if (!isStewardError(error, 'ERR_SUPERVISOR_TERMINATED')) throw error;
-      const recorded = await recordedAnswer(this.store, id, questionId);
-      if (recorded) return repeatedAnswer(id, questionId, recorded, value);
+      const repeat = await this.answeredBefore(id, questionId, value);
+      if (repeat) return repeat;
       throw error;
     }
     const onItsWay = live.answerOnItsWay(questionId);
@@ -189,8 +189,8 @@ class Host extends StoredReads implements SupervisorHost {
       return repeatedAnswer(id, questionId, onItsWay, value);
     }
     if (!live.pendingQuestion(questionId)) {
-      const recorded = await recordedAnswer(this.store, id, questionId);
-      if (recorded) return repeatedAnswer(id, questionId, recorded, value);
+      const repeat = await this.answeredBefore(id, questionId, value);
+      if (repeat) return repeat;
     }
     const taken = live.answer(questionId, value, options);
     const version = this.#lives.capture(live);

@@ -61,7 +61,8 @@ export async function proxiedUrl(db: Database): Promise<{ proxy: TcpProxy; url: 
  * database). Killed after the test if it is still running.
  */
 export async function startFaultRuntime(options: {
-  databaseUrl: string;
+  /** PostgreSQL; without it the runtime uses PGlite (give `STEWARD_DATA_DIR` in `env`). */
+  databaseUrl?: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
   waitUntilListening?: boolean;
@@ -83,7 +84,7 @@ export async function startFaultRuntime(options: {
     {
       env: {
         ...env,
-        DATABASE_URL: options.databaseUrl,
+        ...(options.databaseUrl === undefined ? {} : { DATABASE_URL: options.databaseUrl }),
         STEWARD_TOKENS: `alice:${TOKENS.alice}`,
         ...options.env,
       },

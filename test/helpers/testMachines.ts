@@ -5,6 +5,7 @@ import type { StandardEvent } from '../../src/machines/events.ts';
 import { invocationKey } from '../../src/machines/invocations.ts';
 import { ReferenceInput, referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
 import { createMachineRegistry, type MachineRegistry } from '../../src/machines/registry.ts';
+import { deadlineMachine } from './deadlineMachine.ts';
 import { registerTaskMachines } from './taskMachines.ts';
 
 interface SurveyContext extends SupervisorContext {
@@ -263,6 +264,7 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'sleepy', version: 1, machine: sleepyMachine });
   registry.register({ id: 'invoker', version: 1, machine: invokerMachine });
   registry.register({ id: 'form', version: 1, machine: formMachine });
+  registry.register({ id: 'deadline', version: 1, machine: deadlineMachine });
   registry.registerTask('step', waitingTask);
   registerTaskMachines(registry);
   return registry;

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor, setup } from 'xstate';
 import {
   acceptAnswer,
+  acceptExpiry,
   askQuestion,
   fail,
   type QuestionSpec,
@@ -21,6 +22,7 @@ const NOW = '2026-03-04T05:06:07.089Z';
 type TestEvent =
   | { type: 'ask'; spec: QuestionSpec }
   | { type: 'question.answered'; questionId: string; value: unknown }
+  | { type: 'question.expired'; questionId: string; deadline: string }
   | { type: 'withdraw' }
   | { type: 'spawn'; specs: TaskSpec[] }
   | { type: 'task.completed'; taskId: string }
@@ -43,6 +45,7 @@ const workbench = setup({
       on: {
         ask: { actions: askQuestion(({ event }) => event.spec) },
         'question.answered': { actions: acceptAnswer() },
+        'question.expired': { actions: acceptExpiry() },
         withdraw: { actions: withdrawQuestions() },
         spawn: { actions: spawnTasks(({ event }) => event.specs) },
         'task.completed': { actions: recordTaskEvent() },
@@ -127,6 +130,29 @@ describe('askQuestion', () => {
     });
   });
 
+  it('turns expiresInMs into a deadline that long after askedAt; a deadline given wins', () => {
+    const actor = start();
+    actor.send({ type: 'ask', spec: confirm('soon', { expiresInMs: 90_000 }) });
+    const deadline = '2026-03-05T00:00:00.000Z';
+    actor.send({ type: 'ask', spec: confirm('fixed', { expiresInMs: 90_000, deadline }) });
+    const [soon, fixed] = actor.getSnapshot().context.pendingQuestions;
+    expect(Date.parse(soon?.deadline as string) - Date.parse(NOW)).toBe(90_000);
+    expect(soon).not.toHaveProperty('expiresInMs');
+    expect(fixed?.deadline).toBe(deadline);
+    expect(SupervisorContext.safeParse(actor.getSnapshot().context).success).toBe(true);
+  });
+
+  it('fails the machine, naming the question, for an expiresInMs that is not a number of ms', () => {
+    const actor = createActor(workbench);
+    actor.subscribe({ error: () => {} });
+    actor.start();
+    actor.send({ type: 'ask', spec: confirm('never', { expiresInMs: Number.NaN }) });
+    expect(actor.getSnapshot().status).toBe('error');
+    expect(String(actor.getSnapshot().error)).toContain(
+      'askQuestion never: expiresInMs must be a number of ms, not NaN',
+    );
+  });
+
   it('does not add a question whose id is already pending, nor change the pending one', () => {
     const actor = start();
     actor.send({ type: 'ask', spec: confirm('approve') });
@@ -159,6 +185,15 @@ describe('acceptAnswer', () => {
     expect(actor.getSnapshot().context.pendingQuestions.map((q) => q.id)).toEqual(['a', 'c']);
     actor.send({ type: 'question.answered', questionId: 'nope', value: true });
     expect(actor.getSnapshot().context.pendingQuestions.map((q) => q.id)).toEqual(['a', 'c']);
+  });
+});
+
+describe('acceptExpiry', () => {
+  it('removes exactly the question whose deadline passed', () => {
+    const actor = start();
+    for (const id of ['a', 'b']) actor.send({ type: 'ask', spec: confirm(id) });
+    actor.send({ type: 'question.expired', questionId: 'a', deadline: NOW });
+    expect(actor.getSnapshot().context.pendingQuestions.map((q) => q.id)).toEqual(['b']);
   });
 });
 

@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, setup } from 'xstate';
 import {
+  cancelScheduledEvent,
   forceStop,
+  forceStopChildren,
   parentOf,
   rootOf,
   scheduledEvents,
@@ -107,5 +109,53 @@ describe('the XState internals Steward relies on', () => {
     expect(childStopped, 'an errored parent now stops its children: forceStop may go').toBe(false);
     forceStop(child);
     expect(childStopped).toBe(true);
+  });
+
+  it('stop every child of an errored parent through forceStopChildren', () => {
+    const stopped: string[] = [];
+    const parent = setup({
+      actors: {
+        forever: fromCallback(({ input }: { input: string }) => () => {
+          stopped.push(input);
+        }),
+      },
+      actions: {
+        explode: () => {
+          throw new Error('boom');
+        },
+      },
+    }).createMachine({
+      id: 'parent',
+      invoke: [
+        { id: 'a', src: 'forever', input: 'a' },
+        { id: 'b', src: 'forever', input: 'b' },
+      ],
+      on: { boom: { actions: 'explode' } },
+    });
+    const actor = createActor(parent);
+    actor.subscribe({ error: () => {} });
+    actor.start();
+    actor.send({ type: 'boom' });
+    expect(stopped).toEqual([]);
+    forceStopChildren(actor);
+    expect(stopped.sort()).toEqual(['a', 'b']);
+  });
+
+  it('cancel a delayed event through system.scheduler by its source and id', async () => {
+    const actor = createActor(waiting).start();
+    scheduleEvent(actor, {
+      source: actor,
+      target: actor,
+      event: { type: 'ping' },
+      delay: 10,
+      id: 'steward.test',
+    });
+    cancelScheduledEvent(actor, actor, 'steward.test');
+    expect(scheduledEvents(actor).map((e) => e.id)).not.toContain('steward.test');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(actor.getSnapshot().value, 'system.scheduler.cancel did not cancel').toBe('idle');
+    // Cancelling what is not scheduled is nothing.
+    cancelScheduledEvent(actor, actor, 'steward.none');
+    actor.stop();
   });
 });

@@ -19,7 +19,10 @@ export type CommittedChange =
   | (ChangeBase & {
       type: 'question.resolved';
       questionId: string;
-      /** `expired`: withdrawn at or after its deadline. */
+      /**
+       * `expired`: its deadline passed and the machine took `question.expired` (journaled
+       * `question_expired`), or the machine withdrew it at or after its deadline.
+       */
       resolution: 'answered' | 'withdrawn' | 'expired';
     })
   | (ChangeBase & {
@@ -95,14 +98,19 @@ export function changesOf(
     if (!beforeIds.has(question.id))
       changes.push({ supervisorId, version, owner, type: 'question.asked', question });
   }
-  const answered = new Set(
-    committed.events
-      .filter((e) => e.kind === 'question_answered')
-      .map((e) => (e.payload as { questionId: string }).questionId),
-  );
+  const resolvedBy = (kind: string) =>
+    new Set(
+      committed.events
+        .filter((e) => e.kind === kind)
+        .map((e) => (e.payload as { questionId: string }).questionId),
+    );
+  const answered = resolvedBy('question_answered');
+  const expiredNow = resolvedBy('question_expired');
   for (const question of before?.pendingQuestions ?? []) {
     if (afterIds.has(question.id)) continue;
-    const expired = question.deadline !== undefined && Date.parse(question.deadline) <= Date.now();
+    const expired =
+      expiredNow.has(question.id) ||
+      (question.deadline !== undefined && Date.parse(question.deadline) <= Date.now());
     changes.push({
       supervisorId,
       version,

@@ -8,6 +8,8 @@ import type { PendingQuestion } from '../../model/supervisor.ts';
 export interface AnswerPermission {
   answeredBy?: string | null | undefined;
   mayAnswer?: ((question: PendingQuestion) => boolean) | undefined;
+  /** Its deadline passed and it expired (or waits to): no answer is taken any more. */
+  expired?: boolean;
 }
 
 /** The `question.answered` event an answer becomes. */
@@ -18,10 +20,20 @@ export interface AnswerEvent {
   answeredBy: string | null;
 }
 
+/** An answer to a question that expired: refused, whatever its value. */
+export function questionExpired(id: string, questionId: string): StewardError {
+  return new StewardError(
+    'ERR_QUESTION_EXPIRED',
+    `question ${questionId} of supervisor ${id} expired: its deadline passed before an answer`,
+    { id, questionId },
+  );
+}
+
 /**
  * The event for an answer to `question` (undefined: not pending) once it passes: the
- * question is pending, the answerer may answer it, the value fits its answer kind, and the
- * supervisor's current state takes it. Throws with a stable code otherwise.
+ * question has not expired, it is pending, the answerer may answer it, the value fits its
+ * answer kind, and the supervisor's current state takes it. Throws with a stable code
+ * otherwise.
  */
 export function checkedAnswer(
   supervisor: { id: string; can(event: AnswerEvent): boolean; stateName(): string },
@@ -31,6 +43,7 @@ export function checkedAnswer(
   check: AnswerPermission,
 ): AnswerEvent {
   const { id } = supervisor;
+  if (check.expired) throw questionExpired(id, questionId);
   if (!question) {
     throw new StewardError(
       'ERR_QUESTION_NOT_PENDING',

@@ -167,7 +167,8 @@ function hasWorkInFlight(snapshot: AnyMachineSnapshot, view: SupervisorView): bo
 /**
  * The journal entries between two consecutive views of a supervisor, whether the new one
  * is a checkpoint (its phase changed), and the task rows that changed. Questions removed by an answer are journaled by
- * the answer itself (`answered` holds their ids); any other removal is a withdrawal.
+ * the answer itself (`answered` holds their ids); those removed by the machine taking their
+ * expiry (`expired`) are expiries; any other removal is a withdrawal.
  */
 export function journalBetween(
   supervisorId: string,
@@ -175,6 +176,7 @@ export function journalBetween(
   before: SupervisorView | null,
   after: SupervisorView,
   answered: ReadonlySet<string>,
+  expired: ReadonlySet<string> = new Set(),
 ): { events: NewJournalEvent[]; checkpoint: boolean; tasks: TaskRowWrite[] } {
   const events: NewJournalEvent[] = [];
   const add = (kind: JournalKind, payload: unknown) =>
@@ -187,8 +189,12 @@ export function journalBetween(
       add('question_asked', { questionId: question.id, prompt: question.prompt });
     }
   }
-  for (const id of beforeQuestions) {
-    if (!afterQuestions.has(id) && !answered.has(id)) add('question_withdrawn', { questionId: id });
+  for (const question of before?.questions ?? []) {
+    const questionId = question.id;
+    if (afterQuestions.has(questionId) || answered.has(questionId)) continue;
+    if (expired.has(questionId))
+      add('question_expired', { questionId, deadline: question.deadline });
+    else add('question_withdrawn', { questionId });
   }
   const tasks: TaskRowWrite[] = [];
   for (const [taskId, task] of Object.entries(after.tasks)) {

@@ -1,13 +1,5 @@
 import type { AnyActor, AnyMachineSnapshot, InspectionEvent, Subscription } from 'xstate';
-
-/** An inspector that throws must not stop the supervisor from being persisted. */
-function forward(inspect: (event: InspectionEvent) => void, event: InspectionEvent): void {
-  try {
-    inspect(event);
-  } catch {
-    // The inspector's failure is its own; persistence goes on.
-  }
-}
+import { forwardInspection } from './liveEvents.ts';
 
 /**
  * Tells a supervisor when its persisted snapshot may have changed: its root actor's
@@ -36,7 +28,7 @@ export class ChangeWatch {
     if (!outside) return {};
     return {
       inspect: (event) => {
-        forward(outside, event);
+        forwardInspection(outside, event);
         this.#inspected(event);
       },
     };

@@ -1,18 +1,10 @@
 // One supervisor living in this process: its actor and everything the runtime keeps about
 // it between two writes. The class owns that state; everything else asks it, or tells it
 // what happened, through its methods.
-import {
-  type AnyActor,
-  type AnyActorRef,
-  type AnyMachineSnapshot,
-  createActor,
-  type InspectionEvent,
-  type Snapshot,
-} from 'xstate';
+import { type AnyActor, type AnyMachineSnapshot, createActor } from 'xstate';
 import type { SupervisorContext } from '../../machines/context.ts';
-import { forceStop, XSTATE_VERSION } from '../../machines/xstateInternals.ts';
+import { forceStopChildren, XSTATE_VERSION } from '../../machines/xstateInternals.ts';
 import type { PendingQuestion } from '../../model/supervisor.ts';
-import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
 import { RawJson } from '../../persistence/rawJson.ts';
 import type { WriteRequest } from '../commit/snapshotWriter.ts';
 import { type AnswerPermission, checkedAnswer } from './answerCheck.ts';
@@ -27,37 +19,16 @@ import {
   toWrite,
 } from './capture.ts';
 import { ChangeWatch } from './changeWatch.ts';
+import { isPastDeadline, QuestionDeadlines } from './deadlines.ts';
+import type { ObserverOf, OptionsOf, PendingEntry, RuntimeEvent } from './liveEvents.ts';
 import type { WinningAnswer } from './repeatedAnswer.ts';
 import { rearmTimers } from './timers.ts';
 import { wallClock } from './wallClock.ts';
 
 /** What a live supervisor tells the runtime on its own, between calls. */
-export interface LiveObserver {
-  /** It changed outside a call (a timer, a child, a runtime event): capture it. */
-  changed(live: LiveSupervisor): void;
-  /** Its actor failed (an action threw, a child failed unhandled). */
-  failed(live: LiveSupervisor, error: unknown): void;
-}
-
+export type LiveObserver = ObserverOf<LiveSupervisor>;
 /** What a live supervisor is made from. */
-export interface LiveOptions {
-  identity: SupervisorIdentity;
-  machine: AnyActor['logic'];
-  input?: unknown;
-  /** A persisted snapshot to restore instead of starting fresh. */
-  snapshot?: Snapshot<unknown>;
-  /** The version last stored; the first capture writes `version + 1`. */
-  version?: number;
-  observer: LiveObserver;
-  /** An outside inspector (e.g. Stately's) that sees every inspection event too. */
-  inspect?: ((event: InspectionEvent) => void) | undefined;
-}
-
-/** A runtime event (a task outcome, a restoration notice). */
-export type RuntimeEvent = { type: string } & Record<string, unknown>;
-
-/** A journal entry to be written with the next capture; its version is that capture's. */
-export type PendingEntry = Omit<NewJournalEvent, 'version' | 'supervisorId'>;
+export type LiveOptions = OptionsOf<LiveSupervisor>;
 
 /**
  * A supervisor's actor, watched for changes of its own and of its children (ChangeWatch),
@@ -66,6 +37,8 @@ export type PendingEntry = Omit<NewJournalEvent, 'version' | 'supervisorId'>;
 export class LiveSupervisor {
   readonly identity: SupervisorIdentity;
   readonly #actor: AnyActor;
+  /** Its questions' deadline timers, and the questions that expired. */
+  readonly #deadlines: QuestionDeadlines;
   readonly #observer: LiveObserver;
   /** The spawn input, stored with the first write (a fresh start after restore uses it). */
   readonly #input: unknown;
@@ -102,11 +75,17 @@ export class LiveSupervisor {
       clock: wallClock,
       ...watch.actorOptions(),
     });
+    this.#deadlines = new QuestionDeadlines(this.#actor);
+    const root = watch.rootObserver(this.#actor);
     this.#actor.subscribe({
-      ...watch.rootObserver(this.#actor),
+      next: (snapshot: AnyMachineSnapshot) => {
+        root.next?.(snapshot);
+        this.#expireDue(snapshot);
+      },
       // An error observer keeps xstate from rethrowing the error and crashing the process.
       error: (error: unknown) => {
-        this.#stopLeakedChildren();
+        // XState leaves them running (research E10), working for a supervisor that is gone.
+        forceStopChildren(this.#actor);
         this.#dirty = true;
         this.#observer.failed(this, error);
       },
@@ -187,7 +166,11 @@ export class LiveSupervisor {
     value: unknown,
     check: AnswerPermission = {},
   ): Omit<WinningAnswer, 'version'> {
-    const event = checkedAnswer(this, this.pendingQuestion(questionId), questionId, value, check);
+    // Past its deadline the expiry wins, its timer fired or not: the machine gets it first.
+    this.expire(questionId);
+    const expired = this.#deadlines.isExpired(questionId);
+    const question = this.pendingQuestion(questionId);
+    const event = checkedAnswer(this, question, questionId, value, { ...check, expired });
     const { value: checkedValue, answeredBy } = event;
     this.#entries.push({
       kind: 'question_answered',
@@ -231,11 +214,29 @@ export class LiveSupervisor {
     else this.#waiting.push(event);
   }
 
-  /** Offers the waiting runtime events again (after a commit). */
+  /** Offers the waiting runtime events and expiries again (after a commit). */
   retryWaiting(): void {
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const event of waiting) this.deliver(event);
+    for (const questionId of this.#deadlines.waiting()) this.expire(questionId);
+  }
+
+  /**
+   * Once the deadline of `questionId` has passed, the machine gets `question.expired` if the
+   * question is still pending (an answer taken first wins) and its state takes the event;
+   * otherwise the expiry waits for the next commit. Each question expires once.
+   */
+  expire(questionId: string): void {
+    const question = this.pendingQuestion(questionId);
+    if (!question?.deadline || !isPastDeadline(question) || this.isFinished()) return;
+    if (this.#deadlines.wasHanded(questionId)) return;
+    const event = { type: 'question.expired', questionId, deadline: question.deadline };
+    if (!this.can(event)) this.#deadlines.wait(questionId);
+    else {
+      this.#deadlines.hand(questionId);
+      this.#actor.send(event);
+    }
   }
 
   /** Sends a runtime event only if its state takes it (the restoration notice); says so. */
@@ -296,7 +297,9 @@ export class LiveSupervisor {
       this.#lastView,
       view,
       this.#answeredSinceCapture,
+      this.#deadlines.takeSinceCapture(),
     );
+    if (snapshot.status === 'active') this.#deadlines.sync(view.questions, Date.now());
     const timers = snapshot.status === 'active' ? captureTimers(this.#actor) : [];
     const write = toWrite(
       this.identity,
@@ -359,7 +362,10 @@ export class LiveSupervisor {
    * state still cancels them. Returns the ids whose actor is gone.
    */
   rearm(timers: readonly TimerRecord[], now: number): string[] {
-    return rearmTimers(this.#actor, timers, now);
+    const gone = rearmTimers(this.#actor, timers, now);
+    // Deadlines stored without a timer (taken before deadlines were enforced) get one too.
+    this.#deadlines.sync(deriveView(this.snapshot()).questions, now);
+    return gone;
   }
 
   /** Stops the actor (its stopped snapshot is never written). */
@@ -367,19 +373,22 @@ export class LiveSupervisor {
     this.#actor.stop();
   }
 
+  /**
+   * After every event the root took (a deadline's wake-up among them, a no-op for the
+   * machine), the questions past their deadline get their expiry, once this event is done.
+   */
+  #expireDue(snapshot: AnyMachineSnapshot): void {
+    if (snapshot.status !== 'active') return;
+    const questions = (snapshot.context as Partial<SupervisorContext>).pendingQuestions;
+    for (const id of this.#deadlines.due(questions ?? [], Date.now())) {
+      queueMicrotask(() => this.expire(id));
+    }
+  }
+
   /** Marks it dirty and says so once (or again, when `force`d: a change no actor made). */
   #changed(force = false): void {
     if (this.#dirty && !force) return;
     this.#dirty = true;
     this.#observer.changed(this);
-  }
-
-  /**
-   * Stops the children of an actor that failed from an action: xstate leaves them running
-   * (research E10), and they would keep doing work for a supervisor that is gone.
-   */
-  #stopLeakedChildren(): void {
-    const children = this.snapshot().children as Record<string, AnyActorRef | undefined>;
-    for (const child of Object.values(children)) if (child) forceStop(child);
   }
 }

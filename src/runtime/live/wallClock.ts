@@ -9,21 +9,30 @@ import type { ActorOptions, AnyActorLogic } from 'xstate';
 /** XState's clock interface (not exported by name). */
 type Clock = NonNullable<ActorOptions<AnyActorLogic>['clock']>;
 
+/** Longest delay Node's setTimeout takes; it fires at once (after 1 ms) for a longer one. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Handle {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** Fires no earlier than `ms` after the call by `Date.now()`, re-arming for what is left. */
+/**
+ * Fires no earlier than `ms` after the call by `Date.now()`, re-arming for what is left (a
+ * deadline weeks away, past Node's longest timer, too).
+ */
 export const wallClock: Clock = {
   setTimeout(fn: () => void, ms: number): Handle {
     const due = Date.now() + ms;
     const handle: Handle = { timer: undefined };
     const arm = (delay: number) => {
-      handle.timer = setTimeout(() => {
-        const left = due - Date.now();
-        if (left > 0) arm(left);
-        else fn();
-      }, delay);
+      handle.timer = setTimeout(
+        () => {
+          const left = due - Date.now();
+          if (left > 0) arm(left);
+          else fn();
+        },
+        Math.min(delay, MAX_TIMER_MS),
+      );
     };
     arm(ms);
     return handle;

@@ -137,6 +137,27 @@ describe('changesOf', () => {
     it('is answered, not expired, when its answer was committed with it after the deadline', () => {
       expect(resolutionAt('2025-06-02T00:00:00.000Z', ['q0'])).toBe('answered');
     });
+
+    it('is expired when its expiry was committed with it, whatever the clock says now', () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      // The wall clock stepped back (NTP) between the expiry and its commit.
+      vi.setSystemTime(new Date('2025-05-01T00:00:00.000Z'));
+      const before = viewOf(write({ pendingQuestions: [question('q0', deadline)] }));
+      const expiry: CommittedWrite = {
+        write: write({ version: 2 }),
+        events: [
+          {
+            supervisorId: ID,
+            version: 2,
+            kind: 'question_expired',
+            payload: { questionId: 'q0', deadline },
+          },
+        ],
+        tasks: [],
+      };
+      const [change] = changesOf(before, expiry);
+      expect(change).toMatchObject({ type: 'question.resolved', resolution: 'expired' });
+    });
   });
 
   it('tells each status field that changed, with the state it left', () => {

@@ -83,6 +83,16 @@ describe('journalBetween', () => {
     expect(entries(result)).toEqual([['question_withdrawn', { questionId: 'q1' }]]);
   });
 
+  it('journals a question removed by the expiry the machine took as expired, with its deadline', () => {
+    const deadline = '2025-01-02T00:00:00.000Z';
+    const before = view({ questions: [{ ...question('q0'), deadline }, question('q1')] });
+    const result = journalBetween(ID, 2, before, view(), none, new Set(['q0']));
+    expect(entries(result)).toEqual([
+      ['question_expired', { questionId: 'q0', deadline }],
+      ['question_withdrawn', { questionId: 'q1' }],
+    ]);
+  });
+
   it('journals each step of a task and writes its row only when the task changed', () => {
     const pending = task();
     const spawned = journalBetween(ID, 2, view(), view({ tasks: { [TASK]: pending } }), none);

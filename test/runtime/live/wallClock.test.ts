@@ -2,7 +2,7 @@
 // (a plain setTimeout fires a millisecond early by Date.now() now and then: about 2 % of
 // 2,000 timers when this was written), so a question's deadline timer resolves it as
 // expired, and a timer re-armed after a restart keeps its deadline.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { wallClock } from '../../../src/runtime/live/wallClock.ts';
 
 describe('the wall clock of hosted supervisors', () => {
@@ -36,5 +36,27 @@ describe('the wall clock of hosted supervisors', () => {
     wallClock.clearTimeout(handle);
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(fired).toBe(false);
+  });
+
+  it('waits out a delay past the longest Node timer instead of firing and re-arming each ms', async () => {
+    // A question due in 40 days: Node fires any setTimeout over 2^31-1 ms after 1 ms.
+    const armed = vi.spyOn(globalThis, 'setTimeout');
+    let fired = false;
+    const handle = wallClock.setTimeout(
+      () => {
+        fired = true;
+      },
+      40 * 24 * 60 * 60 * 1000,
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(fired).toBe(false);
+      // This test's own sleep is the other call.
+      expect(armed.mock.calls.length).toBe(2);
+      expect(armed.mock.calls[0]?.[1]).toBe(2 ** 31 - 1);
+    } finally {
+      wallClock.clearTimeout(handle);
+      armed.mockRestore();
+    }
   });
 });
