@@ -4,6 +4,10 @@
 import type { Logger } from '../logger.ts';
 import type { RetentionStore } from '../persistence/retentionRepository.ts';
 
+// The server deletes one finished supervisor through the same store; it sees persistence
+// only through the runtime.
+export type { DeleteOutcome, RetentionStore } from '../persistence/retentionRepository.ts';
+
 /** How retention runs. */
 export interface RetentionOptions {
   store: Pick<RetentionStore, 'deleteFinished'>;

@@ -5,7 +5,6 @@ import { isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
 import type { SupervisorState } from '../model/supervisor.ts';
-import type { RetentionStore } from '../persistence/retentionRepository.ts';
 import {
   AnswerBody,
   CancelBody,
@@ -13,6 +12,7 @@ import {
   EventBody,
   FleetQuery,
 } from '../protocol/http.ts';
+import type { RetentionStore } from '../runtime/retention.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { answerAs } from './answering.ts';
 import { bearerToken, canSee, type Principal, type TokenTable } from './auth.ts';
