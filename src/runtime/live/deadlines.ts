@@ -13,6 +13,7 @@ import {
 import type { PendingQuestion } from '../../model/supervisor.ts';
 
 const NONE_DUE: readonly string[] = [];
+const NONE_TAKEN: ReadonlySet<string> = new Set();
 
 /** The type of the wake-up a deadline timer delivers to the supervisor's root. */
 export const DEADLINE_EVENT = 'steward.deadline';
@@ -35,12 +36,13 @@ export function isPastDeadline(question: PendingQuestion, now = Date.now()): boo
  */
 export class QuestionDeadlines {
   readonly #root: AnyActor;
+  // The sets are made on first use: most supervisors never see a deadline pass.
   /** Questions whose expiry the machine was handed, for the life of this actor: once each. */
-  readonly #handed = new Set<string>();
+  #handed: Set<string> | undefined;
   /** Handed since the last capture: their removal is journaled as an expiry. */
-  readonly #sinceCapture = new Set<string>();
+  #sinceCapture: Set<string> | undefined;
   /** Due, but the state had no transition for `question.expired`: offered after each commit. */
-  readonly #waiting = new Set<string>();
+  #waiting: Set<string> | undefined;
 
   constructor(root: AnyActor) {
     this.#root = root;
@@ -79,7 +81,7 @@ export class QuestionDeadlines {
   due(questions: readonly PendingQuestion[], now: number): readonly string[] {
     let due: string[] | undefined;
     for (const q of questions) {
-      if (!isPastDeadline(q, now) || this.#handed.has(q.id)) continue;
+      if (!isPastDeadline(q, now) || this.#handed?.has(q.id)) continue;
       due ??= [];
       due.push(q.id);
     }
@@ -88,37 +90,40 @@ export class QuestionDeadlines {
 
   /** True once `questionId` expired here: handed to the machine, or waiting to be. */
   isExpired(questionId: string): boolean {
-    return this.#handed.has(questionId) || this.#waiting.has(questionId);
+    return this.#handed?.has(questionId) === true || this.#waiting?.has(questionId) === true;
   }
 
   /** True once the machine was handed the expiry of `questionId`. */
   wasHanded(questionId: string): boolean {
-    return this.#handed.has(questionId);
+    return this.#handed?.has(questionId) === true;
   }
 
   /** The expiry of `questionId` goes to the machine now: its timer is done with. */
   hand(questionId: string): void {
+    this.#handed ??= new Set();
     this.#handed.add(questionId);
+    this.#sinceCapture ??= new Set();
     this.#sinceCapture.add(questionId);
-    this.#waiting.delete(questionId);
+    this.#waiting?.delete(questionId);
     cancelScheduledEvent(this.#root, this.#root, deadlineTimerId(questionId));
   }
 
   /** The expiry of `questionId` is due, but the current state cannot take it yet. */
   wait(questionId: string): void {
+    this.#waiting ??= new Set();
     this.#waiting.add(questionId);
     cancelScheduledEvent(this.#root, this.#root, deadlineTimerId(questionId));
   }
 
   /** The expiries waiting for a state that takes them. */
   waiting(): string[] {
-    return [...this.#waiting];
+    return this.#waiting ? [...this.#waiting] : [];
   }
 
   /** Hands over (and forgets) the questions expired since the last capture. */
   takeSinceCapture(): ReadonlySet<string> {
-    const taken = new Set(this.#sinceCapture);
-    this.#sinceCapture.clear();
+    const taken = this.#sinceCapture ?? NONE_TAKEN;
+    this.#sinceCapture = undefined;
     return taken;
   }
 }

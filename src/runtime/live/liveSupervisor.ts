@@ -25,6 +25,9 @@ import type { WinningAnswer } from './repeatedAnswer.ts';
 import { rearmTimers } from './timers.ts';
 import { wallClock } from './wallClock.ts';
 
+/** None: the collections of a supervisor are made on first use (an idle one has none). */
+const NO_QUESTIONS: ReadonlySet<string> = new Set();
+
 /** What a live supervisor tells the runtime on its own, between calls. */
 export type LiveObserver = ObserverOf<LiveSupervisor>;
 /** What a live supervisor is made from. */
@@ -49,11 +52,11 @@ export class LiveSupervisor {
   /** Changed since the last capture. */
   #dirty = true;
   /** Answers sent to the actor and not yet committed, each with the version it commits with. */
-  readonly #answering = new Map<string, WinningAnswer>();
+  #answering: Map<string, WinningAnswer> | undefined;
   /** Journal entries for the next capture (answers with their values, restore notes). */
   readonly #entries: PendingEntry[] = [];
   /** Question ids answered since the last capture: their removal is not a withdrawal. */
-  readonly #answeredSinceCapture = new Set<string>();
+  #answeredSinceCapture: Set<string> | undefined;
   /** Runtime events its state could not take yet: offered again after each commit. */
   #waiting: RuntimeEvent[] = [];
   /** Why the runtime failed this supervisor on its own (a snapshot it cannot persist). */
@@ -138,7 +141,7 @@ export class LiveSupervisor {
    * event waiting, no invoked or spawned actor at work, no task pending or running.
    */
   isSettled(): boolean {
-    if (this.isFinished() || this.#dirty || this.#answering.size > 0) return false;
+    if (this.isFinished() || this.#dirty || (this.#answering?.size ?? 0) > 0) return false;
     if (this.#entries.length > 0 || this.#waiting.length > 0) return false;
     const snapshot = this.snapshot();
     if (Object.keys(snapshot.children ?? {}).length > 0) return false;
@@ -176,6 +179,7 @@ export class LiveSupervisor {
       kind: 'question_answered',
       payload: { questionId, value: checkedValue, answeredBy },
     });
+    this.#answeredSinceCapture ??= new Set();
     this.#answeredSinceCapture.add(questionId);
     this.#dirty = true;
     this.#actor.send(event);
@@ -188,17 +192,18 @@ export class LiveSupervisor {
 
   /** The answer to `questionId` is on its way to the database, as `answer.version`. */
   answerInFlight(questionId: string, answer: WinningAnswer): void {
+    this.#answering ??= new Map();
     this.#answering.set(questionId, answer);
   }
 
   /** Its commit is over (done or failed): a repeat from now on is judged by the row. */
   answerSettled(questionId: string): void {
-    this.#answering.delete(questionId);
+    this.#answering?.delete(questionId);
   }
 
   /** The answer to `questionId` on its way to the database, with its version, if one is. */
   answerOnItsWay(questionId: string): WinningAnswer | undefined {
-    return this.#answering.get(questionId);
+    return this.#answering?.get(questionId);
   }
 
   /**
@@ -296,7 +301,7 @@ export class LiveSupervisor {
       version,
       this.#lastView,
       view,
-      this.#answeredSinceCapture,
+      this.#answeredSinceCapture ?? NO_QUESTIONS,
       this.#deadlines.takeSinceCapture(),
     );
     if (snapshot.status === 'active') this.#deadlines.sync(view.questions, Date.now());
@@ -315,7 +320,7 @@ export class LiveSupervisor {
     const extra = this.#entries
       .splice(0)
       .map((e) => ({ supervisorId: id, version, kind: e.kind, payload: e.payload }));
-    this.#answeredSinceCapture.clear();
+    this.#answeredSinceCapture = undefined;
     this.#version = version;
     this.#lastJson = json;
     this.#lastView = view;
