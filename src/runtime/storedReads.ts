@@ -24,6 +24,7 @@ export abstract class StoredReads
       | 'countPendingQuestions'
       | 'countByStateValue'
       | 'history'
+      | 'journal'
       | 'checkpoints'
     >
 {
@@ -56,6 +57,11 @@ export abstract class StoredReads
   async history(id: string, limit = 50) {
     if (!isSupervisorId(id)) return [];
     return (await this.#read(() => this.store.recentHistory([id], limit))).get(id) ?? [];
+  }
+
+  async journal(id: string, page: { before?: number; limit: number }) {
+    if (!isSupervisorId(id)) return [];
+    return this.#read(() => this.store.journalPage(id, page));
   }
 
   async checkpoints(id: string, limit?: number) {

@@ -191,7 +191,7 @@ export class LiveSupervisor {
     const { value: checkedValue, answeredBy } = event;
     this.#entries.push({
       kind: 'question_answered',
-      payload: { questionId, value: checkedValue, answeredBy },
+      payload: { questionId, value: checkedValue, answeredBy, by: check.by ?? null },
     });
     this.#answeredSinceCapture.add(questionId);
     this.#dirty = true;
