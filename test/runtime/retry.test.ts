@@ -1,17 +1,44 @@
 // Issue 15, item 6: a failed or cancelled supervisor put back to work (redrive), from its
 // newest checkpoint or afresh from its input, on a real host and a real database.
 import { expect, it } from 'vitest';
+import { setup } from 'xstate';
+import { setPhase } from '../../src/machines/actions.ts';
+import { initialSupervisorContext, type SupervisorContext } from '../../src/machines/context.ts';
 import type { Requester } from '../../src/model/requester.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
 import type { CommittedChange } from '../../src/runtime/commit/committedChanges.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { useHost } from '../helpers/host.ts';
+import { testRegistry } from '../helpers/testMachines.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
 const BY: Requester = { owner: 'olga', name: 'olga#0', admin: false, requestId: 'req-retry-1' };
 
+/** Enters a phase in every state, the final one too: its last checkpoint is finished. */
+const phasedMachine = setup({
+  types: {
+    context: {} as SupervisorContext,
+    events: {} as { type: 'advance' } | { type: 'give-up' },
+  },
+}).createMachine({
+  id: 'phased',
+  context: () => initialSupervisorContext(),
+  initial: 'first',
+  states: {
+    first: { tags: ['working'], entry: setPhase('first'), on: { advance: 'second' } },
+    second: { tags: ['working'], entry: setPhase('second'), on: { 'give-up': 'gaveUp' } },
+    gaveUp: { type: 'final', tags: ['failed'], entry: setPhase('gave-up') },
+  },
+});
+
+function registry() {
+  const machines = testRegistry();
+  machines.register({ id: 'phased', version: 1, machine: phasedMachine });
+  return machines;
+}
+
 describeEachEngine('retry', (engine) => {
-  const fixture = useHost(engine);
+  const fixture = useHost(engine, { registry: registry() });
 
   /** A reference supervisor with no steps, failed by rejecting its result at review. */
   async function failedAtReview(): Promise<string> {
@@ -120,6 +147,26 @@ describeEachEngine('retry', (engine) => {
       { reason: null, from: 'fresh', checkpointVersion: null, previousState: 'cancelled', by: BY },
     ]);
     await host.cancel(id);
+  });
+
+  it('passes over a checkpoint taken in a final state for the newest one still running', async () => {
+    const { host } = fixture;
+    const { id } = await host.spawn('phased', {}, { owner: 'olga' });
+    await host.send(id, { type: 'advance' });
+    await host.send(id, { type: 'give-up' });
+    await waitFor('the failure', async () => (await host.get(id)).state === 'failed');
+    const [last, running] = await host.checkpoints(id);
+    expect([last?.phase, running?.phase]).toEqual(['gave-up', 'second']);
+
+    const info = await host.retry(id);
+
+    expect(info.checkpointVersion).toBe(running?.version);
+    expect(await host.get(id)).toMatchObject({
+      state: 'working',
+      stateValue: 'second',
+      phase: 'second',
+    });
+    await host.send(id, { type: 'give-up' });
   });
 
   it('refuses to retry a completed supervisor and changes nothing', async () => {
