@@ -4,6 +4,12 @@
 import type { Logger } from '../logger.ts';
 import type { RetentionStore } from '../persistence/retentionRepository.ts';
 
+/**
+ * Deleting one finished supervisor by hand (`DELETE /supervisors/:id`), as the server sees
+ * it: through the runtime, which alone may name the persistence.
+ */
+export type SupervisorDeletion = Pick<RetentionStore, 'deleteOne'>;
+
 /** How retention runs. */
 export interface RetentionOptions {
   store: Pick<RetentionStore, 'deleteFinished'>;

@@ -5,7 +5,6 @@ import { isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
 import type { SupervisorState } from '../model/supervisor.ts';
-import type { RetentionStore } from '../persistence/retentionRepository.ts';
 import {
   AnswerBody,
   CancelBody,
@@ -14,6 +13,7 @@ import {
   FleetQuery,
   RetryBody,
 } from '../protocol/http.ts';
+import type { SupervisorDeletion } from '../runtime/retention.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { answerAs } from './answering.ts';
 import { bearerToken, canSee, type Principal, type TokenTable } from './auth.ts';
@@ -40,7 +40,7 @@ export interface HttpApiOptions {
   /** The hosted machines: serves `/machines` and the dashboard's diagrams when given. */
   registry?: MachineRegistry;
   /** Deletes finished supervisors: serves `DELETE /supervisors/:id` when given. */
-  retention?: Pick<RetentionStore, 'deleteOne'>;
+  retention?: SupervisorDeletion;
 }
 
 type Env = { Variables: { principal: Principal; requestId: string } };
