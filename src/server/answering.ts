@@ -32,8 +32,7 @@ export async function committedOrStored(
  * the principal may not see is reported as not found, so its existence does not leak; a
  * question addressed to a role the principal lacks is refused with `ERR_FORBIDDEN`. The
  * answer is recorded with who gave it (and in which request) and resolves only after its
- * commit. Every answer is
- * counted in `steward_answers_total` by outcome.
+ * commit. Every answer is counted in `steward_answers_total` by outcome.
  */
 export async function answerAs(
   host: SupervisorHost,
