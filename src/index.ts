@@ -36,6 +36,8 @@ export {
   type AnswerResult,
   type Committed,
   createSupervisorHost,
+  type RetryOptions,
+  type SpawnOptions,
   type SupervisorHost,
   type SupervisorHostOptions,
 } from './runtime/supervisorHost.ts';

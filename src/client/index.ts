@@ -2,7 +2,7 @@
 
 export { JOURNAL_KINDS, JOURNAL_REGISTRY, JournalKind } from '../model/journalKinds.ts';
 export type { QuestionAskedFrame, RecordedAnswer } from '../protocol/frames.ts';
-export { JournalEntry } from '../protocol/http.ts';
+export { JournalEntry, JournalPage } from '../protocol/http.ts';
 export type { WebhookNotification } from '../protocol/webhook.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export {

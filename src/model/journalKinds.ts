@@ -34,13 +34,22 @@ const BETWEEN_VIEWS = '`src/runtime/live/capture.ts#journalBetween`, with the sn
  * JOURNAL_REGISTRY.question_answered.writtenBy; // '`src/runtime/live/liveSupervisor.ts#…'
  */
 export const JOURNAL_REGISTRY = Object.freeze({
+  // Commands from outside (the audit trail)
+  command: kind(
+    "a command from outside changed the supervisor (`spawn`, `event`, `pause`, `resume`, `cancel`), journaled with the snapshot it causes: `{ command, by, event?, reason? }`, `by` being who asked (`{ owner, name, admin, requestId }`, `null` for an embedder's own call)",
+    '`src/runtime/commands.ts#commandEntry`, queued on the live supervisor for the snapshot the command causes',
+  ),
+  retried: kind(
+    'a failed or cancelled supervisor was put back to work (`POST /supervisors/:id/retry`), journaled with the snapshot it restarts from; a `restored` entry (source `manual`) counts it: `{ reason, from, checkpointVersion, previousState, by }`',
+    '`src/runtime/restore/retryPlan.ts#rebuildForRetry`, with that snapshot',
+  ),
   // Questions
   question_asked: kind(
     'a question appeared among the pending ones: `{ questionId, prompt }`',
     BETWEEN_VIEWS,
   ),
   question_answered: kind(
-    'an answer was accepted, journaled with the snapshot it causes (a repeat is found by it): `{ questionId, value, answeredBy }`',
+    'an answer was accepted, journaled with the snapshot it causes (a repeat is found by it): `{ questionId, value, answeredBy, by }` (`by` as for `command`)',
     '`src/runtime/live/liveSupervisor.ts#LiveSupervisor.answer`',
   ),
   question_withdrawn: kind(
@@ -79,7 +88,7 @@ export const JOURNAL_REGISTRY = Object.freeze({
   ),
   // Restoration
   restored: kind(
-    'the supervisor was restored into memory: `{ source, restorationCount }`',
+    'the supervisor was restored into memory: `{ source, restorationCount, by? }`, `by` when someone asked for it (`POST /supervisors/:id/resume` of one not in memory)',
     '`src/persistence/supervisorRepository.ts#markSupervisorRestored`, with the restore count',
   ),
   restoration_fallback: kind(

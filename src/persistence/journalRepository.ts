@@ -121,6 +121,27 @@ export async function listEvents(
 }
 
 /**
+ * A page of a supervisor's journal, newest first: the entries before the entry id
+ * `before` (all, without it), at most `limit`. The primary key orders them, so paging by
+ * the last id seen returns every entry exactly once while new ones are appended.
+ */
+// One range condition, not "$2 IS NULL OR id < $2": the index (supervisor_id, id) is then
+// walked backwards from the start of the range whatever the plan.
+export async function listEventsBefore(
+  db: Queryable,
+  supervisorId: string,
+  page: { before?: number; limit: number },
+): Promise<JournalEvent[]> {
+  const { rows } = await db.query<JournalRow>(
+    `SELECT ${JOURNAL_COLUMNS} FROM supervisor_events
+     WHERE supervisor_id = $1 AND id < coalesce($2::bigint, 9223372036854775807)
+     ORDER BY id DESC LIMIT $3`,
+    [supervisorId, page.before ?? null, page.limit],
+  );
+  return rows.map(toJournalEvent);
+}
+
+/**
  * The newest `perSupervisor` journal entries of each of many supervisors, oldest first
  * per supervisor, in one statement: the history a restore hands back.
  */

@@ -1,3 +1,4 @@
+import type { Requester } from '../model/requester.ts';
 import type { StateValidationResult } from '../model/restoration.ts';
 import type {
   LifecycleState,
@@ -21,6 +22,7 @@ import {
   insertCheckpointsSql,
   insertEventsSql,
   listCheckpoints,
+  listEventsBefore,
   type NewCheckpoint,
   type NewJournalEvent,
   recentEvents,
@@ -115,13 +117,18 @@ export interface SupervisorStore {
   repairTasks(rows: readonly TaskRowWrite[], cancelIds: readonly string[]): Promise<void>;
   /** Counts restores and journals them, in one statement: `markSupervisorRestored`. */
   markRestored(
-    restores: ReadonlyArray<{ id: string; source: RestorationSource }>,
+    restores: ReadonlyArray<{ id: string; source: RestorationSource; by?: Requester | null }>,
   ): Promise<RestoreMark[]>;
   /** The newest journal entries of each supervisor, oldest first (restored history). */
   recentHistory(
     supervisorIds: readonly string[],
     perSupervisor: number,
   ): Promise<Map<string, JournalEvent[]>>;
+  /** A page of a supervisor's journal, newest first, before an entry id (`listEventsBefore`). */
+  journalPage(
+    supervisorId: string,
+    page: { before?: number; limit: number },
+  ): Promise<JournalEvent[]>;
   /** A supervisor's checkpoints, newest first. */
   listCheckpoints(supervisorId: string, limit?: number): Promise<Checkpoint[]>;
   /**
@@ -262,5 +269,6 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     listTimersDue: (page) => listTimersDue(db, page),
     listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),
     recentHistory: (ids, perSupervisor) => recentEvents(db, ids, perSupervisor),
+    journalPage: (supervisorId, page) => listEventsBefore(db, supervisorId, page),
   };
 }

@@ -131,13 +131,13 @@ export const ERROR_REGISTRY = Object.freeze({
   ERR_SUPERVISOR_TERMINATED: server(
     409,
     false,
-    'the supervisor is completed, failed or cancelled',
-    'nothing: it takes no more events',
+    'the supervisor is completed, failed or cancelled (and takes no more events), or retrying one that completed',
+    'nothing: it takes no more events; a failed or cancelled one can be retried (`POST /supervisors/:id/retry`)',
   ),
   ERR_SUPERVISOR_NOT_FINISHED: server(
     409,
     false,
-    'deleting a supervisor that has not completed, failed or been cancelled',
+    'deleting or retrying a supervisor that has not completed, failed or been cancelled (running, waiting, paused; `details.state` says which), or retrying one whose retry is under way',
     'cancel it first, or wait for it to finish',
   ),
   ERR_EVENT_INVALID: server(

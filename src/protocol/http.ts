@@ -40,6 +40,9 @@ export const AnswerBody = z.strictObject({ value: z.unknown() });
 /** `POST /supervisors/:id/cancel`. */
 export const CancelBody = z.strictObject({ reason: z.string().max(2_000).optional() });
 
+/** `POST /supervisors/:id/retry`: why, journaled with who asked. */
+export const RetryBody = z.strictObject({ reason: z.string().max(2_000).optional() });
+
 const Flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 const Count = z.coerce.number().int();
 
@@ -64,6 +67,21 @@ export const FleetQuery = z.strictObject({
 });
 export type FleetQuery = z.infer<typeof FleetQuery>;
 
+/** The most entries one page of `GET /supervisors/:id/journal` holds, and its default. */
+export const JOURNAL_PAGE_MAX = 1000;
+export const JOURNAL_PAGE_DEFAULT = 100;
+
+/**
+ * `GET /supervisors/:id/journal`: a page of the journal, newest first, before the entry id
+ * `before` (from the newest without it); or, with `format=ndjson`, the whole journal.
+ */
+export const JournalQuery = z.strictObject({
+  before: Count.positive().optional(),
+  limit: Count.min(1).max(JOURNAL_PAGE_MAX).optional(),
+  format: z.enum(['json', 'ndjson']).optional(),
+});
+export type JournalQuery = z.infer<typeof JournalQuery>;
+
 /**
  * One journal entry as a response carries it (`history` of `GET /supervisors/:id`, and of
  * the `RestorationInfo` a resume returns): the model's `JournalEvent`, its `kind` one of
@@ -76,3 +94,21 @@ export type FleetQuery = z.infer<typeof FleetQuery>;
  */
 export const JournalEntry = JournalEvent.extend({ createdAt: z.iso.datetime() });
 export type JournalEntry = z.infer<typeof JournalEntry>;
+
+/**
+ * The response of `GET /supervisors/:id/journal`: entries newest first, and the `before` of
+ * the next page (`null`: this was the oldest).
+ *
+ * @example
+ * let before: number | null = null;
+ * do {
+ *   const page = JournalPage.parse(await (await fetch(`${url}/supervisors/${id}/journal${before ? `?before=${before}` : ''}`, { headers })).json());
+ *   for (const entry of page.entries) console.log(entry.kind);
+ *   before = page.nextBefore;
+ * } while (before !== null);
+ */
+export const JournalPage = z.object({
+  entries: z.array(JournalEntry),
+  nextBefore: z.number().int().positive().nullable(),
+});
+export type JournalPage = z.infer<typeof JournalPage>;

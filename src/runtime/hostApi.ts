@@ -3,6 +3,7 @@
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
+import type { CommandOptions } from '../model/requester.ts';
 import type {
   LifecycleState,
   PendingQuestion,
@@ -15,6 +16,8 @@ import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { ChangeListener } from './commit/committedChanges.ts';
 import type { SnapshotWriterOptions } from './commit/snapshotWriter.ts';
 import type { RestorationInfo } from './restore/restoration.ts';
+
+export type { CommandOptions } from '../model/requester.ts';
 
 /** Options of the actor host. */
 export interface SupervisorHostOptions {
@@ -70,8 +73,19 @@ export interface Committed {
   version: number;
 }
 
+/** Options of `spawn`: its id, its owner, and who asked (journaled with its first write). */
+export interface SpawnOptions extends CommandOptions {
+  id?: string;
+  owner?: string | null;
+}
+
+/** Options of `retry`: why (journaled with who asked). */
+export interface RetryOptions extends CommandOptions {
+  reason?: string;
+}
+
 /** Who answers, and whether they may answer a given question. */
-export interface AnswerOptions {
+export interface AnswerOptions extends CommandOptions {
   /** Recorded in the journal with the answer. */
   answeredBy?: string | null;
   /**
@@ -98,13 +112,15 @@ export interface SupervisorHost {
   spawn(
     machineId: string,
     input: unknown,
-    options?: { id?: string; owner?: string | null },
+    options?: SpawnOptions,
   ): Promise<{ id: string } & Committed>;
   /**
    * Sends an event. Resolves once the snapshot it produced has committed; an event the
-   * supervisor has no transition for is refused with `ERR_EVENT_NOT_ACCEPTED`.
+   * supervisor has no transition for is refused with `ERR_EVENT_NOT_ACCEPTED`. Like every
+   * command (`spawn`, `pause`, `resume`, `cancel`), it is journaled (a `command` entry, with
+   * `options.by`) in the commit of the snapshot it produced.
    */
-  send(id: string, event: unknown): Promise<Committed>;
+  send(id: string, event: unknown, options?: CommandOptions): Promise<Committed>;
   /**
    * Answers a pending question after validating the value against its answer kind.
    * Idempotent: answering a question again with the same value (JSON-equal) reports a
@@ -117,9 +133,12 @@ export interface SupervisorHost {
     value: unknown,
     options?: AnswerOptions,
   ): Promise<AnswerResult>;
-  pause(id: string): Promise<Committed>;
-  resume(id: string): Promise<Committed>;
-  cancel(id: string, reason?: string): Promise<Committed>;
+  /** Sends `supervisor.pause` (see `send`). */
+  pause(id: string, options?: CommandOptions): Promise<Committed>;
+  /** Sends `supervisor.resume` (see `send`). */
+  resume(id: string, options?: CommandOptions): Promise<Committed>;
+  /** Sends `supervisor.cancel` with the reason (see `send`). */
+  cancel(id: string, reason?: string, options?: CommandOptions): Promise<Committed>;
   /** A supervisor as stored; `ERR_SUPERVISOR_NOT_FOUND` when there is none. */
   get(id: string): Promise<SupervisorState>;
   /** Stored supervisors matching a filter (indexed queries). */
@@ -132,6 +151,12 @@ export interface SupervisorHost {
   countByStateValue(machineId: string, owner?: string): Promise<Record<string, number>>;
   /** The newest journal entries of a supervisor, oldest first. */
   history(id: string, limit?: number): Promise<JournalEvent[]>;
+  /**
+   * A page of a supervisor's whole journal, newest first: the entries before the entry id
+   * `before` (from the newest, without it), at most `limit`. Paging on with the last id
+   * seen lists every entry exactly once.
+   */
+  journal(id: string, page: { before?: number; limit: number }): Promise<JournalEvent[]>;
   /** A supervisor's kept checkpoints, newest first. */
   checkpoints(id: string, limit?: number): Promise<Checkpoint[]>;
   /**
@@ -154,9 +179,29 @@ export interface SupervisorHost {
   /**
    * Brings a stored supervisor back into memory: rebuilds its actor from the stored
    * snapshot, counts the restore (`restoration_count`, time, source), re-sends its pending
-   * questions on the committed-changes stream, and picks up its tasks.
+   * questions on the committed-changes stream, and picks up its tasks. The `restored`
+   * entry names `options.by` when given.
    */
-  restore(id: string, source?: RestorationSource): Promise<RestorationInfo>;
+  restore(
+    id: string,
+    source?: RestorationSource,
+    options?: CommandOptions,
+  ): Promise<RestorationInfo>;
+  /**
+   * Puts a failed or cancelled supervisor back to work, like Step Functions' redrive or
+   * Temporal's reset: from its newest checkpoint that validates and was not taken in a
+   * final state, or afresh from its stored input when there is none. Journaled (`retried`,
+   * with `options.reason` and `options.by`) with the snapshot it restarts from, counted
+   * as a restore with source `manual`; its pending questions are asked again once that
+   * commit is durable, when it resolves. A completed supervisor is refused with
+   * `ERR_SUPERVISOR_TERMINATED`, one not finished (or being retried) with
+   * `ERR_SUPERVISOR_NOT_FINISHED`; neither changes anything.
+   *
+   * @example
+   * const info = await host.retry(id, { reason: 'the API key was fixed', by });
+   * info.checkpointVersion; // the checkpoint it went back to, or null (afresh)
+   */
+  retry(id: string, options?: RetryOptions): Promise<RestorationInfo>;
   /**
    * Restores every stored supervisor that is not finished, page by page, logging progress;
    * with `lazyRestore`, only those that must run now (the rest are `deferred`).

@@ -18,6 +18,15 @@ export function terminated(id: string, state: string, what: string): StewardErro
   });
 }
 
+/** Retrying a supervisor that has not finished (running, waiting, paused, being retried). */
+export function notFinished(id: string, state: string): StewardError {
+  return new StewardError(
+    'ERR_SUPERVISOR_NOT_FINISHED',
+    `supervisor ${id} is ${state}: only a failed or cancelled supervisor can be retried (cancel it first to start it over)`,
+    { id, state },
+  );
+}
+
 export function notRunning(id: string, message: string, state?: string): StewardError {
   return new StewardError('ERR_SUPERVISOR_NOT_RUNNING', message, {
     id,

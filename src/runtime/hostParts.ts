@@ -3,11 +3,15 @@
 // the task runner; the restorer rebuilds live supervisors and puts them in service.
 import type { Logger } from '../logger.ts';
 import { AfterCommit } from './afterCommit.ts';
+import { durableWithin } from './commit/commitWait.ts';
 import { createSnapshotWriter, type SnapshotWriter } from './commit/snapshotWriter.ts';
 import type { SupervisorHostOptions } from './hostApi.ts';
 import { LiveSupervisors } from './live/liveSupervisors.ts';
 import { Restorer } from './restorer.ts';
 import { createTaskRunner, type TaskRunner } from './taskRunner.ts';
+
+/** How long a call waits for its commit by default (`commitTimeoutMs`). */
+export const COMMIT_TIMEOUT_MS = 10_000;
 
 /** The parts of one host. */
 export interface HostParts {
@@ -41,6 +45,8 @@ export function wireHostParts(options: SupervisorHostOptions, log: Logger): Host
     lives,
     effects,
     runner,
+    durable: (id, version) =>
+      durableWithin(writer, id, version, options.commitTimeoutMs ?? COMMIT_TIMEOUT_MS),
   });
   return { writer, lives, runner, effects, restorer };
 }

@@ -1,12 +1,14 @@
 // Stored rows back into service: restore/ rebuilds each supervisor and hands it back, this
 // puts it in service between the seed's steps (rebuild → admit → count → ask again →
 // finish), and refuses what a lost database made stale.
+import type { Requester } from '../model/requester.ts';
 import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
 import type { AfterCommit } from './afterCommit.ts';
 import { isTerminal } from './commit/committedChanges.ts';
 import {
   alreadyExists,
   databaseUnavailable,
+  notFinished,
   notFound,
   notRunning,
   terminated,
@@ -25,6 +27,7 @@ import {
   restoreInPages,
 } from './restore/restoration.ts';
 import { deferredPages, restorablePages } from './restore/restorePlan.ts';
+import { type RetryRequest, rebuildForRetry } from './restore/retryPlan.ts';
 import { isSupervisorId } from './storedReads.ts';
 import type { TaskRunner } from './taskRunner.ts';
 
@@ -32,7 +35,9 @@ import type { TaskRunner } from './taskRunner.ts';
 export interface RestorerDeps extends RestoreDeps {
   lives: LiveSupervisors;
   effects: Pick<AfterCommit, 'adopt' | 'emit' | 'listened'>;
-  runner: Pick<TaskRunner, 'resumeAfterRestore'>;
+  runner: Pick<TaskRunner, 'resumeAfterRestore' | 'stopAll'>;
+  /** Resolves once a version of a supervisor has committed (bounded: ERR_COMMIT_IN_DOUBT). */
+  durable(id: string, version: number): Promise<void>;
 }
 
 /** The outcome of restoring some rows: each one restored, or why not. */
@@ -58,14 +63,18 @@ export class Restorer {
     this.#losses++;
   }
 
-  /** One supervisor not in memory here, by id (a manual resume, say). */
-  async one(id: string, source: RestorationSource): Promise<RestorationInfo> {
+  /** One supervisor not in memory here, by id (a manual resume, say, journaled with `by`). */
+  async one(
+    id: string,
+    source: RestorationSource,
+    by: Requester | null = null,
+  ): Promise<RestorationInfo> {
     const live = this.#deps.lives.get(id);
     if (live && !live.isFinished()) throw alreadyExists(id, 'is already running here');
     const stored = isSupervisorId(id) ? await this.#deps.store.getSupervisor(id) : null;
     if (!stored) throw notFound(id);
     if (isTerminal(stored.state)) throw terminated(id, stored.state, ': nothing to restore');
-    const { restored, failed } = await this.rows([stored], source);
+    const { restored, failed } = await this.#rows([stored], source, this.#losses, true, by);
     const info = restored[0];
     if (!info) throw failed[0]?.error ?? new Error(`supervisor ${id} was not restored`);
     this.#deps.log.info(
@@ -73,6 +82,48 @@ export class Restorer {
       'supervisor restored',
     );
     return info;
+  }
+
+  /**
+   * Puts a failed or cancelled supervisor back to work (retryPlan.ts): refused for one that
+   * completed (`ERR_SUPERVISOR_TERMINATED`) or has not finished (`ERR_SUPERVISOR_NOT_FINISHED`,
+   * also while another retry of it is under way). Resolves once the snapshot it restarts
+   * from has committed with its `retried` entry, and the restore is counted (`manual`).
+   */
+  async retry(id: string, request: RetryRequest): Promise<RestorationInfo> {
+    const stored = isSupervisorId(id) ? await this.#deps.store.getSupervisor(id) : null;
+    if (!stored) throw notFound(id);
+    if (stored.state === 'completed') {
+      throw terminated(id, stored.state, ': only a failed or cancelled supervisor can be retried');
+    }
+    if (!isTerminal(stored.state) || this.#running(id)) throw notFinished(id, stored.state);
+    const losses = this.#losses;
+    const rebuilt = await rebuildForRetry(this.#deps, stored, request);
+    // Checked again in the same turn as the admission: a retry that raced this one won.
+    if (this.#running(id)) {
+      rebuilt.live.stop();
+      throw notFinished(id, 'running');
+    }
+    const finished = this.#deps.lives.remove(id);
+    if (finished) {
+      this.#deps.runner.stopAll(id);
+      finished.stop();
+    }
+    this.#admit(rebuilt.live, null, losses);
+    await this.#deps.durable(id, rebuilt.live.version);
+    const count = (await countRestores(this.#deps.store, [rebuilt])).get(id);
+    if (!count) throw notFound(id);
+    const info = await finishRestore(this.#deps, rebuilt, count);
+    this.#deps.log.info(
+      { supervisorId: id, from: rebuilt.chosen.from, restorationCount: info.restorationCount },
+      'supervisor retried',
+    );
+    return info;
+  }
+
+  #running(id: string): boolean {
+    const live = this.#deps.lives.get(id);
+    return live !== undefined && !live.isFinished();
   }
 
   /** The seed's protocol for the given rows. */
@@ -171,6 +222,7 @@ export class Restorer {
     source: RestorationSource,
     losses: number,
     askAgain = true,
+    by: Requester | null = null,
   ): Promise<RowsRestored> {
     const admitted: Rebuilt[] = [];
     const failed: RowsRestored['failed'] = [];
@@ -183,7 +235,7 @@ export class Restorer {
         failed.push({ id: stored.id, error });
       }
     }
-    const counted = await countRestores(this.#deps.store, admitted);
+    const counted = await countRestores(this.#deps.store, admitted, by);
     const taskRows = await this.#deps.store.listTasksOf(
       admitted.filter((one) => hasTasks(one.stored)).map((one) => one.stored.id),
     );

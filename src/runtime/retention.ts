@@ -4,9 +4,11 @@
 import type { Logger } from '../logger.ts';
 import type { RetentionStore } from '../persistence/retentionRepository.ts';
 
-// The server deletes one finished supervisor through the same store; it sees persistence
-// only through the runtime.
-export type { DeleteOutcome, RetentionStore } from '../persistence/retentionRepository.ts';
+/**
+ * Deleting one finished supervisor by hand (`DELETE /supervisors/:id`), as the server sees
+ * it: through the runtime, which alone may name the persistence.
+ */
+export type SupervisorDeletion = Pick<RetentionStore, 'deleteOne'>;
 
 /** How retention runs. */
 export interface RetentionOptions {

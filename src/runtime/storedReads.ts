@@ -3,10 +3,8 @@
 // they are refused like every call.
 import type { SupervisorState } from '../model/supervisor.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
-import type { AnswerResult, SupervisorHost } from './hostApi.ts';
+import type { SupervisorHost } from './hostApi.ts';
 import { notFound } from './hostErrors.ts';
-import { questionExpired } from './live/answerCheck.ts';
-import { recordedAnswer, repeatedAnswer } from './live/repeatedAnswer.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -26,6 +24,7 @@ export abstract class StoredReads
       | 'countPendingQuestions'
       | 'countByStateValue'
       | 'history'
+      | 'journal'
       | 'checkpoints'
     >
 {
@@ -60,25 +59,14 @@ export abstract class StoredReads
     return (await this.#read(() => this.store.recentHistory([id], limit))).get(id) ?? [];
   }
 
+  async journal(id: string, page: { before?: number; limit: number }) {
+    if (!isSupervisorId(id)) return [];
+    return this.#read(() => this.store.journalPage(id, page));
+  }
+
   async checkpoints(id: string, limit?: number) {
     if (!isSupervisorId(id)) return [];
     return this.#read(() => this.store.listCheckpoints(id, limit));
-  }
-
-  /**
-   * What the journal says of a question no longer pending when an answer comes: answered
-   * (the repeat's result, or ERR_ALREADY_ANSWERED for another value), expired
-   * (ERR_QUESTION_EXPIRED), or nothing (undefined).
-   */
-  protected async answeredBefore(
-    id: string,
-    questionId: string,
-    value: unknown,
-  ): Promise<AnswerResult | undefined> {
-    const recorded = await recordedAnswer(this.store, id, questionId);
-    if (recorded) return repeatedAnswer(id, questionId, recorded, value);
-    if (await this.store.findExpiry(id, questionId)) throw questionExpired(id, questionId);
-    return undefined;
   }
 
   async #read<T>(read: () => Promise<T>): Promise<T> {

@@ -2,31 +2,33 @@
 // live supervisor, tells it what happened, captures it (the write is queued), and waits for
 // the commit; what the commit makes visible happens in afterCommit.ts.
 import { randomUUID } from 'node:crypto';
-import { isStewardError } from '../errors.ts';
 import { type Logger, silentLogger } from '../logger.ts';
 import { ExternalEvent } from '../machines/events.ts';
 import { parseInput } from '../machines/registry.ts';
 import type { RestorationSource } from '../model/supervisor.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { AfterCommit } from './afterCommit.ts';
+import { type AnswerDeps, answerSupervisor } from './answerLive.ts';
+import { commandEntry, eventEntry } from './commands.ts';
 import { isTerminal } from './commit/committedChanges.ts';
 import { durableWithin } from './commit/commitWait.ts';
 import type { SnapshotWriter } from './commit/snapshotWriter.ts';
 import type {
   AnswerOptions,
-  AnswerResult,
+  CommandOptions,
   CommitHealth,
   Committed,
   CommittedQuestions,
+  RetryOptions,
+  SpawnOptions,
   SupervisorHost,
   SupervisorHostOptions,
 } from './hostApi.ts';
 import * as refused from './hostErrors.ts';
-import { wireHostParts } from './hostParts.ts';
+import { COMMIT_TIMEOUT_MS, wireHostParts } from './hostParts.ts';
 import { LazyRestore } from './lazyRestore.ts';
 import { LiveSupervisor } from './live/liveSupervisor.ts';
 import type { LiveSupervisors } from './live/liveSupervisors.ts';
-import { repeatedAnswer } from './live/repeatedAnswer.ts';
 import { createPassivation, type Passivation } from './passivation.ts';
 import type { RestorationInfo } from './restore/restoration.ts';
 import type { Restorer } from './restorer.ts';
@@ -58,6 +60,7 @@ class Host extends StoredReads implements SupervisorHost {
   readonly #effects: AfterCommit;
   readonly #passivation: Passivation | undefined;
   readonly #restorer: Restorer;
+  readonly #answering: AnswerDeps;
   readonly #lazy: LazyRestore | undefined;
   readonly #timers: NodeJS.Timeout[] = [];
   #stopping: Promise<{ unflushed: number }> | undefined;
@@ -69,13 +72,19 @@ class Host extends StoredReads implements SupervisorHost {
     this.store = options.store;
     this.#options = options;
     this.#log = options.log ?? silentLogger;
-    this.#commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
+    this.#commitTimeoutMs = options.commitTimeoutMs ?? COMMIT_TIMEOUT_MS;
     const parts = wireHostParts(options, this.#log);
     this.#writer = parts.writer;
     this.#lives = parts.lives;
     this.#runner = parts.runner;
     this.#effects = parts.effects;
     this.#restorer = parts.restorer;
+    this.#answering = {
+      store: options.store,
+      lives: this.#lives,
+      writer: this.#writer,
+      durable: (id, version) => this.#durable(id, version),
+    };
     this.#every(options.heartbeatIntervalMs ?? 30_000, () =>
       this.heartbeat().catch((error: unknown) =>
         this.#log.warn({ err: error }, 'heartbeat failed'),
@@ -117,11 +126,7 @@ class Host extends StoredReads implements SupervisorHost {
 
   // --- calls -------------------------------------------------------------------------
 
-  async spawn(
-    machineId: string,
-    input: unknown,
-    spawnOptions: { id?: string; owner?: string | null } = {},
-  ) {
+  async spawn(machineId: string, input: unknown, spawnOptions: SpawnOptions = {}) {
     this.#checkOpen();
     const definition = this.#options.registry.latest(machineId);
     const id = spawnOptions.id ?? randomUUID();
@@ -142,79 +147,43 @@ class Host extends StoredReads implements SupervisorHost {
       observer: this.#lives.observer,
       inspect: this.#options.inspect,
     });
+    live.record(commandEntry('spawn', spawnOptions.by, { machineVersion: definition.version }));
     this.#lives.admit(live);
     const version = this.#lives.capture(live);
     await this.#durable(id, version);
     return { id, version };
   }
 
-  async send(id: string, event: unknown): Promise<Committed> {
+  async send(id: string, event: unknown, options: CommandOptions = {}): Promise<Committed> {
     const parsed = ExternalEvent.safeParse(event);
     if (!parsed.success) throw refused.invalidEvent(parsed.error.issues);
     const live = await this.#findLive(id);
     if (!live.can(parsed.data))
       throw refused.eventNotAccepted(id, live.stateName(), parsed.data.type);
     live.send(parsed.data);
+    live.record(eventEntry(parsed.data, options.by));
     const version = this.#lives.capture(live);
     await this.#durable(id, version);
     return { version };
   }
 
-  /**
-   * Validates the value against the pending question, journals the answer with the
-   * snapshot that takes it, and resolves after that commit. A question already answered,
-   * in flight or committed (also before a restart), is a duplicate when the value is the
-   * same and refused with `ERR_ALREADY_ANSWERED` when it is not (see repeatedAnswer.ts).
-   */
-  async answer(
-    id: string,
-    questionId: string,
-    value: unknown,
-    options: AnswerOptions = {},
-  ): Promise<AnswerResult> {
-    let live: LiveSupervisor;
-    try {
-      live = await this.#findLive(id);
-    } catch (error) {
-      // A finished supervisor may have recorded an answer to this very question, or its expiry.
-      if (!isStewardError(error, 'ERR_SUPERVISOR_TERMINATED')) throw error;
-      const repeat = await this.answeredBefore(id, questionId, value);
-      if (repeat) return repeat;
-      throw error;
-    }
-    const onItsWay = live.answerOnItsWay(questionId);
-    if (onItsWay !== undefined) {
-      // Bounded like every wait on a commit: in doubt after the timeout, never silent.
-      await this.#durable(id, onItsWay.version);
-      return repeatedAnswer(id, questionId, onItsWay, value);
-    }
-    if (!live.pendingQuestion(questionId)) {
-      const repeat = await this.answeredBefore(id, questionId, value);
-      if (repeat) return repeat;
-    }
-    const taken = live.answer(questionId, value, options);
-    const version = this.#lives.capture(live);
-    live.answerInFlight(questionId, { ...taken, version });
-    // Kept until the commit itself, not the caller's timeout: a retry meanwhile is a repeat.
-    const settled = () => live.answerSettled(questionId);
-    this.#writer.whenDurable(id, version).then(settled, settled);
-    await this.#durable(id, version);
-    return { version, duplicate: false };
+  /** Answers a pending question (see answerLive.ts); resolves after its commit. */
+  answer(id: string, questionId: string, value: unknown, options: AnswerOptions = {}) {
+    const find = () => this.#findLive(id);
+    return answerSupervisor(this.#answering, find, id, questionId, value, options);
   }
 
-  pause(id: string) {
-    return this.send(id, { type: 'supervisor.pause' });
+  pause(id: string, options?: CommandOptions) {
+    return this.send(id, { type: 'supervisor.pause' }, options);
   }
 
-  resume(id: string) {
-    return this.send(id, { type: 'supervisor.resume' });
+  resume(id: string, options?: CommandOptions) {
+    return this.send(id, { type: 'supervisor.resume' }, options);
   }
 
-  cancel(id: string, reason?: string) {
-    return this.send(id, {
-      type: 'supervisor.cancel',
-      ...(reason === undefined ? {} : { reason }),
-    });
+  cancel(id: string, reason?: string, options?: CommandOptions) {
+    const event = { type: 'supervisor.cancel', ...(reason === undefined ? {} : { reason }) };
+    return this.send(id, event, options);
   }
 
   // --- reads (the rows' are in storedReads.ts) ------------------------------------
@@ -262,7 +231,11 @@ class Host extends StoredReads implements SupervisorHost {
 
   // --- restoring ---------------------------------------------------------------------
 
-  async restore(id: string, source: RestorationSource = 'manual'): Promise<RestorationInfo> {
+  async restore(
+    id: string,
+    source: RestorationSource = 'manual',
+    options: CommandOptions = {},
+  ): Promise<RestorationInfo> {
     this.#checkOpen();
     if (this.#passivation?.has(id)) {
       throw refused.alreadyExists(
@@ -270,7 +243,12 @@ class Host extends StoredReads implements SupervisorHost {
         'is running here (passivated while idle: its next event brings it back)',
       );
     }
-    return this.#restorer.one(id, source);
+    return this.#restorer.one(id, source, options.by ?? null);
+  }
+
+  retry(id: string, options: RetryOptions = {}): Promise<RestorationInfo> {
+    this.#checkOpen();
+    return this.#restorer.retry(id, options);
   }
 
   async restoreAll(source: RestorationSource = 'restart') {

@@ -7,6 +7,7 @@ import type {
 import { canAnswer, canSee, type Principal } from './auth.ts';
 import { supervisorNotFound } from './httpErrors.ts';
 import type { ServerMetrics } from './metrics.ts';
+import { requesterOf } from './requestIds.ts';
 
 /**
  * Owner, version and pending questions of a supervisor as last committed: from memory when
@@ -30,8 +31,8 @@ export async function committedOrStored(
  * Answers a question on behalf of a principal, over WebSocket or HTTP alike. A supervisor
  * the principal may not see is reported as not found, so its existence does not leak; a
  * question addressed to a role the principal lacks is refused with `ERR_FORBIDDEN`. The
- * answer is recorded with who gave it and resolves only after its commit. Every answer is
- * counted in `steward_answers_total` by outcome.
+ * answer is recorded with who gave it (and in which request) and resolves only after its
+ * commit. Every answer is counted in `steward_answers_total` by outcome.
  */
 export async function answerAs(
   host: SupervisorHost,
@@ -40,12 +41,14 @@ export async function answerAs(
   supervisorId: string,
   questionId: string,
   value: unknown,
+  requestId: string | null = null,
 ): Promise<AnswerResult> {
   try {
     const owner = (await committedOrStored(host, supervisorId))?.owner;
     if (owner === undefined || !canSee(principal, owner)) throw supervisorNotFound(supervisorId);
     const result = await host.answer(supervisorId, questionId, value, {
       answeredBy: principal.owner ?? principal.label,
+      by: requesterOf(principal, requestId),
       mayAnswer: (question) => canAnswer(principal, owner, question.audience),
     });
     metrics.answers.inc({ outcome: result.duplicate ? 'duplicate' : 'applied' });

@@ -201,6 +201,7 @@ export function serveConnection(
       frame.supervisorId,
       frame.questionId,
       frame.value,
+      frame.requestId,
     );
     send({
       type: 'answer.ack',

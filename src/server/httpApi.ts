@@ -11,8 +11,9 @@ import {
   CreateSupervisorBody,
   EventBody,
   FleetQuery,
+  RetryBody,
 } from '../protocol/http.ts';
-import type { RetentionStore } from '../runtime/retention.ts';
+import type { SupervisorDeletion } from '../runtime/retention.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { answerAs } from './answering.ts';
 import { bearerToken, canSee, type Principal, type TokenTable } from './auth.ts';
@@ -20,8 +21,10 @@ import type { Availability } from './availability.ts';
 import { dashboardFiles } from './dashboard/dashboardFiles.ts';
 import { machineRoutes } from './dashboard/machineRoutes.ts';
 import { errorBody, httpStatusOf, invalid, parseQuery, supervisorNotFound } from './httpErrors.ts';
+import { journalRoutes } from './journalRoutes.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { readinessOf } from './readiness.ts';
+import { requesterOf, requestIds } from './requestIds.ts';
 
 /** What the HTTP API serves. */
 export interface HttpApiOptions {
@@ -37,10 +40,10 @@ export interface HttpApiOptions {
   /** The hosted machines: serves `/machines` and the dashboard's diagrams when given. */
   registry?: MachineRegistry;
   /** Deletes finished supervisors: serves `DELETE /supervisors/:id` when given. */
-  retention?: Pick<RetentionStore, 'deleteOne'>;
+  retention?: SupervisorDeletion;
 }
 
-type Env = { Variables: { principal: Principal } };
+type Env = { Variables: { principal: Principal; requestId: string } };
 
 /**
  * The JSON body, parsed by its schema. A body that is not JSON is `ERR_MESSAGE_INVALID`; one
@@ -78,6 +81,9 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   const { host, tokens, metrics, log } = options;
   const app = new Hono<Env>();
 
+  /** Who asks in this request, for the journal (never the token). */
+  const by = (c: Context<Env>) => requesterOf(c.get('principal'), c.get('requestId'));
+
   /** A supervisor the caller may see, or not found: whether it exists does not leak. */
   async function visible(c: Context<Env>, id: string): Promise<SupervisorState> {
     const supervisor = await host.get(id);
@@ -85,6 +91,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
     return supervisor;
   }
 
+  app.use('*', requestIds());
   app.onError((error, c) => {
     if (isStewardError(error)) {
       return c.json({ error: errorBody(error) }, httpStatusOf(error.code) as 400);
@@ -182,6 +189,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
     }
     const created = await host.spawn(request.machineId, request.input, {
       owner: request.owner ?? principal.owner,
+      by: by(c),
       ...(request.id === undefined ? {} : { id: request.id }),
     });
     return c.json(created, 201);
@@ -211,6 +219,8 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
       );
     }
     metrics.retentionDeleted.inc();
+    // Its journal went with it: the deletion can only be logged.
+    log.info({ audit: 'supervisor.deleted', supervisorId: id, by: by(c) }, 'supervisor deleted');
     return c.json({ id, deleted: true });
   });
 
@@ -222,25 +232,26 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   app.post('/supervisors/:id/events', async (c) => {
     const supervisor = await visible(c, c.req.param('id'));
     const event = await body(c, EventBody, 'ERR_EVENT_INVALID');
-    return c.json(await host.send(supervisor.id, event));
+    return c.json(await host.send(supervisor.id, event, { by: by(c) }));
   });
 
   app.post('/supervisors/:id/questions/:questionId/answer', async (c) => {
     const { value } = await body(c, AnswerBody);
     const principal = c.get('principal');
     const { id, questionId } = c.req.param();
-    return c.json(await answerAs(host, metrics, principal, id, questionId, value));
+    const requestId = c.get('requestId');
+    return c.json(await answerAs(host, metrics, principal, id, questionId, value, requestId));
   });
 
   app.post('/supervisors/:id/pause', async (c) => {
     const supervisor = await visible(c, c.req.param('id'));
-    return c.json(await host.pause(supervisor.id));
+    return c.json(await host.pause(supervisor.id, { by: by(c) }));
   });
 
   app.post('/supervisors/:id/cancel', async (c) => {
     const supervisor = await visible(c, c.req.param('id'));
     const { reason } = await body(c, CancelBody);
-    return c.json(await host.cancel(supervisor.id, reason));
+    return c.json(await host.cancel(supervisor.id, reason, { by: by(c) }));
   });
 
   // The seed's resume endpoint: makes a supervisor run again. One that is not in memory is
@@ -251,7 +262,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
     const live = host.committed(supervisor.id);
     if (!live) {
       try {
-        const restoration = await host.restore(supervisor.id, 'manual');
+        const restoration = await host.restore(supervisor.id, 'manual', { by: by(c) });
         return c.json({ resumed: 'restored', restoration });
       } catch (error) {
         // Passivated: it runs here, out of memory until its next event.
@@ -259,12 +270,27 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
       }
     }
     if (supervisor.state === 'paused') {
-      const { version } = await host.resume(supervisor.id);
+      const { version } = await host.resume(supervisor.id, { by: by(c) });
       return c.json({ resumed: 'unpaused', version, restoration: null });
     }
     const version = live?.version ?? supervisor.version;
+    // Nothing changed, so nothing is journaled; the request is logged for the trail.
+    log.info(
+      { audit: 'supervisor.resume', supervisorId: supervisor.id, by: by(c) },
+      'resume: already running',
+    );
     return c.json({ resumed: 'running', version, restoration: null });
   });
+
+  // Redrive: a failed or cancelled supervisor back to work from its newest checkpoint.
+  app.post('/supervisors/:id/retry', async (c) => {
+    const supervisor = await visible(c, c.req.param('id'));
+    const { reason } = await body(c, RetryBody);
+    const options = { by: by(c), ...(reason === undefined ? {} : { reason }) };
+    return c.json({ retried: true, restoration: await host.retry(supervisor.id, options) });
+  });
+
+  app.route('/supervisors', journalRoutes(host, visible));
 
   app.get('/questions', async (c) => {
     const filter = fleetFilter(c);

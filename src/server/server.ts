@@ -6,7 +6,7 @@ import { type Logger, silentLogger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frames.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../protocol/http.ts';
-import type { RetentionStore } from '../runtime/retention.ts';
+import type { SupervisorDeletion } from '../runtime/retention.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import type { TokenGrant, TokenTable } from './auth.ts';
 import { type Availability, createAvailability } from './availability.ts';
@@ -35,7 +35,7 @@ export interface StewardServerOptions {
   /** Whether the runtime has its database (`/readyz`, `runtime.status`); default: it has. */
   availability?: Availability;
   /** Deletes finished supervisors (`DELETE /supervisors/:id`); without it that route 404s. */
-  retention?: Pick<RetentionStore, 'deleteOne'>;
+  retention?: SupervisorDeletion;
   /**
    * When every runtime process started on this database, this one included
    * (`recordRuntimeStart`): a question asked before a start counts it in its

@@ -175,6 +175,34 @@ describe('dashboard in Chromium [pglite]', () => {
     expect(problems).toEqual([]);
   });
 
+  it('shows the newest 50 journal entries and loads older ones on request until none are left', async () => {
+    const { id } = await fixture.host.spawn(
+      'reference',
+      { goal: 'a long journal', steps: [] },
+      { owner: 'alice' },
+    );
+    await fixture.db.query(
+      `INSERT INTO supervisor_events (supervisor_id, version, kind, payload)
+       SELECT $1, 1, 'command', jsonb_build_object('command', 'event', 'n', n)
+       FROM generate_series(1, 120) AS n`,
+      [id],
+    );
+    const page = await openAsAlice();
+    await page.goto(`${fixture.server.url}/#/supervisors/${id}`);
+    const journal = page.locator('#supervisor-journal');
+    const entries = journal.locator('li:not([data-kind="checkpoint"])');
+    const more = journal.locator('button.load-more');
+    await eventually(() => entries.count()).toBe(50);
+    await more.click();
+    await eventually(() => entries.count()).toBe(100);
+    await more.click();
+    // 120 written by hand and the spawn's own: every one once, and nothing more to load.
+    const total = (await fixture.host.journal(id, { limit: 1000 })).length;
+    await eventually(() => entries.count()).toBe(total);
+    await eventually(() => more.isHidden()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
   it("shows a refused answer's error code, filters the fleet, and badges counts on the machines", async () => {
     const { id } = await fixture.host.spawn(
       'survey',

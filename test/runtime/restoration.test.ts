@@ -79,11 +79,12 @@ describeEachEngine('restoration', (engine) => {
     expect(info.contextMessage).toContain('approve-plan');
     expect(info.contextMessage).toContain('restored after a restart (restoration 1)');
     expect(info.history.map((e) => e.kind)).toEqual([
+      'command',
       'question_asked',
       'phase_changed',
       'restored',
     ]);
-    expect(info.contextMessage).toContain('Recent history:\n- v1 question_asked');
+    expect(info.contextMessage).toContain('Recent history:\n- v1 command');
     expect(changes).toContainEqual(
       expect.objectContaining({ type: 'question.asked', supervisorId: id, owner: 'olga' }),
     );

@@ -43,6 +43,7 @@ describeEachEngine('save points', (engine) => {
     ]);
     expect(row.snapshot).toEqual(fixture.host.local(id)?.snapshot);
     expect(await journal(id)).toEqual([
+      [1, 'command', { command: 'spawn', by: null, machineVersion: 1 }],
       [1, 'question_asked', { questionId: 'approve-plan', prompt: expect.any(String) }],
       [1, 'phase_changed', { from: null, to: 'plan' }],
     ]);
@@ -61,7 +62,11 @@ describeEachEngine('save points', (engine) => {
     expect(row.spawnedTaskIds).toHaveLength(3);
     const entries = await journal(id);
     expect(entries.filter(([v]) => v === 2)).toEqual([
-      [2, 'question_answered', { questionId: 'approve-plan', value: true, answeredBy: 'bob' }],
+      [
+        2,
+        'question_answered',
+        { questionId: 'approve-plan', value: true, answeredBy: 'bob', by: null },
+      ],
       ...row.spawnedTaskIds.map((taskId, i) => [
         2,
         'task_spawned',

@@ -2,11 +2,14 @@
 // stable code, and nothing changed.
 import { StewardError } from '../../errors.ts';
 import { validateAnswer } from '../../machines/answers.ts';
+import type { Requester } from '../../model/requester.ts';
 import type { PendingQuestion } from '../../model/supervisor.ts';
 
 /** Who answers, and whether they may answer a given question. */
 export interface AnswerPermission {
   answeredBy?: string | null | undefined;
+  /** Who answered and in which request, for the journal entry (not sent to the machine). */
+  by?: Requester | null | undefined;
   mayAnswer?: ((question: PendingQuestion) => boolean) | undefined;
   /** Its deadline passed and it expired (or waits to): no answer is taken any more. */
   expired?: boolean;

@@ -177,7 +177,7 @@ export class LiveSupervisor {
     const { value: checkedValue, answeredBy } = event;
     this.#entries.push({
       kind: 'question_answered',
-      payload: { questionId, value: checkedValue, answeredBy },
+      payload: { questionId, value: checkedValue, answeredBy, by: check.by ?? null },
     });
     this.#answeredSinceCapture ??= new Set();
     this.#answeredSinceCapture.add(questionId);

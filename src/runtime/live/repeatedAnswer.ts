@@ -4,6 +4,7 @@
 // writes anything.
 import { StewardError } from '../../errors.ts';
 import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
+import { questionExpired } from './answerCheck.ts';
 
 /** The answer that was taken for a question: what a refused repeat is told. */
 export interface WinningAnswer {
@@ -22,6 +23,23 @@ export async function recordedAnswer(
 ): Promise<WinningAnswer | undefined> {
   const recorded = await store.findAnswer(id, questionId);
   return recorded ? { ...recorded, version: recorded.version ?? 0 } : undefined;
+}
+
+/**
+ * What the journal says of a question no longer pending when an answer comes: answered
+ * (the repeat's result, or ERR_ALREADY_ANSWERED for another value), expired
+ * (ERR_QUESTION_EXPIRED), or nothing (undefined).
+ */
+export async function answeredBefore(
+  store: Pick<SupervisorStore, 'findAnswer' | 'findExpiry'>,
+  id: string,
+  questionId: string,
+  value: unknown,
+): Promise<{ version: number; duplicate: true } | undefined> {
+  const recorded = await recordedAnswer(store, id, questionId);
+  if (recorded) return repeatedAnswer(id, questionId, recorded, value);
+  if (await store.findExpiry(id, questionId)) throw questionExpired(id, questionId);
+  return undefined;
 }
 
 /**

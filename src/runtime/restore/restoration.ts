@@ -6,6 +6,7 @@ import type { InspectionEvent, Snapshot } from 'xstate';
 import type { Logger } from '../../logger.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import type { SpawnedTask } from '../../machines/tasks.ts';
+import type { Requester } from '../../model/requester.ts';
 import type {
   StateRecoveryAction,
   StateViolation,
@@ -40,6 +41,8 @@ export interface Rebuilt {
   live: LiveSupervisor;
   source: RestorationSource;
   now: number;
+  /** Rebuilt by a retry (retryPlan.ts): finished, and put back to work on purpose. */
+  retried?: boolean;
 }
 
 /** What a restore did: the seed's RestorationInfo, with why it fell back, if it did. */
@@ -65,24 +68,7 @@ export async function rebuild(
   requested: RestorationSource,
 ): Promise<Rebuilt> {
   const chosen = await plan(deps, stored);
-  const snapshot = chosen.from === 'fresh' ? undefined : chosen.upgraded.snapshot;
-  const live = new LiveSupervisor({
-    identity: {
-      id: stored.id,
-      machineId: stored.machineId,
-      machineVersion: chosen.definition.version,
-      owner: stored.owner,
-    },
-    machine: chosen.definition.machine,
-    version: stored.version,
-    observer: deps.observer,
-    inspect: deps.inspect,
-    // The row's objects are used once: XState may mutate them while restoring (the dry
-    // run of validation worked on a copy).
-    ...(snapshot === undefined
-      ? { input: stored.input ?? undefined }
-      : { snapshot: snapshot as Snapshot<unknown> }),
-  });
+  const live = liveFrom(deps, stored, chosen);
   if (chosen.from === 'stored') {
     live.adoptRestored();
     const migratedFrom = chosen.upgraded.migratedFrom;
@@ -113,6 +99,39 @@ export async function rebuild(
       payload: { from: chosen.from, checkpointVersion, violations: chosen.violations },
     });
   }
+  const now = rearm(deps, live, chosen);
+  const source: RestorationSource = chosen.from === 'checkpoint' ? 'checkpoint' : requested;
+  return { stored, chosen, live, source, now };
+}
+
+/**
+ * The actor of a stored supervisor as `chosen` says (its snapshot, a checkpoint's, or a
+ * fresh start from its stored input), not started on anything yet; versions go on from the
+ * row's.
+ */
+export function liveFrom(deps: RestoreDeps, stored: SupervisorState, chosen: Plan): LiveSupervisor {
+  const snapshot = chosen.from === 'fresh' ? undefined : chosen.upgraded.snapshot;
+  return new LiveSupervisor({
+    identity: {
+      id: stored.id,
+      machineId: stored.machineId,
+      machineVersion: chosen.definition.version,
+      owner: stored.owner,
+    },
+    machine: chosen.definition.machine,
+    version: stored.version,
+    observer: deps.observer,
+    inspect: deps.inspect,
+    // The row's objects are used once: XState may mutate them while restoring (the dry
+    // run of validation worked on a copy).
+    ...(snapshot === undefined
+      ? { input: stored.input ?? undefined }
+      : { snapshot: snapshot as Snapshot<unknown> }),
+  });
+}
+
+/** Re-arms the timers of what `chosen` restores (none afresh); returns the time it used. */
+export function rearm(deps: Pick<RestoreDeps, 'log'>, live: LiveSupervisor, chosen: Plan): number {
   const now = Date.now();
   const timers =
     chosen.from === 'stored'
@@ -121,19 +140,22 @@ export async function rebuild(
         ? chosen.checkpoint.timers
         : [];
   for (const timer of live.rearm(timers as TimerRecord[], now)) {
-    deps.log.warn({ supervisorId: stored.id, timer }, 'timer target is gone');
+    deps.log.warn({ supervisorId: live.id, timer }, 'timer target is gone');
   }
-  const source: RestorationSource = chosen.from === 'checkpoint' ? 'checkpoint' : requested;
-  return { stored, chosen, live, source, now };
+  return now;
 }
 
-/** Counts the restores, all in one statement, and reads each one's recent history. */
+/**
+ * Counts the restores, all in one statement (journaled with `by`, who asked, when someone
+ * did), and reads each one's recent history.
+ */
 export async function countRestores(
   store: SupervisorStore,
   rebuilt: readonly Rebuilt[],
+  by: Requester | null = null,
 ): Promise<Map<string, { mark: RestoreMark; history: JournalEvent[] }>> {
   const marks = await store.markRestored(
-    rebuilt.map((r) => ({ id: r.stored.id, source: r.source })),
+    rebuilt.map((r) => ({ id: r.stored.id, source: r.source, by })),
   );
   const history = await store.recentHistory(
     rebuilt.map((r) => r.stored.id),
@@ -202,6 +224,7 @@ export async function finishRestore(
       source,
       restorationCount: mark.restorationCount,
       from: chosen.from,
+      retried: rebuilt.retried === true,
       checkpointVersion,
       tasks: tasks.summary,
       history,

@@ -30,6 +30,8 @@ export function restorationMessage(input: {
   source: RestorationSource;
   restorationCount: number;
   from: Plan['from'];
+  /** Put back to work after it finished (a retry), not restored after a loss. */
+  retried?: boolean;
   checkpointVersion: number | null;
   tasks: string;
   history: readonly JournalEvent[];
@@ -42,11 +44,13 @@ export function restorationMessage(input: {
   const lines = [
     `Supervisor ${stored.id} (${stored.machineId} v${stored.machineVersion}) was restored after a ${input.source}` +
       ` (restoration ${input.restorationCount}); it was last seen ${seconds} s ago.`,
-    input.from === 'stored'
-      ? 'Its last saved state was valid and is resumed as it was.'
-      : input.from === 'checkpoint'
-        ? `Its last saved state was not valid; it resumes from the checkpoint of version ${input.checkpointVersion}.`
-        : 'Neither its last saved state nor any checkpoint was valid; it starts afresh.',
+    input.retried
+      ? `It was retried after it was ${stored.state}: ${input.from === 'checkpoint' ? `it resumes from the checkpoint of version ${input.checkpointVersion}` : 'it starts afresh from its input'}.`
+      : input.from === 'stored'
+        ? 'Its last saved state was valid and is resumed as it was.'
+        : input.from === 'checkpoint'
+          ? `Its last saved state was not valid; it resumes from the checkpoint of version ${input.checkpointVersion}.`
+          : 'Neither its last saved state nor any checkpoint was valid; it starts afresh.',
     `State: ${JSON.stringify(input.stateValue)}; phase: ${context.phase ?? 'none'}; activity: ${context.activity ?? 'none'}; progress: ${context.progress ?? 0} %.`,
     questions.length === 0
       ? 'No question is pending.'

@@ -22,9 +22,10 @@ export type Plan =
   | { from: 'fresh'; definition: MachineDefinition; violations: StateViolation[] };
 
 /** How many checkpoints a restore walks back through, newest first. */
-const CHECKPOINTS_TRIED = 20;
+export const CHECKPOINTS_TRIED = 20;
 
-function check(
+/** A stored snapshot upgraded to the newest machine version and validated. */
+export function checkSnapshot(
   registry: MachineRegistry,
   machineId: string,
   version: number,
@@ -44,7 +45,12 @@ export async function plan(
   deps: { registry: MachineRegistry; store: Pick<SupervisorStore, 'listCheckpoints'> },
   stored: SupervisorState,
 ): Promise<Plan> {
-  const mine = check(deps.registry, stored.machineId, stored.machineVersion, stored.snapshot);
+  const mine = checkSnapshot(
+    deps.registry,
+    stored.machineId,
+    stored.machineVersion,
+    stored.snapshot,
+  );
   if (mine.upgraded && mine.violations.length === 0) {
     return {
       from: 'stored',
@@ -54,7 +60,7 @@ export async function plan(
     };
   }
   for (const checkpoint of await deps.store.listCheckpoints(stored.id, CHECKPOINTS_TRIED)) {
-    const candidate = check(
+    const candidate = checkSnapshot(
       deps.registry,
       stored.machineId,
       checkpoint.machineVersion,

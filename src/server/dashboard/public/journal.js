@@ -40,14 +40,21 @@ export function timeline(history, checkpoints) {
   );
 }
 
-/** The timeline widget in `root`; `onSelect(entry | null)` runs when the selection moves. */
-export function createJournal(root, onSelect) {
+/**
+ * The timeline widget in `root`; `onSelect(entry | null)` runs when the selection moves,
+ * `onLoadMore()` when the reader asks for older entries (see `setMore`).
+ */
+export function createJournal(root, onSelect, onLoadMore = () => {}) {
   const previous = el('button', { type: 'button', class: 'previous' }, '◀ Previous');
   const next = el('button', { type: 'button', class: 'next' }, 'Next ▶');
   const position = el('span', { class: 'position' });
+  const more = el('button', { type: 'button', class: 'load-more', hidden: '' }, 'Load older');
   const list = el('ol');
   const detail = el('div', { class: 'entry' });
-  root.replaceChildren(el('div', { class: 'steps' }, previous, ' ', position, ' ', next), list);
+  root.replaceChildren(
+    el('div', { class: 'steps' }, previous, ' ', position, ' ', next, ' ', more),
+    list,
+  );
   root.append(detail);
 
   let entries = [];
@@ -103,8 +110,13 @@ export function createJournal(root, onSelect) {
 
   previous.addEventListener('click', () => select(index - 1));
   next.addEventListener('click', () => select(index + 1));
+  more.addEventListener('click', () => onLoadMore());
 
   return {
+    /** Whether older entries are there to load: shows the "Load older" button. */
+    setMore(hasMore) {
+      more.hidden = !hasMore;
+    },
     /** New entries; the selection stays on its entry, or follows the newest if it was there. */
     setEntries(newEntries) {
       const current = entries[index]?.key;

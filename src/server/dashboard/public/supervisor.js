@@ -23,25 +23,62 @@ export function createSupervisorView({ api, store, answer, root }) {
   let diagram = null;
   let svg = null;
   let journalState = null;
-  const journal = createJournal(root.querySelector('#supervisor-journal'), (entry) => {
-    journalState = entry?.stateValue ?? null;
-    markJournalState();
-  });
+  // Older pages of the journal loaded by hand, and where the next older page starts; they
+  // stay when the newest page is read again.
+  let older = [];
+  let olderBefore = null;
+  let newest = { entries: [], nextBefore: null };
+  let checkpoints = [];
+  const journal = createJournal(
+    root.querySelector('#supervisor-journal'),
+    (entry) => {
+      journalState = entry?.stateValue ?? null;
+      markJournalState();
+    },
+    () => loadOlder(),
+  );
+
+  /** The newest page and the older ones, oldest first, each entry once. */
+  function showJournal() {
+    const byId = new Map([...older, ...newest.entries].map((entry) => [entry.id, entry]));
+    const history = [...byId.values()].sort((a, b) => a.id - b.id);
+    journal.setEntries(timeline(history, checkpoints));
+    journal.setMore((older.length > 0 ? olderBefore : newest.nextBefore) !== null);
+  }
+
+  async function loadOlder() {
+    const shownId = id;
+    const before = older.length > 0 ? olderBefore : newest.nextBefore;
+    if (before === null) return;
+    try {
+      const path = `/supervisors/${encodeURIComponent(shownId)}/journal?limit=50&before=${before}`;
+      const page = await api.get(path);
+      if (shownId !== id) return;
+      older = [...older, ...page.entries];
+      olderBefore = page.nextBefore;
+      showJournal();
+    } catch (error) {
+      if (shownId === id) say(message, `${error.code ?? 'ERROR'}: ${error.message}`, true);
+    }
+  }
 
   async function load() {
     const shownId = id;
     try {
       const path = `/supervisors/${encodeURIComponent(shownId)}`;
-      const [detail, { checkpoints }] = await Promise.all([
+      const [detail, kept, page] = await Promise.all([
         api.get(path),
         api.get(`${path}/checkpoints`),
+        api.get(`${path}/journal?limit=50`),
       ]);
       if (shownId !== id) return;
       store.loadRows([detail.supervisor]);
       if (!diagram) await showDiagram(store.view(shownId));
       if (shownId !== id) return;
       render();
-      journal.setEntries(timeline(detail.history, checkpoints));
+      checkpoints = kept.checkpoints;
+      newest = page;
+      showJournal();
       say(message, '');
     } catch (error) {
       if (shownId === id) say(message, `${error.code ?? 'ERROR'}: ${error.message}`, true);
@@ -142,9 +179,14 @@ export function createSupervisorView({ api, store, answer, root }) {
         diagram = null;
         svg = null;
         journalState = null;
+        older = [];
+        olderBefore = null;
+        newest = { entries: [], nextBefore: null };
+        checkpoints = [];
         title.textContent = `Supervisor ${supervisorId}`;
         for (const box of [summary, diagramBox, questionsBox]) box.replaceChildren();
         journal.setEntries([]);
+        journal.setMore(false);
         controls.reset(supervisorId);
         say(answerStatus, '');
       }
