@@ -79,7 +79,7 @@ it("gives every route behind the token each server code's error response under t
   const expected: Record<string, string[]> = {};
   for (const code of ERROR_CODES) {
     const status = ERROR_REGISTRY[code].httpStatus;
-    if (status !== null) (expected[`Error${status}`] ??= []).push(code);
+    if (status !== null) expected[`Error${status}`] = [...(expected[`Error${status}`] ?? []), code];
   }
   expect(listed).toEqual(expected);
 
