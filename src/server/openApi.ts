@@ -65,16 +65,23 @@ const ERRORS = errorResponses();
 
 /** An operation behind the token check: its success responses and every error response. */
 const operation = (
+  operationId: string,
   summary: string,
   success: Record<string, ZodOpenApiResponseObject>,
-  rest: Omit<ZodOpenApiOperationObject, 'summary' | 'responses'> = {},
-): ZodOpenApiOperationObject => ({ summary, ...rest, responses: { ...success, ...ERRORS } });
+  rest: Omit<ZodOpenApiOperationObject, 'operationId' | 'summary' | 'responses'> = {},
+): ZodOpenApiOperationObject => ({
+  operationId,
+  summary,
+  ...rest,
+  responses: { ...success, ...ERRORS },
+});
 
 /** An operation open without a token, with only the responses it has. */
 const open = (
+  operationId: string,
   summary: string,
   responses: Record<string, ZodOpenApiResponseObject>,
-): ZodOpenApiOperationObject => ({ summary, security: [], responses });
+): ZodOpenApiOperationObject => ({ operationId, summary, security: [], responses });
 
 const SupervisorPath = z.object({
   id: z.string().meta({
@@ -91,32 +98,34 @@ const body = (schema: z.ZodType, required = true) => ({
 
 const PATHS: ZodOpenApiPathsObject = {
   '/healthz': {
-    get: open('Liveness', {
+    get: open('health', 'Liveness', {
       200: json('working', Health),
       503: json('shutting down', Health),
     }),
   },
   '/readyz': {
-    get: open('Readiness: the database claimed and commits going through', {
+    get: open('readiness', 'Readiness: the database claimed and commits going through', {
       200: json('ready', Readiness),
       503: json('not ready', Readiness),
     }),
   },
   '/openapi.json': {
-    get: open('This document', { 200: json('the OpenAPI document', z.looseObject({})) }),
+    get: open('openApi', 'This document', { 200: json('the OpenAPI document', z.looseObject({})) }),
   },
   '/metrics': {
-    get: operation('Prometheus metrics (admin token)', {
+    get: operation('metrics', 'Prometheus metrics (admin token)', {
       200: { description: 'Prometheus text', content: { 'text/plain': { schema: z.string() } } },
     }),
   },
   '/supervisors': {
     get: operation(
+      'listSupervisors',
       'Supervisors matching the fleet filters',
       { 200: json('the page', SupervisorList) },
       { requestParams: { query: FleetQuery } },
     ),
     post: operation(
+      'createSupervisor',
       'Start a supervisor of the newest version of a machine',
       { 201: json('started and committed', Created) },
       { requestBody: body(CreateSupervisorBody) },
@@ -124,11 +133,13 @@ const PATHS: ZodOpenApiPathsObject = {
   },
   '/supervisors/{id}': {
     get: operation(
+      'getSupervisor',
       'A supervisor, its pending questions and its newest 50 journal entries',
       { 200: json('the supervisor', SupervisorDetail) },
       onSupervisor,
     ),
     delete: operation(
+      'deleteSupervisor',
       'Delete a finished supervisor with its journal, checkpoints and tasks (admin token)',
       { 200: json('deleted', Deleted) },
       onSupervisor,
@@ -136,6 +147,7 @@ const PATHS: ZodOpenApiPathsObject = {
   },
   '/supervisors/{id}/checkpoints': {
     get: operation(
+      'listCheckpoints',
       'The newest checkpoints',
       { 200: json('newest first', CheckpointList) },
       onSupervisor,
@@ -143,6 +155,7 @@ const PATHS: ZodOpenApiPathsObject = {
   },
   '/supervisors/{id}/events': {
     post: operation(
+      'sendEvent',
       'Send an event (the body)',
       { 200: json('committed', Committed) },
       { ...onSupervisor, requestBody: body(EventBody) },
@@ -150,16 +163,23 @@ const PATHS: ZodOpenApiPathsObject = {
   },
   '/supervisors/{id}/questions/{questionId}/answer': {
     post: operation(
+      'answerQuestion',
       'Answer a pending question',
       { 200: json('committed (a repeat of the same value: duplicate)', AnswerResult) },
       { requestParams: { path: QuestionPath }, requestBody: body(AnswerBody) },
     ),
   },
   '/supervisors/{id}/pause': {
-    post: operation('Pause', { 200: json('committed', Committed) }, onSupervisor),
+    post: operation(
+      'pauseSupervisor',
+      'Pause',
+      { 200: json('committed', Committed) },
+      onSupervisor,
+    ),
   },
   '/supervisors/{id}/cancel': {
     post: operation(
+      'cancelSupervisor',
       'Cancel',
       { 200: json('committed', Committed) },
       { ...onSupervisor, requestBody: body(CancelBody, false) },
@@ -167,6 +187,7 @@ const PATHS: ZodOpenApiPathsObject = {
   },
   '/supervisors/{id}/resume': {
     post: operation(
+      'resumeSupervisor',
       'Resume: restore one not in memory, unpause a paused one',
       { 200: json('restored, unpaused or already running', Resumed) },
       onSupervisor,
@@ -174,16 +195,18 @@ const PATHS: ZodOpenApiPathsObject = {
   },
   '/questions': {
     get: operation(
+      'listQuestions',
       'Pending questions across the fleet the token may see',
       { 200: json('the page', QuestionList) },
       { requestParams: { query: FleetQuery } },
     ),
   },
   '/machines': {
-    get: operation('The registered machines', { 200: json('by id', MachineList) }),
+    get: operation('listMachines', 'The registered machines', { 200: json('by id', MachineList) }),
   },
   '/machines/{id}/diagram.svg': {
     get: operation(
+      'machineDiagram',
       "A version's statechart as SVG",
       { 200: { description: 'SVG', content: { 'image/svg+xml': { schema: z.string() } } } },
       { requestParams: { path: MachinePath, query: MachineVersionQuery } },
@@ -191,6 +214,7 @@ const PATHS: ZodOpenApiPathsObject = {
   },
   '/machines/{id}/graph.json': {
     get: operation(
+      'machineGraph',
       "A version's statechart as a JSON graph",
       { 200: json('the graph', z.looseObject({})) },
       { requestParams: { path: MachinePath, query: MachineVersionQuery } },
@@ -198,6 +222,7 @@ const PATHS: ZodOpenApiPathsObject = {
   },
   '/machines/{id}/counts': {
     get: operation(
+      'machineCounts',
       "How many of the caller's supervisors of a machine are in each state value",
       { 200: json('the counts', MachineCounts) },
       { requestParams: { path: MachinePath } },

@@ -49,6 +49,15 @@ it('documents every route the HTTP API serves, and no other', () => {
   expect(documentedRoutes(openApiDocument())).toEqual(served);
 });
 
+it('names every operation once, for generated clients', () => {
+  const operations = Object.values(openApiDocument().paths as Json).flatMap((item) =>
+    Object.values(item as Json),
+  );
+  const ids = operations.map((operation) => operation.operationId);
+  expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+  expect(new Set(ids).size).toBe(operations.length);
+});
+
 it('serves an OpenAPI 3.1 document that the OpenAPI schema validator accepts, without a token', async () => {
   const response = await fetch(`${fixture.server.url}/openapi.json`);
   expect(response.status).toBe(200);
