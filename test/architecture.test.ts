@@ -71,6 +71,7 @@ const ALLOWED: Record<string, (t: string) => boolean> = {
       '@hono/node-server',
       'prom-client',
       'zod',
+      'zod-openapi',
       'src/server',
       'src/protocol',
       'src/runtime',

@@ -24,12 +24,27 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set(
   ),
 );
 
+/** What a `StewardClientError` carries besides its code and message. */
+export interface StewardClientErrorDetails {
+  /** The validation issues the server sent. */
+  issues?: NonNullable<ErrorFrame['issues']>;
+  /** With `ERR_ALREADY_ANSWERED`: the answer that stands. */
+  recorded?: RecordedAnswer | undefined;
+  /** An HTTP error body's `details` (offending ids, hints; `issues` among them). */
+  details?: Readonly<Record<string, unknown>>;
+  /** The HTTP status of the response that carried the error. */
+  status?: number | undefined;
+}
+
 /**
- * The error every client promise rejects with. `code` is the server's code exactly as sent
- * when the server refused the request (listed in docs/protocol.md: ERR_QUESTION_NOT_PENDING,
- * ERR_ALREADY_ANSWERED, ERR_ANSWER_INVALID, ERR_FORBIDDEN, ERR_UNAUTHENTICATED, …), or a
- * `ClientOnlyErrorCode`. `issues` carries the validation issues the server sent; `recorded`
- * the answer that stands, with `ERR_ALREADY_ANSWERED` (another value won).
+ * The error every client promise rejects with, on the WebSocket side and the HTTP side
+ * alike. `code` is the server's code exactly as sent when the server refused the request
+ * (listed in docs/protocol.md: ERR_QUESTION_NOT_PENDING, ERR_ALREADY_ANSWERED,
+ * ERR_ANSWER_INVALID, ERR_FORBIDDEN, ERR_UNAUTHENTICATED, …), or a `ClientOnlyErrorCode`.
+ * `issues` carries the validation issues the server sent; `recorded` the answer that
+ * stands, with `ERR_ALREADY_ANSWERED` (another value won); `details` an HTTP error body's
+ * details (`{}` from a frame); `status` the HTTP status (undefined from a frame, or when no
+ * response came).
  *
  * @example
  * try {
@@ -40,20 +55,30 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set(
  */
 export class StewardClientError extends Error {
   override readonly name = 'StewardClientError';
+  readonly issues: NonNullable<ErrorFrame['issues']>;
+  /** With `ERR_ALREADY_ANSWERED`: the answer that stands. */
+  readonly recorded: RecordedAnswer | undefined;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly status: number | undefined;
 
   constructor(
     readonly code: ClientErrorCode,
     message: string,
-    readonly issues: NonNullable<ErrorFrame['issues']> = [],
-    /** With `ERR_ALREADY_ANSWERED`: the answer that stands. */
-    readonly recorded: RecordedAnswer | undefined = undefined,
+    more: StewardClientErrorDetails = {},
   ) {
     super(message);
+    this.issues = more.issues ?? [];
+    this.recorded = more.recorded;
+    this.details = more.details ?? {};
+    this.status = more.status;
   }
 
   /** The error an `error` frame describes. */
   static fromFrame(frame: ErrorFrame): StewardClientError {
-    return new StewardClientError(frame.code, frame.message, frame.issues ?? [], frame.recorded);
+    return new StewardClientError(frame.code, frame.message, {
+      issues: frame.issues ?? [],
+      recorded: frame.recorded,
+    });
   }
 }
 

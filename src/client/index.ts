@@ -1,8 +1,22 @@
-// The typed client of the Steward WebSocket protocol (docs/protocol.md).
+// The typed client of the Steward WebSocket protocol and HTTP API (docs/protocol.md).
 
 export { JOURNAL_KINDS, JOURNAL_REGISTRY, JournalKind } from '../model/journalKinds.ts';
 export type { QuestionAskedFrame, RecordedAnswer } from '../protocol/frames.ts';
-export { JournalEntry, JournalPage } from '../protocol/http.ts';
+export { JournalEntry } from '../protocol/http.ts';
+export type {
+  AnswerResult,
+  Committed,
+  Created,
+  Deleted,
+  JournalPage,
+  QuestionList,
+  RestorationInfo,
+  Resumed,
+  Retried,
+  SupervisorDetail,
+  SupervisorList,
+  SupervisorView,
+} from '../protocol/httpResponses.ts';
 export type { WebhookNotification } from '../protocol/webhook.ts';
 export type { BackoffPolicy } from './backoff.ts';
 export {
@@ -11,6 +25,7 @@ export {
   isStewardClientError,
   RETRYABLE_CODES,
   StewardClientError,
+  type StewardClientErrorDetails,
   type StewardClientErrorOf,
 } from './clientError.ts';
 export type {
@@ -28,5 +43,13 @@ export {
   type StewardClientOptions,
   webSocketUrl,
 } from './stewardClient.ts';
+export {
+  type CreateSupervisorRequest,
+  createStewardHttpClient,
+  type FleetFilters,
+  httpBaseUrl,
+  type StewardHttpClient,
+  type StewardHttpClientOptions,
+} from './stewardHttpClient.ts';
 export type { SubscribeTarget } from './subscriptionSet.ts';
 export { type ReceivedWebhook, verifyWebhook } from './verifyWebhook.ts';

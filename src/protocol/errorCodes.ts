@@ -300,11 +300,15 @@ export const ERROR_REGISTRY = Object.freeze({
     '`verifyWebhook`: the body is not JSON, or not a notification',
     'refuse the request',
   ),
-  // The dashboard page on its own
-  ERR_NETWORK: dashboardOnly(
-    'a request of the dashboard got no answer from the server',
-    'check that the server is up, then try again',
+  ERR_NETWORK: clientOnly(
+    'an HTTP request of the typed client (`createStewardHttpClient`) or of the dashboard got no answer from the server (refused, reset, DNS); it may or may not have been applied',
+    'check that the server is up, then try again (a repeated answer is applied once)',
   ),
+  ERR_RESPONSE_INVALID: clientOnly(
+    "the typed client's HTTP side got a response that does not fit its schema: not JSON, or not the body the route answers with (a proxy's error page, a server of another version); `status` says the HTTP status",
+    'check the URL and that client and server are of the same version',
+  ),
+  // The dashboard page on its own
   ERR_DISCONNECTED: dashboardOnly(
     "the dashboard's WebSocket was down, or dropped before an answer was acknowledged; the answer may or may not have been applied",
     'answer again once connected: a repeated answer is applied once',

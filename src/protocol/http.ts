@@ -82,6 +82,11 @@ export const JournalQuery = z.strictObject({
 });
 export type JournalQuery = z.infer<typeof JournalQuery>;
 
+/** `GET /machines/:id/diagram.svg` and `graph.json`: a registered version, the newest when omitted. */
+export const MachineVersionQuery = z.strictObject({
+  version: z.coerce.number().int().nonnegative().optional(),
+});
+
 /**
  * One journal entry as a response carries it (`history` of `GET /supervisors/:id`, and of
  * the `RestorationInfo` a resume returns): the model's `JournalEvent`, its `kind` one of

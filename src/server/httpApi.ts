@@ -23,6 +23,7 @@ import { machineRoutes } from './dashboard/machineRoutes.ts';
 import { errorBody, httpStatusOf, invalid, parseQuery, supervisorNotFound } from './httpErrors.ts';
 import { journalRoutes } from './journalRoutes.ts';
 import type { ServerMetrics } from './metrics.ts';
+import { openApiDocument } from './openApi.ts';
 import { readinessOf } from './readiness.ts';
 import { requesterOf, requestIds } from './requestIds.ts';
 
@@ -136,6 +137,9 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
     );
     return c.json(readiness, readiness.ready ? 200 : 503);
   });
+
+  // No token: the document describes the API, it holds no data.
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   // Registered before the token check, like /healthz: the dashboard's files hold no data.
   app.route('/', dashboardFiles());

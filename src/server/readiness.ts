@@ -1,24 +1,13 @@
+import type { Readiness } from '../protocol/httpResponses.ts';
 import type { CommitHealth } from '../runtime/supervisorHost.ts';
 import type { RuntimeAvailability } from './availability.ts';
 
 /** A commit with no reply for this long means commits are not going through. */
 export const COMMIT_STALL_MS = 5_000;
 
-/** The body of `/readyz`; `ready` decides 200 or 503. */
-export interface Readiness {
-  ready: boolean;
-  status: 'ready' | 'stopping' | 'database unavailable' | 'commits failing';
-  database: RuntimeAvailability['database'];
-  /** Since when the database is as it is. */
-  since: string;
-  reason?: string;
-  /** Milliseconds since a write last committed; null before the first. */
-  lastCommitAgeMs: number | null;
-  /** Milliseconds every commit attempt has failed; null while commits go through. */
-  failingForMs: number | null;
-  /** Supervisor writes queued and in flight. */
-  pendingWrites: number;
-}
+// The body of `/readyz` is declared with the other response bodies, where the OpenAPI
+// document reads it; `ready` decides 200 or 503.
+export type { Readiness } from '../protocol/httpResponses.ts';
 
 /**
  * Whether this runtime should get work: it has its database, and commits go through (the

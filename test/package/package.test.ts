@@ -129,6 +129,16 @@ for await (const question of client.questions()) {
 await client.close();
 `;
 
+// The HTTP side of steward/client, from the package: a supervisor's state, and a refusal.
+const HTTP_SCRIPT = `
+import { createStewardHttpClient } from 'steward/client';
+const [url, token, id] = process.argv.slice(2);
+const http = createStewardHttpClient({ url, token });
+const { supervisor } = await http.supervisors.get(id);
+const refused = await http.supervisors.get(crypto.randomUUID()).catch((error) => error);
+console.log(JSON.stringify({ state: supervisor.state, refused: [refused.code, refused.status] }));
+`;
+
 async function api(serving: Serving, token: string, path: string, body?: unknown) {
   const response = await fetch(`${serving.url}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
@@ -275,6 +285,15 @@ describe('the packed package, installed in a team project', () => {
               .map((l) => JSON.parse(l).answered),
           ).toEqual(['manager-approval', 'finance-approval']);
           await expect.poll(() => stateOf(first, token, id), { timeout: 10_000 }).toBe('completed');
+          await writeFile(join(project, 'http.mjs'), HTTP_SCRIPT);
+          const viaHttp = await inProject(process.execPath, ['http.mjs', first.url, token, id]);
+          expect(JSON.parse(viaHttp.stdout)).toEqual({
+            state: 'completed',
+            refused: ['ERR_SUPERVISOR_NOT_FOUND', 404],
+          });
+          const openApi = await api(first, token, '/openapi.json');
+          const { version } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8'));
+          expect(openApi.body).toMatchObject({ openapi: '3.1.0', info: { version } });
 
           const waiting = await api(first, token, '/supervisors', {
             machineId: 'expense-approval',

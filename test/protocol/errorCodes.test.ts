@@ -64,6 +64,8 @@ describe('the error registry', () => {
       'ERR_WEBHOOK_SIGNATURE',
       'ERR_WEBHOOK_STALE',
       'ERR_WEBHOOK_INVALID',
+      'ERR_NETWORK',
+      'ERR_RESPONSE_INVALID',
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import type { MachineRegistry } from '../../machines/registry.ts';
+import { MachineVersionQuery } from '../../protocol/http.ts';
 import type { SupervisorHost } from '../../runtime/supervisorHost.ts';
 import type { Principal } from '../auth.ts';
 import { parseQuery } from '../httpErrors.ts';
@@ -18,8 +18,6 @@ export interface MachineSummary {
   description: string | null;
 }
 
-const VersionQuery = z.strictObject({ version: z.coerce.number().int().nonnegative().optional() });
-
 /**
  * `GET /machines` (the registered machines), `GET /machines/:id/diagram.svg` and
  * `GET /machines/:id/graph.json` (a version's statechart, `?version=` or the newest), and
@@ -34,7 +32,7 @@ export function machineRoutes(registry: MachineRegistry, host: SupervisorHost): 
   const diagrams = createDiagramCache(registry);
 
   const requestedVersion = (query: Record<string, string>): number | undefined =>
-    parseQuery(VersionQuery, query).version;
+    parseQuery(MachineVersionQuery, query).version;
 
   app.get('/', (c) => {
     const byId = new Map<string, MachineSummary>();
