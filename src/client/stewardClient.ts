@@ -7,6 +7,7 @@ import { type ClientLog, silentClientLog } from './clientLog.ts';
 import { type ClientIdentity, openClientSocket } from './clientSocket.ts';
 import { type AnswerAck, createPendingAnswers } from './pendingAnswers.ts';
 import { createQuestionInbox } from './questionInbox.ts';
+import { withScheme } from './serverUrl.ts';
 import { createSubscriptionSet, type SubscribeTarget } from './subscriptionSet.ts';
 
 /** Options of `createStewardClient`. */
@@ -85,25 +86,11 @@ export interface StewardClient {
   close(): Promise<void>;
 }
 
+const WS_SCHEMES = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' };
+
 /** The WebSocket URL of a server given by its HTTP base URL or its WebSocket URL. */
 export function webSocketUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new StewardClientError('ERR_VALIDATION', `${JSON.stringify(url)} is not a URL`);
-  }
-  const schemes: Record<string, string> = {
-    'http:': 'ws:',
-    'https:': 'wss:',
-    'ws:': 'ws:',
-    'wss:': 'wss:',
-  };
-  const scheme = schemes[parsed.protocol];
-  if (!scheme) {
-    throw new StewardClientError('ERR_VALIDATION', `${url}: use http(s):// or ws(s)://`);
-  }
-  parsed.protocol = scheme;
+  const parsed = withScheme(url, WS_SCHEMES);
   if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/ws';
   return parsed.toString();
 }

@@ -15,6 +15,7 @@ import {
   SupervisorList,
 } from '../protocol/httpResponses.ts';
 import { StewardClientError } from './clientError.ts';
+import { withScheme } from './serverUrl.ts';
 
 /** Options of `createStewardHttpClient`: those of `createStewardClient` do. */
 export interface StewardHttpClientOptions {
@@ -76,25 +77,11 @@ export interface StewardHttpClient {
   };
 }
 
+const HTTP_SCHEMES = { 'http:': 'http:', 'https:': 'https:', 'ws:': 'http:', 'wss:': 'https:' };
+
 /** The HTTP base URL of a server given by its HTTP base URL or its WebSocket URL. */
 export function httpBaseUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new StewardClientError('ERR_VALIDATION', `${JSON.stringify(url)} is not a URL`);
-  }
-  const schemes: Record<string, string> = {
-    'http:': 'http:',
-    'https:': 'https:',
-    'ws:': 'http:',
-    'wss:': 'https:',
-  };
-  const scheme = schemes[parsed.protocol];
-  if (!scheme) {
-    throw new StewardClientError('ERR_VALIDATION', `${url}: use http(s):// or ws(s)://`);
-  }
-  parsed.protocol = scheme;
+  const parsed = withScheme(url, HTTP_SCHEMES);
   const path = parsed.pathname.replace(/\/ws\/?$/, '').replace(/\/$/, '');
   return `${parsed.origin}${path}`;
 }

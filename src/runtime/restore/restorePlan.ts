@@ -37,6 +37,30 @@ export function checkSnapshot(
 }
 
 /**
+ * The newest of a supervisor's checkpoints that validates (upgraded to the newest machine
+ * version) and that `accept` takes, walking back; undefined with none.
+ */
+export async function newestValidCheckpoint(
+  deps: { registry: MachineRegistry; store: Pick<SupervisorStore, 'listCheckpoints'> },
+  stored: SupervisorState,
+  accept: (upgraded: NonNullable<ReturnType<typeof checkSnapshot>['upgraded']>) => boolean = () =>
+    true,
+): Promise<Omit<Extract<Plan, { from: 'checkpoint' }>, 'violations'> | undefined> {
+  for (const checkpoint of await deps.store.listCheckpoints(stored.id, CHECKPOINTS_TRIED)) {
+    const { upgraded, violations } = checkSnapshot(
+      deps.registry,
+      stored.machineId,
+      checkpoint.machineVersion,
+      checkpoint.snapshot,
+    );
+    if (upgraded && violations.length === 0 && accept(upgraded)) {
+      return { from: 'checkpoint', definition: upgraded.definition, checkpoint, upgraded };
+    }
+  }
+  return undefined;
+}
+
+/**
  * The seed's decision: a stored state that validates is restored as it is; one that does
  * not falls back to the newest checkpoint that validates, walking back; with none, the
  * supervisor starts afresh from its stored input.
@@ -59,23 +83,8 @@ export async function plan(
       timers: stored.timers,
     };
   }
-  for (const checkpoint of await deps.store.listCheckpoints(stored.id, CHECKPOINTS_TRIED)) {
-    const candidate = checkSnapshot(
-      deps.registry,
-      stored.machineId,
-      checkpoint.machineVersion,
-      checkpoint.snapshot,
-    );
-    if (candidate.upgraded && candidate.violations.length === 0) {
-      return {
-        from: 'checkpoint',
-        definition: candidate.upgraded.definition,
-        checkpoint,
-        upgraded: candidate.upgraded,
-        violations: mine.violations,
-      };
-    }
-  }
+  const fallback = await newestValidCheckpoint(deps, stored);
+  if (fallback) return { ...fallback, violations: mine.violations };
   return {
     from: 'fresh',
     definition: deps.registry.latest(stored.machineId),

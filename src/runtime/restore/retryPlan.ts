@@ -4,7 +4,7 @@
 import type { Requester } from '../../model/requester.ts';
 import type { SupervisorState } from '../../model/supervisor.ts';
 import { liveFrom, type Rebuilt, type RestoreDeps, rearm } from './restoration.ts';
-import { CHECKPOINTS_TRIED, checkSnapshot, type Plan } from './restorePlan.ts';
+import { newestValidCheckpoint, type Plan } from './restorePlan.ts';
 
 /** What a retry starts from: a checkpoint or a fresh start, never the finished snapshot. */
 export type RetryPlan = Exclude<Plan, { from: 'stored' }>;
@@ -28,24 +28,8 @@ export async function retryPlan(
   deps: Pick<RestoreDeps, 'registry' | 'store'>,
   stored: SupervisorState,
 ): Promise<RetryPlan> {
-  for (const checkpoint of await deps.store.listCheckpoints(stored.id, CHECKPOINTS_TRIED)) {
-    const candidate = checkSnapshot(
-      deps.registry,
-      stored.machineId,
-      checkpoint.machineVersion,
-      checkpoint.snapshot,
-    );
-    const { upgraded } = candidate;
-    if (upgraded && candidate.violations.length === 0 && stillRunning(upgraded.snapshot)) {
-      return {
-        from: 'checkpoint',
-        definition: upgraded.definition,
-        checkpoint,
-        upgraded,
-        violations: [],
-      };
-    }
-  }
+  const checkpoint = await newestValidCheckpoint(deps, stored, (u) => stillRunning(u.snapshot));
+  if (checkpoint) return { ...checkpoint, violations: [] };
   return { from: 'fresh', definition: deps.registry.latest(stored.machineId), violations: [] };
 }
 
