@@ -37,17 +37,74 @@ export interface QuestionSpec {
   deadline?: string;
   /** A deadline this many ms after the question is asked; `deadline` wins when both are given. */
   expiresInMs?: number;
+  /**
+   * Still pending this many ms after it was asked, it is pushed again to its clients
+   * (`question.asked` with `reminder: true`) and webhooks, once. Journaled `question_reminded`.
+   */
+  remindAfterMs?: number;
+  /**
+   * Still pending `afterMs` after it was asked, its audience widens to `audience` (the first
+   * one may still answer), pushed as a new `question.asked` with that audience, once.
+   * Journaled `question_escalated`.
+   */
+  escalate?: { afterMs: number; audience: Audience };
+}
+
+/**
+ * A delay of a question's spec, or the supervisor fails saying why (not with Date's "Invalid
+ * time value"). A follow-up needs a positive one: its timer is armed only while it is ahead.
+ */
+function delayOf(
+  questionId: string,
+  name: string,
+  ms: number | undefined,
+  positive = true,
+): number | undefined {
+  if (ms === undefined) return undefined;
+  if (!Number.isFinite(ms) || (positive && ms <= 0)) {
+    const what = positive ? 'a positive number of ms' : 'a number of ms';
+    throw new Error(`askQuestion ${questionId}: ${name} must be ${what}, not ${ms}`);
+  }
+  return ms;
+}
+
+/** The stored question a spec asks at `askedAt`: its deadline and follow-ups made absolute. */
+function questionOf(q: QuestionSpec, askedAt: number): PendingQuestion {
+  const at = (ms: number | undefined) =>
+    ms === undefined ? undefined : new Date(askedAt + ms).toISOString();
+  const deadline = q.deadline ?? at(delayOf(q.id, 'expiresInMs', q.expiresInMs, false));
+  const remindAt = at(delayOf(q.id, 'remindAfterMs', q.remindAfterMs));
+  const escalateAt = at(delayOf(q.id, 'escalate.afterMs', q.escalate?.afterMs));
+  return {
+    id: q.id,
+    prompt: q.prompt,
+    answer: q.answer,
+    audience: q.audience ?? { kind: 'owner' },
+    askedAt: new Date(askedAt).toISOString(),
+    ...(deadline ? { deadline } : {}),
+    ...(remindAt ? { remindAt } : {}),
+    ...(escalateAt && q.escalate
+      ? { escalation: { at: escalateAt, audience: q.escalate.audience } }
+      : {}),
+  };
 }
 
 /**
  * Asks a question: adds it to `pendingQuestions` (a question whose id is already pending
  * is left as it is). The runtime delivers it once the snapshot holding it has committed.
  * With a deadline (`deadline` or `expiresInMs`) the runtime enforces it durably: see
- * `acceptExpiry`.
+ * `acceptExpiry`. A reminder (`remindAfterMs`) and an escalation (`escalate`) are kept as
+ * durably: each happens once, also across restarts.
  *
  * @example
  * entry: askQuestion({ id: 'approve-plan', prompt: 'Approve?', answer: { kind: 'confirm' } })
  * entry: askQuestion({ id: 'sign-off', prompt: 'Sign off?', answer: { kind: 'confirm' }, expiresInMs: 86_400_000 })
+ * entry: askQuestion({
+ *   id: 'review', prompt: 'Review the plan?', answer: { kind: 'confirm' },
+ *   audience: { kind: 'role', role: 'reviewer' },
+ *   remindAfterMs: 3_600_000, // re-sent after an hour
+ *   escalate: { afterMs: 14_400_000, audience: { kind: 'owner' } }, // the owner, after four
+ * })
  */
 export function askQuestion<
   TContext extends SupervisorContext,
@@ -57,24 +114,7 @@ export function askQuestion<
   return assign<TContext, TExpressionEvent, undefined, TEvent, never>((args) => {
     const q = derive(spec, args);
     if (args.context.pendingQuestions.some((p) => p.id === q.id)) return {} as Partial<TContext>;
-    const askedAt = Date.now();
-    if (q.expiresInMs !== undefined && !Number.isFinite(q.expiresInMs)) {
-      // Thrown, so the supervisor fails saying why, not with Date's "Invalid time value".
-      throw new Error(
-        `askQuestion ${q.id}: expiresInMs must be a number of ms, not ${q.expiresInMs}`,
-      );
-    }
-    const deadline =
-      q.deadline ??
-      (q.expiresInMs === undefined ? undefined : new Date(askedAt + q.expiresInMs).toISOString());
-    const question: PendingQuestion = {
-      id: q.id,
-      prompt: q.prompt,
-      answer: q.answer,
-      audience: q.audience ?? { kind: 'owner' },
-      askedAt: new Date(askedAt).toISOString(),
-      ...(deadline ? { deadline } : {}),
-    };
+    const question = questionOf(q, Date.now());
     return { pendingQuestions: [...args.context.pendingQuestions, question] } as Partial<TContext>;
   });
 }

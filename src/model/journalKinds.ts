@@ -60,6 +60,14 @@ export const JOURNAL_REGISTRY = Object.freeze({
     "a question's deadline passed unanswered and the machine took `question.expired`, which removed it: `{ questionId, deadline }`; answers to it are refused from then on",
     BETWEEN_VIEWS,
   ),
+  question_reminded: kind(
+    "a pending question's reminder came (`remindAfterMs` of `askQuestion`): it was pushed again to clients and webhooks, once: `{ questionId, remindAt }`",
+    '`src/runtime/live/followUps.ts#followUpEntry`, with the commit that drops its timer',
+  ),
+  question_escalated: kind(
+    "a pending question's escalation came (`escalate` of `askQuestion`): its audience widened to `audience` (the first one may still answer) and it was asked again with it, once: `{ questionId, at, audience }`",
+    '`src/runtime/live/followUps.ts#followUpEntry`, with the commit that drops its timer',
+  ),
   // Tasks
   task_spawned: kind(
     'the supervisor spawned a task (its row is written with it): `{ taskId, name, input }`',

@@ -65,8 +65,27 @@ export const PendingQuestion = z.object({
   audience: Audience,
   askedAt: z.iso.datetime(),
   deadline: z.iso.datetime().optional(),
+  /** When it is pushed again to clients and webhooks, as a reminder, if still pending. */
+  remindAt: z.iso.datetime().optional(),
+  /** When its audience widens, and to whom (the first audience may still answer). */
+  escalation: z.object({ at: z.iso.datetime(), audience: Audience }).optional(),
 });
 export type PendingQuestion = z.infer<typeof PendingQuestion>;
+
+/** True once the escalation of `question` has come (its time passed). */
+export function isEscalated(question: PendingQuestion, now = Date.now()): boolean {
+  return question.escalation !== undefined && Date.parse(question.escalation.at) <= now;
+}
+
+/**
+ * Who may answer `question` at `now`: its audience, and its escalation's once that came.
+ * Derived from the time, as its timer is: the same after a restart.
+ */
+export function audiencesOf(question: PendingQuestion, now = Date.now()): Audience[] {
+  return isEscalated(question, now) && question.escalation
+    ? [question.audience, question.escalation.audience]
+    : [question.audience];
+}
 
 /** One supervisor as stored: identity, the persisted XState snapshot and the derived columns. */
 export const SupervisorState = z.object({

@@ -117,9 +117,18 @@ export const QuestionAskedFrame = z.object({
   questionId: QuestionId,
   prompt: z.string(),
   answer: AnswerKind,
+  /** Who is asked now: the escalation's audience once it came (the first may still answer). */
   audience: Audience,
   askedAt: z.string(),
   deadline: z.string().nullable(),
+  /** When it is sent again as a reminder, if still pending; `null`: no reminder. */
+  remindAt: z.string().nullable(),
+  /** When its audience widens, and to whom; `null`: no escalation. */
+  escalation: z.object({ at: z.string(), audience: Audience }).nullable(),
+  /** True once its escalation came: `audience` is then the escalation's. */
+  escalated: z.boolean(),
+  /** True when this frame is its reminder (sent once, when `remindAt` came). */
+  reminder: z.boolean(),
   /**
    * How many times this server process has sent this question to the same token (re-sends
    * after reconnects and restores count), plus the runtime starts since it was asked: 1

@@ -30,7 +30,15 @@ const About = {
 
 /** The body of a webhook request (docs/protocol.md#webhooks). */
 export const WebhookNotification = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('question.asked'), ...About, question: PendingQuestion }),
+  z.object({
+    type: z.literal('question.asked'),
+    ...About,
+    question: PendingQuestion,
+    /** True once its escalation came: `question.escalation.audience` is asked too. */
+    escalated: z.boolean(),
+    /** True when this notification is its reminder (`question.remindAt` came). */
+    reminder: z.boolean(),
+  }),
   z.object({
     type: z.literal('question.resolved'),
     ...About,

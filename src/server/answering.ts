@@ -1,4 +1,5 @@
 import { isStewardError } from '../errors.ts';
+import { audiencesOf } from '../model/supervisor.ts';
 import type {
   AnswerResult,
   CommittedQuestions,
@@ -49,7 +50,8 @@ export async function answerAs(
     const result = await host.answer(supervisorId, questionId, value, {
       answeredBy: principal.owner ?? principal.label,
       by: requesterOf(principal, requestId),
-      mayAnswer: (question) => canAnswer(principal, owner, question.audience),
+      // Once escalated, its escalation's audience may answer too (the first one still may).
+      mayAnswer: (question) => audiencesOf(question).some((a) => canAnswer(principal, owner, a)),
     });
     metrics.answers.inc({ outcome: result.duplicate ? 'duplicate' : 'applied' });
     return result;

@@ -125,10 +125,11 @@ export function serveConnection(
     supervisorId: string,
     version: number,
     question: Parameters<typeof questionAskedFrame>[2],
+    followUp?: Parameters<typeof questionAskedFrame>[4],
   ): void {
     if (!principal) return;
     const count = deliveries.next(principal.label, supervisorId, question);
-    send(questionAskedFrame(supervisorId, version, question, count));
+    send(questionAskedFrame(supervisorId, version, question, count, followUp));
     metrics.questionsDelivered.inc();
   }
 
@@ -325,7 +326,7 @@ export function serveConnection(
       )
         return;
       if (change.type === 'question.asked') {
-        sendQuestion(change.supervisorId, change.version, change.question);
+        sendQuestion(change.supervisorId, change.version, change.question, change.followUp);
         return;
       }
       if (change.type === 'supervisor.finished') {

@@ -1,4 +1,4 @@
-import type { PendingQuestion } from '../model/supervisor.ts';
+import { isEscalated, type PendingQuestion } from '../model/supervisor.ts';
 import type { QuestionAskedFrame, ServerFrame } from '../protocol/frames.ts';
 import type { CommittedChange } from '../runtime/commit/committedChanges.ts';
 
@@ -54,13 +54,18 @@ export function createDeliveryCounter(runtimeStarts: readonly Date[] = []): Deli
   };
 }
 
-/** The `question.asked` frame of a pending question. */
+/**
+ * The `question.asked` frame of a pending question: its reminder when `followUp` says so,
+ * with the audience it has now (escalated or not, by the time, as its timer goes).
+ */
 export function questionAskedFrame(
   supervisorId: string,
   version: number,
   question: PendingQuestion,
   deliveryCount: number,
+  followUp?: 'reminder' | 'escalation',
 ): QuestionAskedFrame {
+  const escalated = followUp === 'escalation' || isEscalated(question);
   return {
     type: 'question.asked',
     supervisorId,
@@ -68,9 +73,13 @@ export function questionAskedFrame(
     questionId: question.id,
     prompt: question.prompt,
     answer: question.answer,
-    audience: question.audience,
+    audience: escalated && question.escalation ? question.escalation.audience : question.audience,
     askedAt: question.askedAt,
     deadline: question.deadline ?? null,
+    remindAt: question.remindAt ?? null,
+    escalation: question.escalation ?? null,
+    escalated,
+    reminder: followUp === 'reminder',
     deliveryCount,
   };
 }

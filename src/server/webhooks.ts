@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from '../logger.ts';
+import { isEscalated, type PendingQuestion } from '../model/supervisor.ts';
 import {
   WEBHOOK_HEADERS,
   type WebhookNotification,
@@ -49,16 +50,36 @@ export function webhookSignature(secret: string, timestamp: string, body: string
   return `sha256=${mac.digest('hex')}`;
 }
 
+/**
+ * The time it was asked (or followed up), not the version: a restore asks it again with
+ * another version but the same id, asking the same question id anew gets another, and so
+ * does each follow-up. A restore after its escalation sends the escalation's id: a receiver
+ * that missed the escalation's own notification learns of it then.
+ */
+function askedDeliveryId(
+  supervisorId: string,
+  question: PendingQuestion,
+  followUp: 'reminder' | 'escalation' | undefined,
+  escalated: boolean,
+): string {
+  const prefix = `${supervisorId}/${question.id}`;
+  if (followUp === 'reminder') return `${prefix}/reminder/${question.remindAt}`;
+  if (escalated) return `${prefix}/escalated/${question.escalation?.at}`;
+  return `${prefix}/asked/${question.askedAt}`;
+}
+
 function notificationOf(change: CommittedChange): WebhookNotification | null {
   const base = { supervisorId: change.supervisorId, owner: change.owner, version: change.version };
   if (change.type === 'question.asked') {
+    const { question, followUp } = change;
+    const escalated = followUp === 'escalation' || isEscalated(question);
     return {
       type: 'question.asked',
-      // The time it was asked, not the version: a restore asks it again with another
-      // version but the same askedAt (one id), and asking the same id anew gets another.
-      deliveryId: `${change.supervisorId}/${change.question.id}/asked/${change.question.askedAt}`,
+      deliveryId: askedDeliveryId(change.supervisorId, question, followUp, escalated),
       ...base,
-      question: change.question,
+      question,
+      escalated,
+      reminder: followUp === 'reminder',
     };
   }
   if (change.type === 'question.resolved') {
@@ -88,8 +109,18 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
   const concurrency = options.concurrency ?? 4;
   const { log } = options;
   const queue: Job[] = [];
-  /** Questions whose `asked` notification is not delivered yet. */
-  const undelivered = new Set<string>();
+  /**
+   * The `asked` notifications (delivery ids) not delivered yet, by question: its resolution
+   * drops them all, a delivery only its own (a reminder still goes after the first ask).
+   */
+  const undelivered = new Map<string, Set<string>>();
+  const isUndelivered = (job: Job) =>
+    undelivered.get(job.questionKey)?.has(job.notification.deliveryId) === true;
+  function delivered(job: Job): void {
+    const ids = undelivered.get(job.questionKey);
+    ids?.delete(job.notification.deliveryId);
+    if (ids?.size === 0) undelivered.delete(job.questionKey);
+  }
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let closed = false;
@@ -112,7 +143,7 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
       const job = queue.shift() as Job;
       const { notification } = job;
       // Resolved meanwhile: nobody needs to be asked any more.
-      if (notification.type === 'question.asked' && !undelivered.has(job.questionKey)) continue;
+      if (notification.type === 'question.asked' && !isUndelivered(job)) continue;
       inFlight++;
       void send(job).finally(() => {
         inFlight--;
@@ -141,7 +172,7 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
       await response.body?.cancel().catch(() => {});
       if (response.ok) {
         options.onOutcome?.('delivered');
-        if (job.notification.type === 'question.asked') undelivered.delete(job.questionKey);
+        if (job.notification.type === 'question.asked') delivered(job);
         return;
       }
       failure = `HTTP ${response.status}`;
@@ -168,8 +199,10 @@ export function startWebhookNotifier(options: WebhookOptions): WebhookNotifier {
     const questionKey = `${change.supervisorId}\u0000${
       notification.type === 'question.asked' ? notification.question.id : notification.questionId
     }`;
-    if (notification.type === 'question.asked') undelivered.add(questionKey);
-    else undelivered.delete(questionKey);
+    if (notification.type === 'question.asked') {
+      const ids = undelivered.get(questionKey) ?? new Set<string>();
+      undelivered.set(questionKey, ids.add(notification.deliveryId));
+    } else undelivered.delete(questionKey);
     enqueue({ notification, attempts: 0, questionKey });
   });
 

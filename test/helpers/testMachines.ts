@@ -6,6 +6,7 @@ import { invocationKey } from '../../src/machines/invocations.ts';
 import { ReferenceInput, referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
 import { createMachineRegistry, type MachineRegistry } from '../../src/machines/registry.ts';
 import { deadlineMachine } from './deadlineMachine.ts';
+import { followUpMachine } from './followUpMachine.ts';
 import { registerTaskMachines } from './taskMachines.ts';
 
 interface SurveyContext extends SupervisorContext {
@@ -265,6 +266,7 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'invoker', version: 1, machine: invokerMachine });
   registry.register({ id: 'form', version: 1, machine: formMachine });
   registry.register({ id: 'deadline', version: 1, machine: deadlineMachine });
+  registry.register({ id: 'follow-up', version: 1, machine: followUpMachine });
   registry.registerTask('step', waitingTask);
   registerTaskMachines(registry);
   return registry;

@@ -158,4 +158,24 @@ describeEachEngine('webhook notifications', (engine) => {
       `${id}/q0/asked/${pendingQuestions[0]?.askedAt}`,
     ]);
   });
+
+  it('notifies a reminder and an escalation once each, with their own delivery ids', async () => {
+    const { id } = await fixture.host.spawn(
+      'follow-up',
+      { remindAfterMs: 200, escalateAfterMs: 500 },
+      { owner: 'alice' },
+    );
+    const [question] = (await fixture.host.get(id)).pendingQuestions;
+    await eventually(() => about(id).length).toBe(3);
+    expect(about(id).map((r) => r.delivery)).toEqual([
+      `${id}/review/asked/${question?.askedAt}`,
+      `${id}/review/reminder/${question?.remindAt}`,
+      `${id}/review/escalated/${question?.escalation?.at}`,
+    ]);
+    expect(about(id).map((r) => r.notification)).toMatchObject([
+      { type: 'question.asked', version: 1, reminder: false, escalated: false },
+      { type: 'question.asked', version: 2, reminder: true, escalated: false },
+      { type: 'question.asked', version: 3, reminder: false, escalated: true },
+    ]);
+  });
 });

@@ -15,7 +15,15 @@ interface ChangeBase {
 
 /** A change the outside world may see: emitted only after the commit that records it. */
 export type CommittedChange =
-  | (ChangeBase & { type: 'question.asked'; question: PendingQuestion })
+  | (ChangeBase & {
+      type: 'question.asked';
+      question: PendingQuestion;
+      /**
+       * Set when it is asked again, still pending, because its reminder (`question_reminded`)
+       * or its escalation (`question_escalated`) came in this commit.
+       */
+      followUp?: 'reminder' | 'escalation';
+    })
   | (ChangeBase & {
       type: 'question.resolved';
       questionId: string;
@@ -39,6 +47,12 @@ export type CommittedChange =
       state: LifecycleState;
       error: string | null;
     });
+
+/** The journal kinds of follow-ups: each asks its question again. */
+const FOLLOW_UPS: Readonly<Record<string, 'reminder' | 'escalation'>> = Object.freeze({
+  question_reminded: 'reminder',
+  question_escalated: 'escalation',
+});
 
 /** What the stream compares between two commits of a supervisor. */
 export type CommittedView = Pick<
@@ -97,6 +111,14 @@ export function changesOf(
   for (const question of after.pendingQuestions) {
     if (!beforeIds.has(question.id))
       changes.push({ supervisorId, version, owner, type: 'question.asked', question });
+  }
+  for (const event of committed.events) {
+    const followUp = FOLLOW_UPS[event.kind];
+    if (followUp === undefined) continue;
+    const { questionId } = event.payload as { questionId: string };
+    const question = after.pendingQuestions.find((q) => q.id === questionId);
+    if (question && beforeIds.has(questionId))
+      changes.push({ supervisorId, version, owner, type: 'question.asked', question, followUp });
   }
   const resolvedBy = (kind: string) =>
     new Set(

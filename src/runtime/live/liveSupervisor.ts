@@ -9,7 +9,6 @@ import { RawJson } from '../../persistence/rawJson.ts';
 import type { WriteRequest } from '../commit/snapshotWriter.ts';
 import { type AnswerPermission, checkedAnswer } from './answerCheck.ts';
 import {
-  captureTimers,
   deriveView,
   findInlineChild,
   journalBetween,
@@ -19,10 +18,11 @@ import {
   toWrite,
 } from './capture.ts';
 import { ChangeWatch } from './changeWatch.ts';
-import { isPastDeadline, QuestionDeadlines } from './deadlines.ts';
+import { isPastDeadline } from './deadlines.ts';
+import { type DueFollowUp, followUpEntry } from './followUps.ts';
 import type { ObserverOf, OptionsOf, PendingEntry, RuntimeEvent } from './liveEvents.ts';
+import { QuestionTimers } from './questionTimers.ts';
 import type { WinningAnswer } from './repeatedAnswer.ts';
-import { rearmTimers } from './timers.ts';
 import { wallClock } from './wallClock.ts';
 
 /** None: the collections of a supervisor are made on first use (an idle one has none). */
@@ -40,8 +40,8 @@ export type LiveOptions = OptionsOf<LiveSupervisor>;
 export class LiveSupervisor {
   readonly identity: SupervisorIdentity;
   readonly #actor: AnyActor;
-  /** Its questions' deadline timers, and the questions that expired. */
-  readonly #deadlines: QuestionDeadlines;
+  /** Its delayed events; its questions' deadlines (and which expired) and follow-ups. */
+  readonly #timers: QuestionTimers;
   readonly #observer: LiveObserver;
   /** The spawn input, stored with the first write (a fresh start after restore uses it). */
   readonly #input: unknown;
@@ -78,12 +78,17 @@ export class LiveSupervisor {
       clock: wallClock,
       ...watch.actorOptions(),
     });
-    this.#deadlines = new QuestionDeadlines(this.#actor);
+    this.#timers = new QuestionTimers(this.#actor);
+    const owner = {
+      expire: (questionId: string) => this.expire(questionId),
+      followedUp: (due: DueFollowUp) =>
+        this.record(followUpEntry(due, this.pendingQuestion(due.questionId))),
+    };
     const root = watch.rootObserver(this.#actor);
     this.#actor.subscribe({
       next: (snapshot: AnyMachineSnapshot) => {
         root.next?.(snapshot);
-        this.#expireDue(snapshot);
+        this.#timers.afterEvent(snapshot, owner);
       },
       // An error observer keeps xstate from rethrowing the error and crashing the process.
       error: (error: unknown) => {
@@ -171,7 +176,7 @@ export class LiveSupervisor {
   ): Omit<WinningAnswer, 'version'> {
     // Past its deadline the expiry wins, its timer fired or not: the machine gets it first.
     this.expire(questionId);
-    const expired = this.#deadlines.isExpired(questionId);
+    const expired = this.#timers.deadlines.isExpired(questionId);
     const question = this.pendingQuestion(questionId);
     const event = checkedAnswer(this, question, questionId, value, { ...check, expired });
     const { value: checkedValue, answeredBy } = event;
@@ -224,7 +229,7 @@ export class LiveSupervisor {
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const event of waiting) this.deliver(event);
-    for (const questionId of this.#deadlines.waiting()) this.expire(questionId);
+    for (const questionId of this.#timers.deadlines.waiting()) this.expire(questionId);
   }
 
   /**
@@ -235,11 +240,11 @@ export class LiveSupervisor {
   expire(questionId: string): void {
     const question = this.pendingQuestion(questionId);
     if (!question?.deadline || !isPastDeadline(question) || this.isFinished()) return;
-    if (this.#deadlines.wasHanded(questionId)) return;
+    if (this.#timers.deadlines.wasHanded(questionId)) return;
     const event = { type: 'question.expired', questionId, deadline: question.deadline };
-    if (!this.can(event)) this.#deadlines.wait(questionId);
+    if (!this.can(event)) this.#timers.deadlines.wait(questionId);
     else {
-      this.#deadlines.hand(questionId);
+      this.#timers.deadlines.hand(questionId);
       this.#actor.send(event);
     }
   }
@@ -302,10 +307,10 @@ export class LiveSupervisor {
       this.#lastView,
       view,
       this.#answeredSinceCapture ?? NO_QUESTIONS,
-      this.#deadlines.takeSinceCapture(),
+      this.#timers.deadlines.takeSinceCapture(),
     );
-    if (snapshot.status === 'active') this.#deadlines.sync(view.questions, Date.now());
-    const timers = snapshot.status === 'active' ? captureTimers(this.#actor) : [];
+    if (snapshot.status === 'active') this.#timers.sync(view.questions, Date.now());
+    const timers = snapshot.status === 'active' ? this.#timers.records() : [];
     const write = toWrite(
       this.identity,
       view,
@@ -352,13 +357,12 @@ export class LiveSupervisor {
 
   /** Its pending delayed events, with absolute deadlines. */
   timers(): TimerRecord[] {
-    return captureTimers(this.#actor);
+    return this.#timers.records();
   }
 
   /** When its next delayed event is due, or undefined with none. */
   nextTimerDue(): number | undefined {
-    const due = Math.min(...this.timers().map((t) => t.dueAt));
-    return Number.isFinite(due) ? due : undefined;
+    return this.#timers.nextDue();
   }
 
   /**
@@ -367,27 +371,12 @@ export class LiveSupervisor {
    * state still cancels them. Returns the ids whose actor is gone.
    */
   rearm(timers: readonly TimerRecord[], now: number): string[] {
-    const gone = rearmTimers(this.#actor, timers, now);
-    // Deadlines stored without a timer (taken before deadlines were enforced) get one too.
-    this.#deadlines.sync(deriveView(this.snapshot()).questions, now);
-    return gone;
+    return this.#timers.rearm(timers, deriveView(this.snapshot()).questions, now);
   }
 
   /** Stops the actor (its stopped snapshot is never written). */
   stop(): void {
     this.#actor.stop();
-  }
-
-  /**
-   * After every event the root took (a deadline's wake-up among them, a no-op for the
-   * machine), the questions past their deadline get their expiry, once this event is done.
-   */
-  #expireDue(snapshot: AnyMachineSnapshot): void {
-    if (snapshot.status !== 'active') return;
-    const questions = (snapshot.context as Partial<SupervisorContext>).pendingQuestions;
-    for (const id of this.#deadlines.due(questions ?? [], Date.now())) {
-      queueMicrotask(() => this.expire(id));
-    }
   }
 
   /** Marks it dirty and says so once (or again, when `force`d: a change no actor made). */

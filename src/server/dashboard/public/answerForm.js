@@ -38,6 +38,8 @@ export function questionCard(question, submit) {
       { class: 'meta' },
       `${question.id} · ${audience} · asked ${formatTime(question.askedAt)}`,
       question.deadline ? ` · deadline ${formatTime(question.deadline)}` : null,
+      question.escalated ? ' · escalated' : null,
+      question.reminded ? ' · reminder' : null,
     ),
     form,
     outcome,

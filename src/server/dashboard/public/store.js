@@ -42,6 +42,8 @@ function questionOf(frame) {
     audience: frame.audience,
     askedAt: frame.askedAt,
     deadline: frame.deadline,
+    escalated: frame.escalated === true,
+    reminded: frame.reminder === true,
   };
 }
 
