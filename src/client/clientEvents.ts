@@ -1,4 +1,5 @@
 import type {
+  QuestionAskedFrame,
   QuestionResolvedFrame,
   RuntimeStatusFrame,
   SupervisorStatusFrame,
@@ -17,6 +18,12 @@ export interface StewardClientEventMap {
   status: SupervisorStatus;
   /** A question was resolved. */
   resolved: QuestionResolution;
+  /**
+   * A question was asked again as its reminder (`reminder: true`) or escalated
+   * (`escalated: true`, `audience` the escalation's), also one this client already took
+   * from `questions()`. An escalated question sent again later (a reconnect) comes again.
+   */
+  followUp: QuestionAskedFrame;
   /**
    * The runtime lost or regained its database. While `unavailable` the client keeps
    * unacknowledged answers and sends them again (with backoff) until they are taken.

@@ -141,6 +141,7 @@ export function createStewardClient(options: StewardClientOptions): StewardClien
     switch (frame.type) {
       case 'question.asked':
         inbox.offer(frame);
+        if (frame.reminder || frame.escalated) events.emit('followUp', frame);
         return;
       case 'question.resolved':
         if (inbox.resolve(frame)) events.emit('resolved', frame);

@@ -2,6 +2,7 @@
 // is the question asked again with `reminder: true`; the escalation asks it again with the
 // escalation's audience, who may answer from then on (and not before), next to the first.
 import { expect, it } from 'vitest';
+import { createStewardClient } from '../../src/client/index.ts';
 import type { ServerFrame } from '../../src/protocol/frames.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { TOKENS, useServer } from '../helpers/server.ts';
@@ -80,5 +81,35 @@ describeEachEngine('question reminders and escalations over the wire', (engine) 
     )) as Asked;
     expect(frame).toMatchObject({ version: 2, escalated: true, audience: { kind: 'owner' } });
     await client.close();
+  });
+
+  it('tells a typed client of the follow-ups of a question it already took', async () => {
+    const client = createStewardClient({ url: fixture.server.url, token: TOKENS.aliceOps });
+    try {
+      const followUps: Asked[] = [];
+      client.events.on('followUp', (frame) => followUps.push(frame));
+      await client.subscribe({ owner: 'alice' });
+      const { id } = await fixture.host.spawn(
+        'follow-up',
+        { remindAfterMs: 300, escalateAfterMs: 600 },
+        { owner: 'alice' },
+      );
+      for await (const question of client.questions()) {
+        if (question.supervisorId === id) break;
+      }
+      await expect
+        .poll(() => followUps.filter((f) => f.supervisorId === id).length, { timeout: 5_000 })
+        .toBe(2);
+      expect(
+        followUps.filter((f) => f.supervisorId === id).map((f) => [f.reminder, f.escalated]),
+      ).toEqual([
+        [true, false],
+        [false, true],
+      ]);
+      const ack = await client.answer(id, 'review', true);
+      expect(ack).toMatchObject({ version: 4, duplicate: false });
+    } finally {
+      await client.close();
+    }
   });
 });
