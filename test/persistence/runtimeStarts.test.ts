@@ -17,4 +17,11 @@ describeEachEngine('runtime starts', (engine) => {
     // Recorded in any order, listed by time.
     expect(await recordRuntimeStart(db, first)).toEqual([first, second]);
   });
+
+  it('keeps only the newest starts, so the table does not grow with every restart', async () => {
+    const base = Date.parse('2026-12-02T00:00:00.000Z');
+    const at = (i: number) => new Date(base + i * 60_000);
+    for (let i = 0; i < 5; i++) await recordRuntimeStart(db, at(i), 3);
+    expect(await recordRuntimeStart(db, at(5), 3)).toEqual([at(3), at(4), at(5)]);
+  });
 });
