@@ -43,6 +43,22 @@ export async function deleteFinishedSupervisors(
   return rows.map((row) => row.id);
 }
 
+/**
+ * A retry of a failed or cancelled supervisor begins: its state is entered anew, so that a
+ * retention sweep passes it over from the commit of this statement (the sweep's lock
+ * skips it before, its re-check of the age after), and the retry's first write can never
+ * put back a row retention deleted under it. False when it is not failed or cancelled any
+ * more (deleted, or retried by another call).
+ */
+export async function claimForRetry(db: Queryable, id: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `UPDATE supervisor_states SET state_entered_at = now()
+     WHERE id = $1 AND state IN ('failed', 'cancelled') RETURNING id`,
+    [id],
+  );
+  return rows.length === 1;
+}
+
 /** Deletes one finished supervisor (`DELETE /supervisors/:id`). */
 export async function deleteFinishedSupervisor(db: Queryable, id: string): Promise<DeleteOutcome> {
   const { rows } = await db.query<{ deleted: boolean; found: boolean }>(

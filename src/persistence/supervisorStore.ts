@@ -8,6 +8,7 @@ import type {
 } from '../model/supervisor.ts';
 import type { Checkpoint, JournalEvent, TaskRecord, TaskRowWrite } from '../model/task.ts';
 import type { Database, Queryable } from './database.ts';
+import { claimForRetry } from './retentionRepository.ts';
 import {
   countByState,
   countByStateValue,
@@ -92,6 +93,8 @@ export interface SupervisorStore {
    */
   commit(batch: CommitBatch): Promise<CommitResult>;
   getSupervisor(id: string): Promise<SupervisorState | null>;
+  /** A retry begins: retention passes it over from now (`claimForRetry`); false if it cannot. */
+  claimForRetry(id: string): Promise<boolean>;
   /** A page of the fleet; with `hasPendingQuestions: true`, `getSupervisorsWithPendingQuestions`. */
   listSupervisors(filter?: FleetFilter): Promise<SupervisorState[]>;
   /** How many supervisors are in each lifecycle state (every state present, 0 if none). */
@@ -217,6 +220,7 @@ export function createSupervisorStore(db: Database): SupervisorStore {
   return {
     commit: (batch) => saveSupervisorStateFull(db, batch),
     getSupervisor: (id) => getSupervisor(db, id),
+    claimForRetry: (id) => claimForRetry(db, id),
     // The fleet's pending questions (GET /questions, questions.subscribe) by their seed name.
     listSupervisors: (filter) =>
       filter?.hasPendingQuestions === true

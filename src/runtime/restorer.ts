@@ -98,6 +98,10 @@ export class Restorer {
     }
     if (!isTerminal(stored.state) || this.#running(id)) throw notFinished(id, stored.state);
     const losses = this.#losses;
+    if (!(await this.#deps.store.claimForRetry(id))) {
+      const now = await this.#deps.store.getSupervisor(id);
+      throw now ? notFinished(id, now.state) : notFound(id);
+    }
     const rebuilt = await rebuildForRetry(this.#deps, stored, request);
     // Checked again in the same turn as the admission: a retry that raced this one won.
     if (this.#running(id)) {

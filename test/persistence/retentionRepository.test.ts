@@ -4,6 +4,7 @@ import type { LifecycleState } from '../../src/model/supervisor.ts';
 import type { Database } from '../../src/persistence/database.ts';
 import { appendEvents, saveCheckpoints } from '../../src/persistence/journalRepository.ts';
 import {
+  claimForRetry,
   deleteFinishedSupervisor,
   deleteFinishedSupervisors,
 } from '../../src/persistence/retentionRepository.ts';
@@ -103,5 +104,18 @@ describeEachEngine('retention in the database', (engine) => {
       supervisor_checkpoints: 0,
       supervisor_tasks: 0,
     });
+  });
+
+  it('passes over a supervisor whose retry began, and claims only a failed or cancelled one', async () => {
+    const retried = await stored('failed', 40);
+    const other = await stored('cancelled', 40);
+    expect(await claimForRetry(db, retried)).toBe(true);
+    const cut = new Date(Date.now() - 30 * 86_400_000);
+    // Only the one nobody retries goes: the retry's first write finds its row still there.
+    expect(await deleteFinishedSupervisors(db, cut, 10)).toEqual([other]);
+    expect((await left([retried])).supervisor_states).toBe(1);
+    expect(await claimForRetry(db, other), 'deleted').toBe(false);
+    expect(await claimForRetry(db, await stored('completed', 40)), 'completed').toBe(false);
+    expect(await claimForRetry(db, await stored('working', 1)), 'running').toBe(false);
   });
 });
