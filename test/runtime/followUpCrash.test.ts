@@ -1,7 +1,7 @@
 // A question's reminder and escalation survive a crash (issue 15): `steward serve` (lazy
 // restore, its default) is SIGKILLed before the reminder, started again after it (the
-// reminder comes at that start, the escalation later in that process), then killed and
-// started once more: each was journaled exactly once.
+// reminder comes at that start, the escalation later), then killed and started once more:
+// each was journaled exactly once.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,22 +65,19 @@ describeEachEngine('question follow-ups across a SIGKILL', (engine) => {
     const id = String(created.body.id);
     const [question] = (await detail(first, id)).supervisor.pendingQuestions;
     const remindAt = Date.parse(question?.remindAt as string);
-    const escalateAt = Date.parse(question?.escalation?.at as string);
     await kill(first);
     expect(Date.now(), 'killed before the reminder').toBeLessThan(remindAt);
 
     await sleepUntil(remindAt + 200);
     const second = await start();
-    await expect
-      .poll(async () => followUps(await detail(second, id)), { timeout: 15_000 })
-      .toContain('question_reminded');
-    expect(Date.now(), 'reminded at the start, before the escalation').toBeLessThan(escalateAt);
-    expect(followUps(await detail(second, id))).toEqual(['question_reminded']);
+    // The reminder is overdue at this start; the escalation comes while it runs, or is
+    // overdue too when the start took longer (a loaded machine): once each, either way.
     await expect
       .poll(async () => followUps(await detail(second, id)), { timeout: 15_000 })
       .toEqual(['question_reminded', 'question_escalated']);
     const escalated = await detail(second, id);
     expect(escalated.supervisor.timers).toEqual([]);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(question?.escalation?.at as string));
     await kill(second);
 
     // Once more: both are in the row, nothing gives them again.
