@@ -168,7 +168,10 @@ export interface SupervisorHost {
   subscribe(listener: ChangeListener): () => void;
   /** The heartbeat save point now: touches `last_heartbeat` of every hosted supervisor. */
   heartbeat(): Promise<number>;
-  /** The last captured version and persisted snapshot of a hosted supervisor (tests, tools). */
+  /**
+   * A hosted supervisor's persisted snapshot now (a copy) and the version of its last
+   * capture: the committed row once nothing changed since (tests, tools).
+   */
   local(id: string): { version: number; snapshot: unknown } | undefined;
   /** How many supervisors are in memory. */
   size(): number;

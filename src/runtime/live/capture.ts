@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { AnyActorRef, AnyMachineSnapshot, StateValue } from 'xstate';
 import { SupervisorContext } from '../../machines/context.ts';
 import { lifecycleOf, otherTagsOf } from '../../machines/lifecycle.ts';
@@ -26,6 +27,14 @@ export interface SupervisorView {
   questions: readonly PendingQuestion[];
   tasks: Readonly<Record<string, SpawnedTask>>;
   errorMessage: string | null;
+}
+
+/**
+ * The digest a capture's JSON is compared by: SHA-256, so that no snapshot a machine can
+ * be made to hold passes for another, and the JSON itself need not be kept.
+ */
+export function digestOf(json: string): string {
+  return hash('sha256', json, 'base64');
 }
 
 /** A pending delayed event, with the absolute deadline XState's snapshot does not keep. */

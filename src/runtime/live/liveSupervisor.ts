@@ -10,6 +10,7 @@ import type { WriteRequest } from '../commit/snapshotWriter.ts';
 import { type AnswerPermission, checkedAnswer } from './answerCheck.ts';
 import {
   deriveView,
+  digestOf,
   findInlineChild,
   journalBetween,
   type SupervisorIdentity,
@@ -21,7 +22,7 @@ import { ChangeWatch } from './changeWatch.ts';
 import { isPastDeadline } from './deadlines.ts';
 import { type DueFollowUp, followUpEntry } from './followUps.ts';
 import type { ObserverOf, OptionsOf, PendingEntry, RuntimeEvent } from './liveEvents.ts';
-import { QuestionTimers } from './questionTimers.ts';
+import { QuestionTimers, type QuestionTimersOwner } from './questionTimers.ts';
 import type { WinningAnswer } from './repeatedAnswer.ts';
 import { wallClock } from './wallClock.ts';
 
@@ -37,7 +38,7 @@ export type LiveOptions = OptionsOf<LiveSupervisor>;
  * A supervisor's actor, watched for changes of its own and of its children (ChangeWatch),
  * and what was last captured of it.
  */
-export class LiveSupervisor {
+export class LiveSupervisor implements QuestionTimersOwner {
   readonly identity: SupervisorIdentity;
   readonly #actor: AnyActor;
   /** Its delayed events; its questions' deadlines (and which expired) and follow-ups. */
@@ -47,7 +48,11 @@ export class LiveSupervisor {
   readonly #input: unknown;
   /** Version of the last capture; the next one gets `version + 1`. */
   #version: number;
-  #lastJson: string | undefined;
+  /**
+   * The SHA-256 of the last capture's JSON: enough to tell a change, without keeping the
+   * JSON (often most of an idle supervisor's heap) after the commit.
+   */
+  #lastDigest: string | undefined;
   #lastView: SupervisorView | null = null;
   /** Changed since the last capture. */
   #dirty = true;
@@ -79,16 +84,12 @@ export class LiveSupervisor {
       ...watch.actorOptions(),
     });
     this.#timers = new QuestionTimers(this.#actor);
-    const owner = {
-      expire: (questionId: string) => this.expire(questionId),
-      followedUp: (due: DueFollowUp) =>
-        this.record(followUpEntry(due, this.pendingQuestion(due.questionId))),
-    };
     const root = watch.rootObserver(this.#actor);
     this.#actor.subscribe({
       next: (snapshot: AnyMachineSnapshot) => {
         root.next?.(snapshot);
-        this.#timers.afterEvent(snapshot, owner);
+        // Itself as the timers' owner: no closures kept per supervisor for them.
+        this.#timers.afterEvent(snapshot, this);
       },
       // An error observer keeps xstate from rethrowing the error and crashing the process.
       error: (error: unknown) => {
@@ -249,6 +250,11 @@ export class LiveSupervisor {
     }
   }
 
+  /** A reminder or escalation of a question came: journaled (and so committed) once. */
+  followedUp(due: DueFollowUp): void {
+    this.record(followUpEntry(due, this.pendingQuestion(due.questionId)));
+  }
+
   /** Sends a runtime event only if its state takes it (the restoration notice); says so. */
   offer(event: RuntimeEvent): boolean {
     if (this.snapshot().status !== 'active' || !this.can(event)) return false;
@@ -273,7 +279,7 @@ export class LiveSupervisor {
    * upgraded to a newer machine version, or restored from elsewhere than its row).
    */
   rewrite(): void {
-    this.#lastJson = undefined;
+    this.#lastDigest = undefined;
     this.#changed(true);
   }
 
@@ -291,7 +297,8 @@ export class LiveSupervisor {
     const json = JSON.stringify(persisted);
     // A refusal changes the row (failed) without changing the snapshot: it is written once.
     const refusalPending = this.#refusal !== undefined && this.#lastView?.state !== 'failed';
-    if (json === this.#lastJson && this.#entries.length === 0 && !refusalPending) return null;
+    const digest = digestOf(json);
+    if (digest === this.#lastDigest && this.#entries.length === 0 && !refusalPending) return null;
 
     let view = deriveView(snapshot);
     const inline = findInlineChild(persisted);
@@ -319,7 +326,7 @@ export class LiveSupervisor {
       timers,
       version,
       XSTATE_VERSION,
-      this.#lastJson === undefined ? this.#input : null,
+      this.#lastDigest === undefined ? this.#input : null,
     );
     const id = this.id;
     const extra = this.#entries
@@ -327,15 +334,19 @@ export class LiveSupervisor {
       .map((e) => ({ supervisorId: id, version, kind: e.kind, payload: e.payload }));
     this.#answeredSinceCapture = undefined;
     this.#version = version;
-    this.#lastJson = json;
+    this.#lastDigest = digest;
     this.#lastView = view;
     return { write, events: [...extra, ...events], checkpoint, tasks };
   }
 
-  /** The last capture, as JSON: what the database holds once it commits. */
+  /**
+   * Its persisted snapshot now (a copy), with the version of its last capture: what the
+   * database holds once that commits, when nothing changed since (tests, tools).
+   */
   lastCaptured(): { version: number; snapshot: unknown } | undefined {
-    if (this.#lastJson === undefined) return undefined;
-    return { version: this.#version, snapshot: JSON.parse(this.#lastJson) };
+    if (this.#lastDigest === undefined) return undefined;
+    const json = JSON.stringify(this.#actor.getPersistedSnapshot());
+    return { version: this.#version, snapshot: JSON.parse(json) };
   }
 
   /**
@@ -345,7 +356,7 @@ export class LiveSupervisor {
    */
   adoptRestored(): void {
     const snapshot = this.snapshot();
-    this.#lastJson = JSON.stringify(this.#actor.getPersistedSnapshot());
+    this.#lastDigest = digestOf(JSON.stringify(this.#actor.getPersistedSnapshot()));
     this.#lastView = deriveView(snapshot);
     this.#dirty = false;
     if (snapshot.status === 'error') {
