@@ -278,9 +278,10 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   });
 
   app.post('/supervisors/:id/events', async (c) => {
+    const { id } = await visible(c, c.req.param('id'));
     const event = await body(c, EventBody, 'ERR_EVENT_INVALID');
     const sent = await command(c, '/supervisors/:id/events', event, {
-      execute: async (asked) => host.send((await visible(c, c.req.param('id'))).id, event, asked),
+      execute: (asked) => host.send(id, event, asked),
       replay: committedReply,
     });
     return c.json(sent);
@@ -295,18 +296,19 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   });
 
   app.post('/supervisors/:id/pause', async (c) => {
+    const { id } = await visible(c, c.req.param('id'));
     const paused = await command(c, '/supervisors/:id/pause', null, {
-      execute: async (asked) => host.pause((await visible(c, c.req.param('id'))).id, asked),
+      execute: (asked) => host.pause(id, asked),
       replay: committedReply,
     });
     return c.json(paused);
   });
 
   app.post('/supervisors/:id/cancel', async (c) => {
+    const { id } = await visible(c, c.req.param('id'));
     const request = await body(c, CancelBody);
     const cancelled = await command(c, '/supervisors/:id/cancel', request, {
-      execute: async (asked) =>
-        host.cancel((await visible(c, c.req.param('id'))).id, request.reason, asked),
+      execute: (asked) => host.cancel(id, request.reason, asked),
       replay: committedReply,
     });
     return c.json(cancelled);
@@ -315,8 +317,9 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   // The seed's resume endpoint (resumeRoute.ts): restores one not in memory, unpauses a
   // paused one.
   app.post('/supervisors/:id/resume', async (c) => {
+    const supervisor = await visible(c, c.req.param('id'));
     const resumed = await command(c, '/supervisors/:id/resume', null, {
-      execute: async (asked) => resume(host, log, await visible(c, c.req.param('id')), asked),
+      execute: (asked) => resume(host, log, supervisor, asked),
       replay: (entry) => resumedReply(entry, (id) => host.get(id)),
     });
     return c.json(resumed);
@@ -324,10 +327,10 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
 
   // Redrive: a failed or cancelled supervisor back to work from its newest checkpoint.
   app.post('/supervisors/:id/retry', async (c) => {
+    const { id } = await visible(c, c.req.param('id'));
     const request = await body(c, RetryBody);
     const retried = await command(c, '/supervisors/:id/retry', request, {
       execute: async (asked) => {
-        const { id } = await visible(c, c.req.param('id'));
         const options = {
           ...asked,
           ...(request.reason === undefined ? {} : { reason: request.reason }),
