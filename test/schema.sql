@@ -92,6 +92,7 @@ CREATE UNIQUE INDEX steward_migrations_pkey ON steward_migrations USING btree (i
 CREATE UNIQUE INDEX supervisor_checkpoints_pkey ON supervisor_checkpoints USING btree (id);
 CREATE UNIQUE INDEX supervisor_checkpoints_supervisor_id_version_key ON supervisor_checkpoints USING btree (supervisor_id, version);
 CREATE INDEX supervisor_events_answers_idx ON supervisor_events USING btree (supervisor_id, ((payload ->> 'questionId'::text))) WHERE (kind = 'question_answered'::text);
+CREATE INDEX supervisor_events_idempotency_key_idx ON supervisor_events USING btree (((payload ->> 'idempotencyKey'::text))) WHERE ((payload ->> 'idempotencyKey'::text) IS NOT NULL);
 CREATE UNIQUE INDEX supervisor_events_pkey ON supervisor_events USING btree (id);
 CREATE INDEX supervisor_events_supervisor_idx ON supervisor_events USING btree (supervisor_id, id);
 CREATE INDEX supervisor_states_machine_idx ON supervisor_states USING btree (machine_id, id);

@@ -44,6 +44,7 @@ export {
   webSocketUrl,
 } from './stewardClient.ts';
 export {
+  type CommandRequestOptions,
   type CreateSupervisorRequest,
   createStewardHttpClient,
   type FleetFilters,

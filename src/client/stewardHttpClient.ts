@@ -46,30 +46,49 @@ export type CreateSupervisorRequest = z.input<typeof CreateSupervisorBody>;
  * ERR_NETWORK when no response came, ERR_RESPONSE_INVALID when one came that does not fit.
  * Nothing is retried by itself: a command that got no response may have been applied.
  */
+/**
+ * Options of a command: with `idempotencyKey` (sent as `Idempotency-Key`), a repeat of the
+ * same request within 24 h answers the first reply and applies nothing, so a command that
+ * got no response can be sent again safely; the same key with another request is
+ * `ERR_IDEMPOTENCY_KEY_REUSED` (422).
+ *
+ * @example
+ * const key = crypto.randomUUID();
+ * await http.supervisors.send(id, { type: 'go' }, { idempotencyKey: key });
+ * await http.supervisors.send(id, { type: 'go' }, { idempotencyKey: key }); // the same reply, sent once
+ */
+export interface CommandRequestOptions {
+  idempotencyKey?: string;
+}
+
 export interface StewardHttpClient {
   /** The base URL requests go to, e.g. `http://127.0.0.1:7420`. */
   readonly url: string;
   readonly supervisors: {
     /** `POST /supervisors`: resolves once its first snapshot has committed. */
-    create(request: CreateSupervisorRequest): Promise<Created>;
+    create(request: CreateSupervisorRequest, options?: CommandRequestOptions): Promise<Created>;
     /** `GET /supervisors?…`: only the token's own supervisors, unless it is an admin's. */
     list(filters?: FleetFilters): Promise<SupervisorList>;
     /** `GET /supervisors/:id`: with its pending questions and newest 50 journal entries. */
     get(id: string): Promise<SupervisorDetail>;
     /** `POST /supervisors/:id/events`: resolves once the snapshot it produced has committed. */
-    send(id: string, event: { type: string; [field: string]: unknown }): Promise<Committed>;
+    send(
+      id: string,
+      event: { type: string; [field: string]: unknown },
+      options?: CommandRequestOptions,
+    ): Promise<Committed>;
     /** `POST /supervisors/:id/questions/:questionId/answer`: a repeat of the same value is a duplicate. */
     answer(id: string, questionId: string, value: unknown): Promise<AnswerResult>;
-    pause(id: string): Promise<Committed>;
+    pause(id: string, options?: CommandRequestOptions): Promise<Committed>;
     /** `POST /supervisors/:id/resume`: restores one not in memory, unpauses a paused one. */
-    resume(id: string): Promise<Resumed>;
-    cancel(id: string, reason?: string): Promise<Committed>;
+    resume(id: string, options?: CommandRequestOptions): Promise<Resumed>;
+    cancel(id: string, reason?: string, options?: CommandRequestOptions): Promise<Committed>;
     /** `DELETE /supervisors/:id` (admin token): a finished supervisor and its journal. */
     delete(id: string): Promise<Deleted>;
     /** `GET /supervisors/:id/journal?before=&limit=`: a page of the journal, going back. */
     journal(id: string, page?: { before?: number; limit?: number }): Promise<JournalPage>;
     /** `POST /supervisors/:id/retry`: a failed or cancelled supervisor back at work. */
-    retry(id: string, options?: { reason?: string }): Promise<Retried>;
+    retry(id: string, options?: { reason?: string } & CommandRequestOptions): Promise<Retried>;
   };
   readonly questions: {
     /** `GET /questions?…`: pending questions across the fleet the token may see. */
@@ -137,6 +156,7 @@ export function createStewardHttpClient(options: StewardHttpClientOptions): Stew
     path: string,
     schema: S,
     body?: unknown,
+    commandOptions: CommandRequestOptions = {},
   ): Promise<z.infer<S>> {
     const what = `${method} ${path}`;
     let status: number;
@@ -144,10 +164,13 @@ export function createStewardHttpClient(options: StewardHttpClientOptions): Stew
     try {
       const response = await fetch(`${base}${path}`, {
         method,
-        headers:
-          body === undefined
-            ? { authorization }
-            : { authorization, 'content-type': 'application/json' },
+        headers: {
+          authorization,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(commandOptions.idempotencyKey === undefined
+            ? {}
+            : { 'idempotency-key': commandOptions.idempotencyKey }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       status = response.status;
@@ -185,21 +208,24 @@ export function createStewardHttpClient(options: StewardHttpClientOptions): Stew
   return {
     url: base,
     supervisors: {
-      create: (request) => call('POST', '/supervisors', Created, request),
+      create: (request, keyed) => call('POST', '/supervisors', Created, request, keyed),
       list: (filters = {}) => call('GET', `/supervisors${queryString(filters)}`, SupervisorList),
       get: (id) => call('GET', at(id), SupervisorDetail),
-      send: (id, event) => call('POST', at(id, '/events'), Committed, event),
+      send: (id, event, keyed) => call('POST', at(id, '/events'), Committed, event, keyed),
       answer: (id, questionId, value) =>
         call('POST', at(id, `/questions/${encodeURIComponent(questionId)}/answer`), AnswerResult, {
           value,
         }),
-      pause: (id) => call('POST', at(id, '/pause'), Committed),
-      resume: (id) => call('POST', at(id, '/resume'), Resumed),
-      cancel: (id, reason) =>
-        call('POST', at(id, '/cancel'), Committed, reason === undefined ? {} : { reason }),
+      pause: (id, keyed) => call('POST', at(id, '/pause'), Committed, undefined, keyed),
+      resume: (id, keyed) => call('POST', at(id, '/resume'), Resumed, undefined, keyed),
+      cancel: (id, reason, keyed) =>
+        call('POST', at(id, '/cancel'), Committed, reason === undefined ? {} : { reason }, keyed),
       delete: (id) => call('DELETE', at(id), Deleted),
       journal: (id, page = {}) => call('GET', at(id, `/journal${queryString(page)}`), JournalPage),
-      retry: (id, retryOptions = {}) => call('POST', at(id, '/retry'), Retried, retryOptions),
+      retry: (id, { idempotencyKey, ...retryBody } = {}) =>
+        call('POST', at(id, '/retry'), Retried, retryBody, {
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        }),
     },
     questions: {
       list: (filters = {}) => call('GET', `/questions${queryString(filters)}`, QuestionList),

@@ -36,11 +36,11 @@ const BETWEEN_VIEWS = '`src/runtime/live/capture.ts#journalBetween`, with the sn
 export const JOURNAL_REGISTRY = Object.freeze({
   // Commands from outside (the audit trail)
   command: kind(
-    "a command from outside changed the supervisor (`spawn`, `event`, `pause`, `resume`, `cancel`), journaled with the snapshot it causes: `{ command, by, event?, reason? }`, `by` being who asked (`{ owner, name, admin, requestId }`, `null` for an embedder's own call)",
+    'a command from outside changed the supervisor (`spawn`, `event`, `pause`, `resume`, `cancel`), journaled with the snapshot it causes: `{ command, by, event?, reason?, resumed?, idempotencyKey?, requestHash? }`, `by` being who asked (`{ owner, name, admin, requestId }`, `null` for an embedder\'s own call), the key and hash those of an `Idempotency-Key` request, `resumed: "running"` for a keyed resume that changed nothing else',
     '`src/runtime/commands.ts#commandEntry`, queued on the live supervisor for the snapshot the command causes',
   ),
   retried: kind(
-    'a failed or cancelled supervisor was put back to work (`POST /supervisors/:id/retry`), journaled with the snapshot it restarts from; a `restored` entry (source `manual`) counts it: `{ reason, from, checkpointVersion, previousState, by }`',
+    'a failed or cancelled supervisor was put back to work (`POST /supervisors/:id/retry`), journaled with the snapshot it restarts from; a `restored` entry (source `manual`) counts it: `{ reason, from, checkpointVersion, previousState, by, idempotencyKey?, requestHash?, reply? }`, `reply` being the RestorationInfo the first reply of a keyed retry carried',
     '`src/runtime/restore/retryPlan.ts#rebuildForRetry`, with that snapshot',
   ),
   // Questions
@@ -96,7 +96,7 @@ export const JOURNAL_REGISTRY = Object.freeze({
   ),
   // Restoration
   restored: kind(
-    'the supervisor was restored into memory: `{ source, restorationCount, by? }`, `by` when someone asked for it (`POST /supervisors/:id/resume` of one not in memory)',
+    'the supervisor was restored into memory: `{ source, restorationCount, by?, idempotencyKey?, requestHash?, reply? }`, `by` when someone asked for it (`POST /supervisors/:id/resume` of one not in memory), `reply` the RestorationInfo a keyed resume answered',
     '`src/persistence/supervisorRepository.ts#markSupervisorRestored`, with the restore count',
   ),
   restoration_fallback: kind(

@@ -20,8 +20,31 @@ export const Requester = z.strictObject({
 });
 export type Requester = z.infer<typeof Requester>;
 
+/**
+ * The idempotency key a command came with, and the hash of the request it came in: both
+ * are written into the command's journal entry, in the commit of its effect, so that a
+ * repeat of the request finds them (the HTTP API's `Idempotency-Key`).
+ */
+export interface Idempotency {
+  /** The client's key, 1-255 printable ASCII characters. */
+  key: string;
+  /** sha256 (hex) of what the request asked: the same key with another hash is a reuse. */
+  requestHash: string;
+}
+
+/** The journal payload fields of an idempotency key, none without one. */
+export function idempotencyFields(idempotency: Idempotency | undefined): Record<string, string> {
+  if (!idempotency) return {};
+  return { idempotencyKey: idempotency.key, requestHash: idempotency.requestHash };
+}
+
 /** Options of a command of the host: who asked for it (journaled with its effect). */
 export interface CommandOptions {
   /** Recorded in the command's journal entry; unset (an embedder's own call): `null`. */
   by?: Requester | null;
+  /**
+   * Recorded in the command's journal entry (`idempotencyKey`, `requestHash`). The host
+   * only records it: finding a repeat before executing it is the caller's (the HTTP API's).
+   */
+  idempotency?: Idempotency | undefined;
 }

@@ -170,6 +170,53 @@ export async function recentEvents(
   return history;
 }
 
+/**
+ * The entries written with an idempotency key since `since`, oldest first: at most one per
+ * principal that sent the key (the caller tells them apart by `by`).
+ */
+// The partial expression index supervisor_events_idempotency_key_idx serves it: the
+// equality on the key implies the index's predicate.
+export async function listEventsWithKey(
+  db: Queryable,
+  key: string,
+  since: Date,
+): Promise<JournalEvent[]> {
+  const { rows } = await db.query<JournalRow>(
+    `SELECT ${JOURNAL_COLUMNS} FROM supervisor_events
+     WHERE payload->>'idempotencyKey' = $1 AND created_at >= $2 ORDER BY id`,
+    [key, since],
+  );
+  return rows.map(toJournalEvent);
+}
+
+/**
+ * Adds the reply to the newest entry of a supervisor written with this key, request hash
+ * and requester: a reply that only exists after its commit (a retry's, a restore's), kept
+ * so that a repeat answers it again. Resolves whether an entry took it.
+ */
+export async function addReplyToKeyedEvent(
+  db: Queryable,
+  entry: { supervisorId: string; key: string; requestHash: string; by: unknown },
+  reply: unknown,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE supervisor_events SET payload = payload || jsonb_build_object('reply', $5::jsonb)
+     WHERE id = (
+       SELECT max(id) FROM supervisor_events
+       WHERE payload->>'idempotencyKey' = $2 AND supervisor_id = $1
+         AND payload->>'requestHash' = $3 AND coalesce(payload->'by', 'null'::jsonb) = $4::jsonb
+     )`,
+    [
+      entry.supervisorId,
+      entry.key,
+      entry.requestHash,
+      JSON.stringify(entry.by ?? null),
+      JSON.stringify(reply),
+    ],
+  );
+  return rowCount > 0;
+}
+
 /** A checkpoint to keep. */
 export type NewCheckpoint = Omit<Checkpoint, 'createdAt'>;
 

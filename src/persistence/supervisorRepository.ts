@@ -1,5 +1,5 @@
 import type { JournalKind } from '../model/journalKinds.ts';
-import type { Requester } from '../model/requester.ts';
+import { type Idempotency, idempotencyFields, type Requester } from '../model/requester.ts';
 import {
   PendingQuestion,
   type RestorationSource,
@@ -229,7 +229,13 @@ const RESTORED: JournalKind = 'restored';
  */
 export async function markSupervisorRestored(
   db: Queryable,
-  restores: ReadonlyArray<{ id: string; source: RestorationSource; by?: Requester | null }>,
+  restores: ReadonlyArray<{
+    id: string;
+    source: RestorationSource;
+    by?: Requester | null;
+    /** Written into the entry: an idempotency key and its request hash. */
+    idempotency?: Idempotency | undefined;
+  }>,
 ): Promise<RestoreMark[]> {
   if (restores.length === 0) return [];
   const { rows } = await db.query<{
@@ -241,21 +247,29 @@ export async function markSupervisorRestored(
        UPDATE supervisor_states s
        SET restoration_count = s.restoration_count + 1, last_restored_at = now(),
            restoration_source = r.source
-       FROM jsonb_to_recordset($1::jsonb) AS r (id uuid, source text, requested_by jsonb)
+       FROM jsonb_to_recordset($1::jsonb) AS r (id uuid, source text, requested_by jsonb, keyed jsonb)
        WHERE s.id = r.id
        RETURNING s.id, s.version, s.restoration_count, s.last_restored_at, s.restoration_source,
-                 r.requested_by
+                 r.requested_by, r.keyed
      ), journaled AS (
        INSERT INTO supervisor_events (supervisor_id, version, kind, payload)
        SELECT id, version, $2::text,
               jsonb_build_object('source', restoration_source, 'restorationCount', restoration_count)
               || CASE WHEN requested_by IS NULL THEN '{}'::jsonb
                       ELSE jsonb_build_object('by', requested_by) END
+              || coalesce(keyed, '{}'::jsonb)
        FROM restored
      )
      SELECT id, restoration_count, last_restored_at FROM restored`,
     [
-      JSON.stringify(restores.map((r) => ({ id: r.id, source: r.source, requested_by: r.by }))),
+      JSON.stringify(
+        restores.map((r) => ({
+          id: r.id,
+          source: r.source,
+          requested_by: r.by,
+          keyed: idempotencyFields(r.idempotency),
+        })),
+      ),
       RESTORED,
     ],
   );

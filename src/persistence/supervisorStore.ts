@@ -1,4 +1,4 @@
-import type { Requester } from '../model/requester.ts';
+import type { Idempotency, Requester } from '../model/requester.ts';
 import type { StateValidationResult } from '../model/restoration.ts';
 import type {
   LifecycleState,
@@ -18,12 +18,14 @@ import {
   listSupervisors,
 } from './fleetQueries.ts';
 import {
+  addReplyToKeyedEvent,
   checkpointRows,
   eventRows,
   insertCheckpointsSql,
   insertEventsSql,
   listCheckpoints,
   listEventsBefore,
+  listEventsWithKey,
   type NewCheckpoint,
   type NewJournalEvent,
   recentEvents,
@@ -120,8 +122,20 @@ export interface SupervisorStore {
   repairTasks(rows: readonly TaskRowWrite[], cancelIds: readonly string[]): Promise<void>;
   /** Counts restores and journals them, in one statement: `markSupervisorRestored`. */
   markRestored(
-    restores: ReadonlyArray<{ id: string; source: RestorationSource; by?: Requester | null }>,
+    restores: ReadonlyArray<{
+      id: string;
+      source: RestorationSource;
+      by?: Requester | null;
+      idempotency?: Idempotency | undefined;
+    }>,
   ): Promise<RestoreMark[]>;
+  /** Entries written with an idempotency key since `since`, oldest first (`listEventsWithKey`). */
+  keyedEntries(key: string, since: Date): Promise<JournalEvent[]>;
+  /** Keeps a reply with the entry of its key (`addReplyToKeyedEvent`). */
+  keepReply(
+    entry: { supervisorId: string; key: string; requestHash: string; by: Requester | null },
+    reply: unknown,
+  ): Promise<boolean>;
   /** The newest journal entries of each supervisor, oldest first (restored history). */
   recentHistory(
     supervisorIds: readonly string[],
@@ -274,5 +288,7 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),
     recentHistory: (ids, perSupervisor) => recentEvents(db, ids, perSupervisor),
     journalPage: (supervisorId, page) => listEventsBefore(db, supervisorId, page),
+    keyedEntries: (key, since) => listEventsWithKey(db, key, since),
+    keepReply: (entry, reply) => addReplyToKeyedEvent(db, entry, reply),
   };
 }

@@ -226,6 +226,18 @@ export const ERROR_REGISTRY = Object.freeze({
     'a WebSocket frame is not a JSON object with a string `type` (not JSON, a binary frame not UTF-8, an array, a number, no `type`), or a frame or request body does not fit its schema (issues attached; unknown fields are refused; a supervisor id in it that is not a UUID included)',
     'fix the frame',
   ),
+  ERR_IDEMPOTENCY_KEY_INVALID: server(
+    400,
+    false,
+    'the `Idempotency-Key` header of a command is empty, longer than 255 characters, or holds a character that is not printable ASCII',
+    'send 1-255 printable ASCII characters (a UUID will do), or no header',
+  ),
+  ERR_IDEMPOTENCY_KEY_REUSED: server(
+    422,
+    false,
+    'a command came with an `Idempotency-Key` this principal sent within 24 h with another request (another route, supervisor or body); nothing changed',
+    'use a new key for a new request; repeat a request only with its own body',
+  ),
   ERR_MESSAGE_UNKNOWN_TYPE: server(
     null,
     false,

@@ -1,7 +1,8 @@
 // The audit trail of commands from outside: each one is journaled with who asked for it,
 // queued on its live supervisor (LiveSupervisor.record) so that it commits with the very
-// snapshot the command caused, never apart from it.
-import type { Requester } from '../model/requester.ts';
+// snapshot the command caused, never apart from it. Its idempotency key rides in the same
+// entry: a key is durable exactly when its effect is.
+import { type CommandOptions, idempotencyFields } from '../model/requester.ts';
 import type { PendingEntry } from './live/liveEvents.ts';
 
 /** A command from outside, as its journal entry names it. */
@@ -13,13 +14,21 @@ const NAMED: Readonly<Record<string, CommandName>> = Object.freeze({
   'supervisor.cancel': 'cancel',
 });
 
-/** The `command` entry of `command`, asked for by `by` (`null`: an embedder's own call). */
+/** The `command` entry of `command`, asked for by `options.by` (`null`: an embedder's own call). */
 export function commandEntry(
   command: CommandName,
-  by: Requester | null | undefined,
+  options: CommandOptions,
   details: Record<string, unknown> = {},
 ): PendingEntry {
-  return { kind: 'command', payload: { command, by: by ?? null, ...details } };
+  return {
+    kind: 'command',
+    payload: {
+      command,
+      by: options.by ?? null,
+      ...details,
+      ...idempotencyFields(options.idempotency),
+    },
+  };
 }
 
 /**
@@ -29,12 +38,12 @@ export function commandEntry(
  */
 export function eventEntry(
   event: { type: string; reason?: unknown },
-  by: Requester | null | undefined,
+  options: CommandOptions,
 ): PendingEntry {
   const command = NAMED[event.type];
-  if (command === undefined) return commandEntry('event', by, { event: event.type });
-  if (command !== 'cancel') return commandEntry(command, by);
-  return commandEntry(command, by, {
+  if (command === undefined) return commandEntry('event', options, { event: event.type });
+  if (command !== 'cancel') return commandEntry(command, options);
+  return commandEntry(command, options, {
     reason: typeof event.reason === 'string' ? event.reason : null,
   });
 }

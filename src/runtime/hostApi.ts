@@ -13,6 +13,7 @@ import type {
 import type { Checkpoint, JournalEvent } from '../model/task.ts';
 import type { FleetFilter } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import type { CommandName } from './commands.ts';
 import type { ChangeListener } from './commit/committedChanges.ts';
 import type { SnapshotWriterOptions } from './commit/snapshotWriter.ts';
 import type { RestorationInfo } from './restore/restoration.ts';
@@ -133,6 +134,21 @@ export interface SupervisorHost {
     value: unknown,
     options?: AnswerOptions,
   ): Promise<AnswerResult>;
+  /**
+   * Journals a command that changes nothing else (a `command` entry, with `options.by` and
+   * `options.idempotency`, and `details`), as a version of its own: a resume of a running
+   * supervisor sent with an idempotency key, so that its repeat finds it and the trail
+   * names who asked. Refused like `send` when the supervisor is not running here.
+   *
+   * @example
+   * await host.recordCommand(id, 'resume', { by, idempotency }, { resumed: 'running' });
+   */
+  recordCommand(
+    id: string,
+    command: CommandName,
+    options: CommandOptions,
+    details?: Record<string, unknown>,
+  ): Promise<Committed>;
   /** Sends `supervisor.pause` (see `send`). */
   pause(id: string, options?: CommandOptions): Promise<Committed>;
   /** Sends `supervisor.resume` (see `send`). */
@@ -157,6 +173,12 @@ export interface SupervisorHost {
    * seen lists every entry exactly once.
    */
   journal(id: string, page: { before?: number; limit: number }): Promise<JournalEvent[]>;
+  /**
+   * The journal entries written with an idempotency key since `since`, oldest first, of
+   * every supervisor and every principal that sent it: what a repeat of a request looks
+   * up before it is executed (the HTTP API's `Idempotency-Key`).
+   */
+  keyedEntries(key: string, since: Date): Promise<JournalEvent[]>;
   /** A supervisor's kept checkpoints, newest first. */
   checkpoints(id: string, limit?: number): Promise<Checkpoint[]>;
   /**

@@ -1,7 +1,7 @@
 // Stored rows back into service: restore/ rebuilds each supervisor and hands it back, this
 // puts it in service between the seed's steps (rebuild → admit → count → ask again →
 // finish), and refuses what a lost database made stale.
-import type { Requester } from '../model/requester.ts';
+import type { CommandOptions } from '../model/requester.ts';
 import type { RestorationSource, SupervisorState } from '../model/supervisor.ts';
 import type { AfterCommit } from './afterCommit.ts';
 import { isTerminal } from './commit/committedChanges.ts';
@@ -63,24 +63,28 @@ export class Restorer {
     this.#losses++;
   }
 
-  /** One supervisor not in memory here, by id (a manual resume, say, journaled with `by`). */
+  /**
+   * One supervisor not in memory here, by id (a manual resume, say, journaled with who
+   * asked and the idempotency key it came with; the reply is kept with that key).
+   */
   async one(
     id: string,
     source: RestorationSource,
-    by: Requester | null = null,
+    asked: CommandOptions = {},
   ): Promise<RestorationInfo> {
     const live = this.#deps.lives.get(id);
     if (live && !live.isFinished()) throw alreadyExists(id, 'is already running here');
     const stored = isSupervisorId(id) ? await this.#deps.store.getSupervisor(id) : null;
     if (!stored) throw notFound(id);
     if (isTerminal(stored.state)) throw terminated(id, stored.state, ': nothing to restore');
-    const { restored, failed } = await this.#rows([stored], source, this.#losses, true, by);
+    const { restored, failed } = await this.#rows([stored], source, this.#losses, true, asked);
     const info = restored[0];
     if (!info) throw failed[0]?.error ?? new Error(`supervisor ${id} was not restored`);
     this.#deps.log.info(
       { supervisorId: id, source: info.source, restorationCount: info.restorationCount },
       'supervisor restored',
     );
+    await this.#keepReply(id, asked, info);
     return info;
   }
 
@@ -122,7 +126,24 @@ export class Restorer {
       { supervisorId: id, from: rebuilt.chosen.from, restorationCount: info.restorationCount },
       'supervisor retried',
     );
+    await this.#keepReply(id, request, info);
     return info;
+  }
+
+  /**
+   * A restore's reply exists only after its commits: kept with the entry of its idempotency
+   * key so that a repeat answers it again. Best effort: the effect stands without it, and a
+   * repeat that finds none rebuilds a reply from the stored row.
+   */
+  async #keepReply(id: string, asked: RetryRequest, info: RestorationInfo): Promise<void> {
+    const { idempotency, by = null } = asked;
+    if (!idempotency) return;
+    const entry = { supervisorId: id, ...idempotency, by };
+    try {
+      await this.#deps.store.keepReply(entry, info);
+    } catch (error) {
+      this.#deps.log.warn({ supervisorId: id, err: error }, 'could not keep the reply of a key');
+    }
   }
 
   #running(id: string): boolean {
@@ -226,7 +247,7 @@ export class Restorer {
     source: RestorationSource,
     losses: number,
     askAgain = true,
-    by: Requester | null = null,
+    asked: CommandOptions = {},
   ): Promise<RowsRestored> {
     const admitted: Rebuilt[] = [];
     const failed: RowsRestored['failed'] = [];
@@ -239,7 +260,7 @@ export class Restorer {
         failed.push({ id: stored.id, error });
       }
     }
-    const counted = await countRestores(this.#deps.store, admitted, by);
+    const counted = await countRestores(this.#deps.store, admitted, asked);
     const taskRows = await this.#deps.store.listTasksOf(
       admitted.filter((one) => hasTasks(one.stored)).map((one) => one.stored.id),
     );

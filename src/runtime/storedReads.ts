@@ -26,6 +26,7 @@ export abstract class StoredReads
       | 'history'
       | 'journal'
       | 'checkpoints'
+      | 'keyedEntries'
     >
 {
   protected abstract readonly store: SupervisorStore;
@@ -67,6 +68,10 @@ export abstract class StoredReads
   async checkpoints(id: string, limit?: number) {
     if (!isSupervisorId(id)) return [];
     return this.#read(() => this.store.listCheckpoints(id, limit));
+  }
+
+  keyedEntries(key: string, since: Date) {
+    return this.#read(() => this.store.keyedEntries(key, since));
   }
 
   async #read<T>(read: () => Promise<T>): Promise<T> {

@@ -9,7 +9,7 @@ import type { RestorationSource } from '../model/supervisor.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { AfterCommit } from './afterCommit.ts';
 import { type AnswerDeps, answerSupervisor } from './answerLive.ts';
-import { commandEntry, eventEntry } from './commands.ts';
+import { type CommandName, commandEntry, eventEntry } from './commands.ts';
 import { isTerminal } from './commit/committedChanges.ts';
 import { durableWithin } from './commit/commitWait.ts';
 import type { SnapshotWriter } from './commit/snapshotWriter.ts';
@@ -147,7 +147,7 @@ class Host extends StoredReads implements SupervisorHost {
       observer: this.#lives.observer,
       inspect: this.#options.inspect,
     });
-    live.record(commandEntry('spawn', spawnOptions.by, { machineVersion: definition.version }));
+    live.record(commandEntry('spawn', spawnOptions, { machineVersion: definition.version }));
     this.#lives.admit(live);
     const version = this.#lives.capture(live);
     await this.#durable(id, version);
@@ -161,7 +161,20 @@ class Host extends StoredReads implements SupervisorHost {
     if (!live.can(parsed.data))
       throw refused.eventNotAccepted(id, live.stateName(), parsed.data.type);
     live.send(parsed.data);
-    live.record(eventEntry(parsed.data, options.by));
+    live.record(eventEntry(parsed.data, options));
+    const version = this.#lives.capture(live);
+    await this.#durable(id, version);
+    return { version };
+  }
+
+  async recordCommand(
+    id: string,
+    command: CommandName,
+    options: CommandOptions,
+    details: Record<string, unknown> = {},
+  ): Promise<Committed> {
+    const live = await this.#findLive(id);
+    live.record(commandEntry(command, options, details));
     const version = this.#lives.capture(live);
     await this.#durable(id, version);
     return { version };
@@ -243,7 +256,7 @@ class Host extends StoredReads implements SupervisorHost {
         'is running here (passivated while idle: its next event brings it back)',
       );
     }
-    return this.#restorer.one(id, source, options.by ?? null);
+    return this.#restorer.one(id, source, options);
   }
 
   retry(id: string, options: RetryOptions = {}): Promise<RestorationInfo> {

@@ -4,7 +4,9 @@ import type { z } from 'zod';
 import { isStewardError, StewardError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
+import type { CommandOptions } from '../model/requester.ts';
 import type { SupervisorState } from '../model/supervisor.ts';
+import type { JournalEvent } from '../model/task.ts';
 import {
   AnswerBody,
   CancelBody,
@@ -18,14 +20,23 @@ import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import { answerAs } from './answering.ts';
 import { bearerToken, canSee, type Principal, type TokenTable } from './auth.ts';
 import type { Availability } from './availability.ts';
+import { committedReply, createdReply, resumedReply, retriedReply } from './commandReplies.ts';
 import { dashboardFiles } from './dashboard/dashboardFiles.ts';
 import { machineRoutes } from './dashboard/machineRoutes.ts';
 import { errorBody, httpStatusOf, invalid, parseQuery, supervisorNotFound } from './httpErrors.ts';
+import {
+  IDEMPOTENCY_HEADER,
+  IdempotentCommands,
+  requestHash as idempotencyHash,
+  idempotencyKeyOf,
+  REPLAYED_HEADER,
+} from './idempotency.ts';
 import { journalRoutes } from './journalRoutes.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { openApiDocument } from './openApi.ts';
 import { readinessOf } from './readiness.ts';
 import { requesterOf, requestIds } from './requestIds.ts';
+import { resume } from './resumeRoute.ts';
 
 /** What the HTTP API serves. */
 export interface HttpApiOptions {
@@ -81,6 +92,7 @@ async function body<S extends z.ZodType>(
 export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   const { host, tokens, metrics, log } = options;
   const app = new Hono<Env>();
+  const commands = new IdempotentCommands(host);
 
   /** Who asks in this request, for the journal (never the token). */
   const by = (c: Context<Env>) => requesterOf(c.get('principal'), c.get('requestId'));
@@ -182,6 +194,34 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
     return c.json({ supervisors: await host.list(filter) });
   });
 
+  /**
+   * Runs a command, once per `Idempotency-Key` when the request has one (idempotency.ts):
+   * a repeat answers the first reply, marked `Idempotent-Replayed: true`.
+   */
+  async function command<T>(
+    c: Context<Env>,
+    route: string,
+    request: unknown,
+    run: {
+      execute(asked: CommandOptions): Promise<T>;
+      replay(entry: JournalEvent): T | Promise<T>;
+    },
+  ): Promise<T> {
+    const key = idempotencyKeyOf(c.req.header(IDEMPOTENCY_HEADER));
+    if (key === undefined) return run.execute({ by: by(c) });
+    const requestHash = idempotencyHash(c.req.method, route, c.req.param(), request);
+    const { reply, replayed } = await commands.run(
+      c.get('principal'),
+      { key, requestHash },
+      {
+        execute: (idempotency) => run.execute({ by: by(c), idempotency }),
+        replay: run.replay,
+      },
+    );
+    if (replayed) c.header(REPLAYED_HEADER, 'true');
+    return reply;
+  }
+
   app.post('/supervisors', async (c) => {
     const principal = c.get('principal');
     const request = await body(c, CreateSupervisorBody);
@@ -191,10 +231,14 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
         'only admin tokens create supervisors for another owner',
       );
     }
-    const created = await host.spawn(request.machineId, request.input, {
-      owner: request.owner ?? principal.owner,
-      by: by(c),
-      ...(request.id === undefined ? {} : { id: request.id }),
+    const created = await command(c, '/supervisors', request, {
+      execute: (asked) =>
+        host.spawn(request.machineId, request.input, {
+          ...asked,
+          owner: request.owner ?? principal.owner,
+          ...(request.id === undefined ? {} : { id: request.id }),
+        }),
+      replay: createdReply,
     });
     return c.json(created, 201);
   });
@@ -234,9 +278,13 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   });
 
   app.post('/supervisors/:id/events', async (c) => {
-    const supervisor = await visible(c, c.req.param('id'));
+    const { id } = await visible(c, c.req.param('id'));
     const event = await body(c, EventBody, 'ERR_EVENT_INVALID');
-    return c.json(await host.send(supervisor.id, event, { by: by(c) }));
+    const sent = await command(c, '/supervisors/:id/events', event, {
+      execute: (asked) => host.send(id, event, asked),
+      replay: committedReply,
+    });
+    return c.json(sent);
   });
 
   app.post('/supervisors/:id/questions/:questionId/answer', async (c) => {
@@ -248,50 +296,50 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   });
 
   app.post('/supervisors/:id/pause', async (c) => {
-    const supervisor = await visible(c, c.req.param('id'));
-    return c.json(await host.pause(supervisor.id, { by: by(c) }));
+    const { id } = await visible(c, c.req.param('id'));
+    const paused = await command(c, '/supervisors/:id/pause', null, {
+      execute: (asked) => host.pause(id, asked),
+      replay: committedReply,
+    });
+    return c.json(paused);
   });
 
   app.post('/supervisors/:id/cancel', async (c) => {
-    const supervisor = await visible(c, c.req.param('id'));
-    const { reason } = await body(c, CancelBody);
-    return c.json(await host.cancel(supervisor.id, reason, { by: by(c) }));
+    const { id } = await visible(c, c.req.param('id'));
+    const request = await body(c, CancelBody);
+    const cancelled = await command(c, '/supervisors/:id/cancel', request, {
+      execute: (asked) => host.cancel(id, request.reason, asked),
+      replay: committedReply,
+    });
+    return c.json(cancelled);
   });
 
-  // The seed's resume endpoint: makes a supervisor run again. One that is not in memory is
-  // restored from its stored state (source `manual`) and the RestorationInfo returned; a
-  // paused one is resumed.
+  // The seed's resume endpoint (resumeRoute.ts): restores one not in memory, unpauses a
+  // paused one.
   app.post('/supervisors/:id/resume', async (c) => {
     const supervisor = await visible(c, c.req.param('id'));
-    const live = host.committed(supervisor.id);
-    if (!live) {
-      try {
-        const restoration = await host.restore(supervisor.id, 'manual', { by: by(c) });
-        return c.json({ resumed: 'restored', restoration });
-      } catch (error) {
-        // Passivated: it runs here, out of memory until its next event.
-        if (!isStewardError(error, 'ERR_SUPERVISOR_EXISTS')) throw error;
-      }
-    }
-    if (supervisor.state === 'paused') {
-      const { version } = await host.resume(supervisor.id, { by: by(c) });
-      return c.json({ resumed: 'unpaused', version, restoration: null });
-    }
-    const version = live?.version ?? supervisor.version;
-    // Nothing changed, so nothing is journaled; the request is logged for the trail.
-    log.info(
-      { audit: 'supervisor.resume', supervisorId: supervisor.id, by: by(c) },
-      'resume: already running',
-    );
-    return c.json({ resumed: 'running', version, restoration: null });
+    const resumed = await command(c, '/supervisors/:id/resume', null, {
+      execute: (asked) => resume(host, log, supervisor, asked),
+      replay: (entry) => resumedReply(entry, (id) => host.get(id)),
+    });
+    return c.json(resumed);
   });
 
   // Redrive: a failed or cancelled supervisor back to work from its newest checkpoint.
   app.post('/supervisors/:id/retry', async (c) => {
-    const supervisor = await visible(c, c.req.param('id'));
-    const { reason } = await body(c, RetryBody);
-    const options = { by: by(c), ...(reason === undefined ? {} : { reason }) };
-    return c.json({ retried: true, restoration: await host.retry(supervisor.id, options) });
+    const { id } = await visible(c, c.req.param('id'));
+    const request = await body(c, RetryBody);
+    const retried = await command(c, '/supervisors/:id/retry', request, {
+      execute: async (asked) => {
+        const options = {
+          ...asked,
+          ...(request.reason === undefined ? {} : { reason: request.reason }),
+        };
+        return { retried: true as const, restoration: await host.retry(id, options) };
+      },
+      replay: (entry) => retriedReply(entry, (id) => host.get(id)),
+    });
+    return c.json(retried);
   });
 
   app.route('/supervisors', journalRoutes(host, visible));

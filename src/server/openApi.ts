@@ -95,6 +95,20 @@ const SupervisorPath = z.object({
 const QuestionPath = SupervisorPath.extend({ questionId: QuestionId });
 const MachinePath = z.object({ id: z.string().meta({ description: 'A registered machine id' }) });
 const onSupervisor = { requestParams: { path: SupervisorPath } };
+const IdempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x20-\x7e]+$/)
+    .optional()
+    .meta({
+      description:
+        'Makes the command idempotent: a repeat within 24 h (same principal, same key) answers the first reply with `Idempotent-Replayed: true` and applies nothing; the same key with another request is 422 ERR_IDEMPOTENCY_KEY_REUSED. 1-255 printable ASCII characters (400 ERR_IDEMPOTENCY_KEY_INVALID otherwise).',
+    }),
+});
+const keyed = { requestParams: { header: IdempotencyHeader } };
+const keyedOnSupervisor = { requestParams: { path: SupervisorPath, header: IdempotencyHeader } };
 const body = (schema: z.ZodType, required = true) => ({
   required,
   content: { 'application/json': { schema } },
@@ -131,8 +145,8 @@ const PATHS: ZodOpenApiPathsObject = {
     post: operation(
       'createSupervisor',
       'Start a supervisor of the newest version of a machine',
-      { 201: json('started and committed', Created) },
-      { requestBody: body(CreateSupervisorBody) },
+      { 201: json('started and committed (or the first reply, replayed)', Created) },
+      { ...keyed, requestBody: body(CreateSupervisorBody) },
     ),
   },
   '/supervisors/{id}': {
@@ -162,7 +176,7 @@ const PATHS: ZodOpenApiPathsObject = {
       'sendEvent',
       'Send an event (the body)',
       { 200: json('committed', Committed) },
-      { ...onSupervisor, requestBody: body(EventBody) },
+      { ...keyedOnSupervisor, requestBody: body(EventBody) },
     ),
   },
   '/supervisors/{id}/questions/{questionId}/answer': {
@@ -178,7 +192,7 @@ const PATHS: ZodOpenApiPathsObject = {
       'pauseSupervisor',
       'Pause',
       { 200: json('committed', Committed) },
-      onSupervisor,
+      keyedOnSupervisor,
     ),
   },
   '/supervisors/{id}/cancel': {
@@ -186,7 +200,7 @@ const PATHS: ZodOpenApiPathsObject = {
       'cancelSupervisor',
       'Cancel',
       { 200: json('committed', Committed) },
-      { ...onSupervisor, requestBody: body(CancelBody, false) },
+      { ...keyedOnSupervisor, requestBody: body(CancelBody, false) },
     ),
   },
   '/supervisors/{id}/journal': {
@@ -210,7 +224,7 @@ const PATHS: ZodOpenApiPathsObject = {
       'retrySupervisor',
       'Retry a failed or cancelled supervisor from its newest valid checkpoint, or afresh',
       { 200: json('back at work', Retried) },
-      { ...onSupervisor, requestBody: body(RetryBody, false) },
+      { ...keyedOnSupervisor, requestBody: body(RetryBody, false) },
     ),
   },
   '/supervisors/{id}/resume': {
@@ -218,7 +232,7 @@ const PATHS: ZodOpenApiPathsObject = {
       'resumeSupervisor',
       'Resume: restore one not in memory, unpause a paused one',
       { 200: json('restored, unpaused or already running', Resumed) },
-      onSupervisor,
+      keyedOnSupervisor,
     ),
   },
   '/questions': {

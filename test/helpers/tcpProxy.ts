@@ -2,7 +2,8 @@ import { connect, createServer, type Socket } from 'node:net';
 
 /**
  * A TCP proxy on loopback in front of PostgreSQL that a test can cut and restore, to
- * play a database outage without touching the shared server.
+ * play a database outage without touching the shared server; or in front of a runtime's
+ * HTTP port, to lose its replies.
  */
 export interface TcpProxy {
   port: number;
@@ -15,6 +16,11 @@ export interface TcpProxy {
    * work as before.
    */
   blackhole(): void;
+  /**
+   * From now on requests still reach the target but its replies are dropped, on the
+   * connections open now and on new ones: the target did answer, the client never hears.
+   */
+  withholdReplies(): void;
   /** Connections open now, both sides counted once. */
   readonly connections: number;
   close(): Promise<void>;
@@ -25,6 +31,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   /** Blackholed: kept open, passing nothing, until the proxy closes. */
   const dead: Array<{ client: Socket; upstream: Socket }> = [];
   let down = false;
+  let withholding = false;
+  const withhold = ({ client, upstream }: { client: Socket; upstream: Socket }) => {
+    upstream.unpipe(client);
+    upstream.on('data', () => {});
+  };
   const server = createServer((client) => {
     if (down) {
       client.destroy();
@@ -42,6 +53,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     client.pipe(upstream);
     upstream.pipe(client);
+    if (withholding) withhold(pair);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -72,6 +84,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         pairs.delete(pair);
         dead.push(pair);
       }
+    },
+    withholdReplies() {
+      withholding = true;
+      for (const pair of pairs) withhold(pair);
     },
     get connections() {
       return pairs.size;

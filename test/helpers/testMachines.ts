@@ -189,6 +189,39 @@ export const sleepyMachine = setup({
   },
 });
 
+/**
+ * Counts its `add` events in `context.count`, so a test sees how often one was applied;
+ * pauses, resumes and cancels on the runtime's events, and fails on `boom`.
+ */
+export const tallyMachine = setup({
+  types: {
+    context: {} as SupervisorContext & { count: number },
+    events: {} as { type: 'add' } | { type: 'boom' } | StandardEvent,
+  },
+  actions: {
+    explode: () => {
+      throw new Error('the tally exploded');
+    },
+  },
+}).createMachine({
+  id: 'tally',
+  context: () => ({ ...initialSupervisorContext(), count: 0 }),
+  initial: 'counting',
+  on: { 'supervisor.cancel': '.cancelled' },
+  states: {
+    counting: {
+      tags: ['working'],
+      on: {
+        add: { actions: assign({ count: ({ context }) => context.count + 1 }) },
+        boom: { actions: 'explode' },
+        'supervisor.pause': 'paused',
+      },
+    },
+    paused: { tags: ['paused'], on: { 'supervisor.resume': 'counting' } },
+    cancelled: { tags: ['cancelled'], type: 'final' },
+  },
+});
+
 /** Keys the `charge` work was invoked with, across runtimes of one test process. */
 export const invocations: string[] = [];
 
@@ -267,6 +300,7 @@ export function testRegistry(): MachineRegistry {
   registry.register({ id: 'form', version: 1, machine: formMachine });
   registry.register({ id: 'deadline', version: 1, machine: deadlineMachine });
   registry.register({ id: 'follow-up', version: 1, machine: followUpMachine });
+  registry.register({ id: 'tally', version: 1, machine: tallyMachine });
   registry.registerTask('step', waitingTask);
   registerTaskMachines(registry);
   return registry;

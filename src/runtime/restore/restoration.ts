@@ -6,7 +6,7 @@ import type { InspectionEvent, Snapshot } from 'xstate';
 import type { Logger } from '../../logger.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import type { SpawnedTask } from '../../machines/tasks.ts';
-import type { Requester } from '../../model/requester.ts';
+import type { CommandOptions } from '../../model/requester.ts';
 import type {
   StateRecoveryAction,
   StateViolation,
@@ -147,15 +147,16 @@ export function rearm(deps: Pick<RestoreDeps, 'log'>, live: LiveSupervisor, chos
 
 /**
  * Counts the restores, all in one statement (journaled with `by`, who asked, when someone
- * did), and reads each one's recent history.
+ * did, and the idempotency key it came with), and reads each one's recent history.
  */
 export async function countRestores(
   store: SupervisorStore,
   rebuilt: readonly Rebuilt[],
-  by: Requester | null = null,
+  asked: CommandOptions = {},
 ): Promise<Map<string, { mark: RestoreMark; history: JournalEvent[] }>> {
+  const { by = null, idempotency } = asked;
   const marks = await store.markRestored(
-    rebuilt.map((r) => ({ id: r.stored.id, source: r.source, by })),
+    rebuilt.map((r) => ({ id: r.stored.id, source: r.source, by, idempotency })),
   );
   const history = await store.recentHistory(
     rebuilt.map((r) => r.stored.id),

@@ -1,7 +1,7 @@
 // A retry puts a failed or cancelled supervisor back to work (Step Functions' redrive,
 // Temporal's reset): not from its stored snapshot, which is finished, but from the newest
 // checkpoint that validates and is still running, or afresh from its stored input.
-import type { Requester } from '../../model/requester.ts';
+import { type Idempotency, idempotencyFields, type Requester } from '../../model/requester.ts';
 import type { SupervisorState } from '../../model/supervisor.ts';
 import { liveFrom, type Rebuilt, type RestoreDeps, rearm } from './restoration.ts';
 import { newestValidCheckpoint, type Plan } from './restorePlan.ts';
@@ -13,6 +13,8 @@ export type RetryPlan = Exclude<Plan, { from: 'stored' }>;
 export interface RetryRequest {
   reason?: string | undefined;
   by?: Requester | null | undefined;
+  /** Journaled in the `retried` entry, for a repeat of the request to find. */
+  idempotency?: Idempotency | undefined;
 }
 
 /** True when a persisted snapshot can still take events: a checkpoint worth going back to. */
@@ -54,6 +56,7 @@ export async function rebuildForRetry(
       checkpointVersion,
       previousState: stored.state,
       by: request.by ?? null,
+      ...idempotencyFields(request.idempotency),
     },
   });
   const now = rearm(deps, live, chosen);
