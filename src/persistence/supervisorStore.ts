@@ -8,7 +8,6 @@ import type {
 } from '../model/supervisor.ts';
 import type { Checkpoint, JournalEvent, TaskRecord, TaskRowWrite } from '../model/task.ts';
 import type { Database, Queryable } from './database.ts';
-import { claimForRetry } from './retentionRepository.ts';
 import {
   countByState,
   countByStateValue,
@@ -30,6 +29,7 @@ import {
   type NewJournalEvent,
   recentEvents,
 } from './journalRepository.ts';
+import { claimForRetry } from './retentionRepository.ts';
 import {
   countDeferredSupervisors,
   type DeferredSupervisor,

@@ -319,7 +319,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
   app.post('/supervisors/:id/resume', async (c) => {
     const supervisor = await visible(c, c.req.param('id'));
     const resumed = await command(c, '/supervisors/:id/resume', null, {
-      execute: (asked) => resume(host, log, supervisor, asked),
+      execute: (asked) => resume(host, supervisor, asked),
       replay: (entry) => resumedReply(entry, (id) => host.get(id)),
     });
     return c.json(resumed);

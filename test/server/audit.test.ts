@@ -93,6 +93,10 @@ describeEachEngine('audit trail', (engine) => {
     await expectJournaled(id, await call('POST', `/supervisors/${id}/resume`), 'command', {
       command: 'resume',
     });
+    // A resume of one already running changes nothing, and is journaled all the same.
+    const running = await call('POST', `/supervisors/${id}/resume`);
+    expect(running.body.resumed).toBe('running');
+    await expectJournaled(id, running, 'command', { command: 'resume', resumed: 'running' });
     const answered = await call('POST', `/supervisors/${id}/questions/approve-plan/answer`, {
       body: { value: true },
     });
