@@ -12,13 +12,29 @@ import { forwardInspection } from './liveEvents.ts';
  * (bench/profile.md). An outside inspector (Stately's) sees every event, so with one the
  * whole system is inspected from the start.
  */
+/** What a ChangeWatch tells its supervisor (LiveSupervisor implements it). */
+export interface WatchedSupervisor {
+  /** Its persisted snapshot may have changed: its root's, or a child's. */
+  snapshotChanged(): void;
+  /** The root took an event, after `snapshotChanged` (the timers look at it). */
+  rootTookEvent(snapshot: AnyMachineSnapshot): void;
+  /** The root failed. */
+  rootFailed(error: unknown): void;
+}
+
+/**
+ * Also the root actor's observer: methods on a class, not closures in an object literal,
+ * so that a hosted supervisor keeps no functions of its own for watching (bench/README.md,
+ * heap per idle supervisor).
+ */
 export class ChangeWatch {
-  readonly #changed: () => void;
+  readonly #owner: WatchedSupervisor;
   readonly #outside: ((event: InspectionEvent) => void) | undefined;
+  #actor: AnyActor | undefined;
   #children: Subscription | undefined;
 
-  constructor(changed: () => void, outside?: (event: InspectionEvent) => void) {
-    this.#changed = changed;
+  constructor(owner: WatchedSupervisor, outside?: (event: InspectionEvent) => void) {
+    this.#owner = owner;
     this.#outside = outside;
   }
 
@@ -34,10 +50,22 @@ export class ChangeWatch {
     };
   }
 
-  /** The root's `next` observer, or none when the system is inspected already. */
-  rootObserver(actor: AnyActor): { next?: (snapshot: AnyMachineSnapshot) => void } {
-    if (this.#outside) return {};
-    return { next: (snapshot) => this.#rootChanged(actor, snapshot) };
+  /** Follows `actor`, the root (before it starts). */
+  observe(actor: AnyActor): void {
+    this.#actor = actor;
+    actor.subscribe(this);
+  }
+
+  /** The root's snapshot after each event it took (xstate calls it). */
+  next(snapshot: AnyMachineSnapshot): void {
+    // With an outside inspector the whole system is inspected already.
+    if (!this.#outside && this.#actor) this.#rootChanged(this.#actor, snapshot);
+    this.#owner.rootTookEvent(snapshot);
+  }
+
+  /** The root failed (xstate calls it). An error observer keeps xstate from rethrowing. */
+  error(error: unknown): void {
+    this.#owner.rootFailed(error);
   }
 
   #rootChanged(actor: AnyActor, snapshot: AnyMachineSnapshot): void {
@@ -50,12 +78,12 @@ export class ChangeWatch {
       this.#children.unsubscribe();
       this.#children = undefined;
     }
-    this.#changed();
+    this.#owner.snapshotChanged();
   }
 
   #inspected(event: InspectionEvent): void {
     // `stopped` snapshots come from stop(), after the final flush: never persisted.
     if (event.type !== '@xstate.snapshot' || event.snapshot.status === 'stopped') return;
-    this.#changed();
+    this.#owner.snapshotChanged();
   }
 }

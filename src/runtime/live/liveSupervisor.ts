@@ -18,7 +18,7 @@ import {
   type TimerRecord,
   toWrite,
 } from './capture.ts';
-import { ChangeWatch } from './changeWatch.ts';
+import { ChangeWatch, type WatchedSupervisor } from './changeWatch.ts';
 import { isPastDeadline } from './deadlines.ts';
 import { type DueFollowUp, followUpEntry } from './followUps.ts';
 import type { ObserverOf, OptionsOf, PendingEntry, RuntimeEvent } from './liveEvents.ts';
@@ -38,7 +38,7 @@ export type LiveOptions = OptionsOf<LiveSupervisor>;
  * A supervisor's actor, watched for changes of its own and of its children (ChangeWatch),
  * and what was last captured of it.
  */
-export class LiveSupervisor implements QuestionTimersOwner {
+export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
   readonly identity: SupervisorIdentity;
   readonly #actor: AnyActor;
   /** Its delayed events; its questions' deadlines (and which expired) and follow-ups. */
@@ -75,7 +75,7 @@ export class LiveSupervisor implements QuestionTimersOwner {
     this.#observer = options.observer;
     this.#input = options.input ?? null;
     this.#version = options.version ?? 0;
-    const watch = new ChangeWatch(() => this.#changed(), options.inspect);
+    const watch = new ChangeWatch(this, options.inspect);
     this.#actor = createActor(options.machine, {
       id: options.identity.id,
       ...(options.input === undefined ? {} : { input: options.input }),
@@ -84,21 +84,7 @@ export class LiveSupervisor implements QuestionTimersOwner {
       ...watch.actorOptions(),
     });
     this.#timers = new QuestionTimers(this.#actor);
-    const root = watch.rootObserver(this.#actor);
-    this.#actor.subscribe({
-      next: (snapshot: AnyMachineSnapshot) => {
-        root.next?.(snapshot);
-        // Itself as the timers' owner: no closures kept per supervisor for them.
-        this.#timers.afterEvent(snapshot, this);
-      },
-      // An error observer keeps xstate from rethrowing the error and crashing the process.
-      error: (error: unknown) => {
-        // XState leaves them running (research E10), working for a supervisor that is gone.
-        forceStopChildren(this.#actor);
-        this.#dirty = true;
-        this.#observer.failed(this, error);
-      },
-    });
+    watch.observe(this.#actor);
     this.#actor.start();
   }
 
@@ -265,13 +251,13 @@ export class LiveSupervisor implements QuestionTimersOwner {
   /** The runtime fails it on its own: the next capture writes it `failed` with `reason`. */
   fail(reason: string): void {
     this.#refusal ??= reason;
-    this.#changed(true);
+    this.snapshotChanged(true);
   }
 
   /** Journals `entry` with the next capture (which it makes happen). */
   record(entry: PendingEntry): void {
     this.#entries.push(entry);
-    this.#changed(true);
+    this.snapshotChanged(true);
   }
 
   /**
@@ -280,7 +266,7 @@ export class LiveSupervisor implements QuestionTimersOwner {
    */
   rewrite(): void {
     this.#lastDigest = undefined;
-    this.#changed(true);
+    this.snapshotChanged(true);
   }
 
   /**
@@ -390,8 +376,23 @@ export class LiveSupervisor implements QuestionTimersOwner {
     this.#actor.stop();
   }
 
-  /** Marks it dirty and says so once (or again, when `force`d: a change no actor made). */
-  #changed(force = false): void {
+  /** Its root took an event (WatchedSupervisor): a question's timer may have come. */
+  rootTookEvent(snapshot: AnyMachineSnapshot): void {
+    this.#timers.afterEvent(snapshot, this);
+  }
+
+  /** Its root failed (WatchedSupervisor); XState leaves its children running (research E10). */
+  rootFailed(error: unknown): void {
+    forceStopChildren(this.#actor);
+    this.#dirty = true;
+    this.#observer.failed(this, error);
+  }
+
+  /**
+   * Marks it dirty and says so once (or again, when `force`d: a change no actor made); its
+   * watch calls it on every change of its actors (WatchedSupervisor).
+   */
+  snapshotChanged(force = false): void {
     if (this.#dirty && !force) return;
     this.#dirty = true;
     this.#observer.changed(this);
