@@ -222,6 +222,15 @@ export interface RestoreMark {
 /** The kind of the entry a restore journals: a parameter, so the type checks it. */
 const RESTORED: JournalKind = 'restored';
 
+/** One restore to record: its supervisor, why, who asked, and the request's key if any. */
+export interface RestoreRequest {
+  id: string;
+  source: RestorationSource;
+  by?: Requester | null;
+  /** Written into the entry: an idempotency key and its request hash. */
+  idempotency?: Idempotency | undefined;
+}
+
 /**
  * Records restores of many supervisors in one statement (the seed's
  * `mark_supervisor_restored`): increments `restoration_count`, sets `last_restored_at` and
@@ -229,13 +238,7 @@ const RESTORED: JournalKind = 'restored';
  */
 export async function markSupervisorRestored(
   db: Queryable,
-  restores: ReadonlyArray<{
-    id: string;
-    source: RestorationSource;
-    by?: Requester | null;
-    /** Written into the entry: an idempotency key and its request hash. */
-    idempotency?: Idempotency | undefined;
-  }>,
+  restores: readonly RestoreRequest[],
 ): Promise<RestoreMark[]> {
   if (restores.length === 0) return [];
   const { rows } = await db.query<{

@@ -1,11 +1,6 @@
-import type { Idempotency, Requester } from '../model/requester.ts';
+import type { Requester } from '../model/requester.ts';
 import type { StateValidationResult } from '../model/restoration.ts';
-import type {
-  LifecycleState,
-  RestorationSource,
-  SupervisorState,
-  SupervisorWrite,
-} from '../model/supervisor.ts';
+import type { LifecycleState, SupervisorState, SupervisorWrite } from '../model/supervisor.ts';
 import type { Checkpoint, JournalEvent, TaskRecord, TaskRowWrite } from '../model/task.ts';
 import type { Database, Queryable } from './database.ts';
 import {
@@ -39,6 +34,7 @@ import {
   listTimersDue,
   markSupervisorRestored,
   type RestoreMark,
+  type RestoreRequest,
   stateRows,
   type TimerDue,
   updateSupervisorHeartbeatState,
@@ -121,14 +117,7 @@ export interface SupervisorStore {
   /** Writes task rows as the snapshot describes them and cancels rows it does not know. */
   repairTasks(rows: readonly TaskRowWrite[], cancelIds: readonly string[]): Promise<void>;
   /** Counts restores and journals them, in one statement: `markSupervisorRestored`. */
-  markRestored(
-    restores: ReadonlyArray<{
-      id: string;
-      source: RestorationSource;
-      by?: Requester | null;
-      idempotency?: Idempotency | undefined;
-    }>,
-  ): Promise<RestoreMark[]>;
+  markRestored(restores: readonly RestoreRequest[]): Promise<RestoreMark[]>;
   /** Entries written with an idempotency key since `since`, oldest first (`listEventsWithKey`). */
   keyedEntries(key: string, since: Date): Promise<JournalEvent[]>;
   /** Keeps a reply with the entry of its key (`addReplyToKeyedEvent`). */
