@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 import { onTestFinished } from 'vitest';
 import type { Database } from '../../src/persistence/database.ts';
 import { steward } from './cli.ts';
+import type { TestEngine } from './engines.ts';
+import { databaseUrlFor } from './postgresUrls.ts';
 import { TOKENS } from './server.ts';
 import { startTcpProxy, type TcpProxy } from './tcpProxy.ts';
 
@@ -53,6 +55,37 @@ export async function proxiedUrl(db: Database): Promise<{ proxy: TcpProxy; url: 
   url.host = `127.0.0.1:${proxy.port}`;
   url.pathname = db.location.slice(db.location.lastIndexOf('/'));
   return { proxy, url: url.toString() };
+}
+
+/** Where runtimes started one after another keep their data: what `startFaultRuntime` takes. */
+export interface RuntimeData {
+  databaseUrl?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A database of its own for the runtimes a crash test starts one after another on
+ * `engine`: a fresh migrated PostgreSQL database, or a PGlite data directory. Dropped (or
+ * removed) after the test.
+ */
+export async function crashTestData(engine: TestEngine): Promise<RuntimeData> {
+  if (engine.name === 'postgres') {
+    const db = await engine.openMigrated();
+    onTestFinished(() => db.close());
+    // `location` names the database without credentials; the URL of the suite has them.
+    const name = db.location.slice(db.location.lastIndexOf('/') + 1);
+    return { databaseUrl: databaseUrlFor(process.env.DATABASE_URL as string, name) };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'steward-crash-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return { env: { STEWARD_DATA_DIR: join(dir, 'data') } };
+}
+
+/** SIGKILLs a runtime and waits until it is gone. */
+export async function killRuntime(runtime: FaultRuntime): Promise<void> {
+  runtime.child.kill('SIGKILL');
+  const exited = await runtime.exited;
+  if (exited.signal !== 'SIGKILL') throw new Error(`the runtime exited ${JSON.stringify(exited)}`);
 }
 
 /**

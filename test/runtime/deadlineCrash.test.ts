@@ -1,14 +1,14 @@
 // A question's deadline survives a crash (issue 15): `steward serve` (lazy restore, its
 // default) is SIGKILLed before the deadline and started again after it; the question
 // expires at that start, once, and stays expired across one more crash.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { expect, it, onTestFinished } from 'vitest';
-import type { Database } from '../../src/persistence/database.ts';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { type FaultRuntime, startFaultRuntime } from '../helpers/faultRuntime.ts';
-import { databaseUrlFor } from '../helpers/postgresUrls.ts';
+import {
+  crashTestData,
+  type FaultRuntime,
+  killRuntime,
+  startFaultRuntime,
+} from '../helpers/faultRuntime.ts';
 
 interface Detail {
   supervisor: { stateValue: string; pendingQuestions: Array<{ id: string; deadline?: string }> };
@@ -21,28 +21,11 @@ async function detail(runtime: FaultRuntime, id: string): Promise<Detail> {
   return body as unknown as Detail;
 }
 
-async function kill(runtime: FaultRuntime): Promise<void> {
-  runtime.child.kill('SIGKILL');
-  expect(await runtime.exited).toMatchObject({ signal: 'SIGKILL' });
-}
-
 const expiries = (d: Detail) => d.history.filter((e) => e.kind === 'question_expired');
 
 describeEachEngine('a question deadline across a SIGKILL', (engine) => {
   it('expires the question at the start after its deadline, exactly once', async () => {
-    let db: Database | undefined;
-    const where: { databaseUrl?: string; env?: NodeJS.ProcessEnv } = {};
-    if (engine.name === 'postgres') {
-      db = await engine.openMigrated();
-      // `location` names the database without credentials; the URL of the suite has them.
-      const name = db.location.slice(db.location.lastIndexOf('/') + 1);
-      where.databaseUrl = databaseUrlFor(process.env.DATABASE_URL as string, name);
-    } else {
-      const dir = await mkdtemp(join(tmpdir(), 'steward-deadline-'));
-      onTestFinished(() => rm(dir, { recursive: true, force: true }));
-      where.env = { STEWARD_DATA_DIR: join(dir, 'data') };
-    }
-    onTestFinished(() => db?.close());
+    const where = await crashTestData(engine);
     const start = () => startFaultRuntime({ ...where, args: ['--restore', 'lazy'] });
 
     const first = await start();
@@ -54,7 +37,7 @@ describeEachEngine('a question deadline across a SIGKILL', (engine) => {
     const id = String(created.body.id);
     const asked = await detail(first, id);
     const deadline = asked.supervisor.pendingQuestions[0]?.deadline as string;
-    await kill(first);
+    await killRuntime(first);
     expect(Date.now(), 'killed before the deadline').toBeLessThan(Date.parse(deadline));
 
     await new Promise((resolve) => setTimeout(resolve, Date.parse(deadline) - Date.now() + 200));
@@ -69,7 +52,7 @@ describeEachEngine('a question deadline across a SIGKILL', (engine) => {
     ]);
     const late = await second.api(`/supervisors/${id}/questions/sign-off/answer`, { value: true });
     expect(late).toMatchObject({ status: 410, body: { error: { code: 'ERR_QUESTION_EXPIRED' } } });
-    await kill(second);
+    await killRuntime(second);
 
     // Once more: the expiry is in the row, nothing expires it again.
     const third = await start();
@@ -79,6 +62,6 @@ describeEachEngine('a question deadline across a SIGKILL', (engine) => {
     expect(expiries(after)).toHaveLength(1);
     const again = await third.api(`/supervisors/${id}/questions/sign-off/answer`, { value: true });
     expect(again.status).toBe(410);
-    await kill(third);
+    await killRuntime(third);
   }, 120_000);
 });

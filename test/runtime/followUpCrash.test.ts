@@ -2,14 +2,14 @@
 // restore, its default) is SIGKILLed before the reminder, started again after it (the
 // reminder comes at that start, the escalation later), then killed and started once more:
 // each was journaled exactly once.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { expect, it, onTestFinished } from 'vitest';
-import type { Database } from '../../src/persistence/database.ts';
+import { expect, it } from 'vitest';
 import { describeEachEngine } from '../helpers/engines.ts';
-import { type FaultRuntime, startFaultRuntime } from '../helpers/faultRuntime.ts';
-import { databaseUrlFor } from '../helpers/postgresUrls.ts';
+import {
+  crashTestData,
+  type FaultRuntime,
+  killRuntime,
+  startFaultRuntime,
+} from '../helpers/faultRuntime.ts';
 
 interface Question {
   id: string;
@@ -27,11 +27,6 @@ async function detail(runtime: FaultRuntime, id: string): Promise<Detail> {
   return body as unknown as Detail;
 }
 
-async function kill(runtime: FaultRuntime): Promise<void> {
-  runtime.child.kill('SIGKILL');
-  expect(await runtime.exited).toMatchObject({ signal: 'SIGKILL' });
-}
-
 const followUps = (d: Detail) =>
   d.history
     .filter((e) => e.kind === 'question_reminded' || e.kind === 'question_escalated')
@@ -42,18 +37,7 @@ const sleepUntil = (at: number) =>
 
 describeEachEngine('question follow-ups across a SIGKILL', (engine) => {
   it('reminds and escalates once each, whichever process was running at their time', async () => {
-    let db: Database | undefined;
-    const where: { databaseUrl?: string; env?: NodeJS.ProcessEnv } = {};
-    if (engine.name === 'postgres') {
-      db = await engine.openMigrated();
-      const name = db.location.slice(db.location.lastIndexOf('/') + 1);
-      where.databaseUrl = databaseUrlFor(process.env.DATABASE_URL as string, name);
-    } else {
-      const dir = await mkdtemp(join(tmpdir(), 'steward-follow-up-'));
-      onTestFinished(() => rm(dir, { recursive: true, force: true }));
-      where.env = { STEWARD_DATA_DIR: join(dir, 'data') };
-    }
-    onTestFinished(() => db?.close());
+    const where = await crashTestData(engine);
     const start = () => startFaultRuntime({ ...where, args: ['--restore', 'lazy'] });
 
     const first = await start();
@@ -65,7 +49,7 @@ describeEachEngine('question follow-ups across a SIGKILL', (engine) => {
     const id = String(created.body.id);
     const [question] = (await detail(first, id)).supervisor.pendingQuestions;
     const remindAt = Date.parse(question?.remindAt as string);
-    await kill(first);
+    await killRuntime(first);
     expect(Date.now(), 'killed before the reminder').toBeLessThan(remindAt);
 
     await sleepUntil(remindAt + 200);
@@ -78,7 +62,7 @@ describeEachEngine('question follow-ups across a SIGKILL', (engine) => {
     const escalated = await detail(second, id);
     expect(escalated.supervisor.timers).toEqual([]);
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(question?.escalation?.at as string));
-    await kill(second);
+    await killRuntime(second);
 
     // Once more: both are in the row, nothing gives them again.
     const third = await start();
@@ -86,6 +70,6 @@ describeEachEngine('question follow-ups across a SIGKILL', (engine) => {
     const after = await detail(third, id);
     expect(after.supervisor.pendingQuestions.map((q) => q.id)).toEqual(['review']);
     expect(followUps(after)).toEqual(['question_reminded', 'question_escalated']);
-    await kill(third);
+    await killRuntime(third);
   }, 120_000);
 });

@@ -5,12 +5,9 @@
 // machine takes: the runtime sees it arrive and hands the machine `question.expired`, after
 // checking that the question is still pending — an answer taken first wins.
 import type { AnyActor } from 'xstate';
-import {
-  cancelScheduledEvent,
-  scheduledEvents,
-  scheduleEvent,
-} from '../../machines/xstateInternals.ts';
+import { cancelScheduledEvent, scheduleEvent } from '../../machines/xstateInternals.ts';
 import type { PendingQuestion } from '../../model/supervisor.ts';
+import { ownTimerIds } from './timers.ts';
 
 const NONE_DUE: readonly string[] = [];
 const NONE_TAKEN: ReadonlySet<string> = new Set();
@@ -55,11 +52,7 @@ export class QuestionDeadlines {
    */
   sync(questions: readonly PendingQuestion[], now: number): void {
     const root = this.#root;
-    const armed = new Set(
-      scheduledEvents(root)
-        .filter((s) => s.source === root && s.id.startsWith(TIMER_PREFIX))
-        .map((s) => s.id),
-    );
+    const armed = ownTimerIds(root, TIMER_PREFIX);
     const pending = new Set<string>();
     for (const question of questions) {
       if (question.deadline === undefined || this.isExpired(question.id)) continue;

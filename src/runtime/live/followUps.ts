@@ -9,12 +9,9 @@
 // (wallClock.ts), so a pending question whose follow-up time passed without a stored timer
 // had it already. No other record of "done" is needed, here or in the row.
 import type { AnyActor } from 'xstate';
-import {
-  cancelScheduledEvent,
-  scheduledEvents,
-  scheduleEvent,
-} from '../../machines/xstateInternals.ts';
+import { cancelScheduledEvent, scheduleEvent } from '../../machines/xstateInternals.ts';
 import type { PendingQuestion } from '../../model/supervisor.ts';
+import { ownTimerIds } from './timers.ts';
 
 /** The type of the wake-up a follow-up timer delivers to the supervisor's root. */
 export const FOLLOW_UP_EVENT = 'steward.followUp';
@@ -90,11 +87,7 @@ export class QuestionFollowUps {
    */
   sync(questions: readonly PendingQuestion[], now: number): void {
     const root = this.#root;
-    const scheduled = new Set(
-      scheduledEvents(root)
-        .filter((s) => s.source === root && s.id.startsWith(TIMER_PREFIX))
-        .map((s) => s.id),
-    );
+    const scheduled = ownTimerIds(root, TIMER_PREFIX);
     const pending = new Set<string>();
     for (const followUp of questions.flatMap(followUpsOf)) {
       const id = followUpTimerId(followUp.kind, followUp.questionId);

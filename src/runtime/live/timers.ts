@@ -1,8 +1,17 @@
 // Delayed events across a restore: XState's persisted snapshot does not carry them, so the
 // capture records them (capture.ts#captureTimers) and a restore schedules them again here.
 import type { AnyActor, AnyActorRef } from 'xstate';
-import { scheduleEvent } from '../../machines/xstateInternals.ts';
+import { scheduledEvents, scheduleEvent } from '../../machines/xstateInternals.ts';
 import type { TimerRecord } from './capture.ts';
+
+/** The ids of the delayed events `root` scheduled to itself whose id starts with `prefix`. */
+export function ownTimerIds(root: AnyActor, prefix: string): Set<string> {
+  return new Set(
+    scheduledEvents(root)
+      .filter((s) => s.source === root && s.id.startsWith(prefix))
+      .map((s) => s.id),
+  );
+}
 
 /**
  * Schedules stored delayed events in the actor tree of `root` at their original deadlines
