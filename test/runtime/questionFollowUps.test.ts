@@ -151,3 +151,29 @@ describeEachEngine('question reminders and escalations', (engine) => {
     }
   });
 });
+
+describeEachEngine('question follow-ups of passivated supervisors', (engine) => {
+  const fixture = useHost(engine, { passivateAfterMs: 100 });
+
+  it('wakes a passivated supervisor at its reminder and gives it once, on time', async () => {
+    const changes: CommittedChange[] = [];
+    const unsubscribe = fixture.host.subscribe((change) => changes.push(change));
+    const { id } = await fixture.host.spawn('follow-up', {
+      remindAfterMs: 1_500,
+      escalateAfterMs: 60_000,
+    });
+    const remindAt = Date.parse((await fixture.host.get(id)).pendingQuestions[0]?.remindAt ?? '');
+    await eventually(() => fixture.host.local(id), 1_200).toBeUndefined();
+    expect(Date.now(), 'passivated before its reminder').toBeLessThan(remindAt);
+
+    await eventually(() => questionKinds(fixture.db, id), 5_000).toEqual([
+      'question_asked',
+      'question_reminded',
+    ]);
+    expect(Date.now() - remindAt, 'at its time, not at a later touch').toBeLessThan(1_000);
+    expect(followUpsOf(changes, id)).toEqual(['reminder']);
+    // Only the escalation's timer is left in the row.
+    expect((await fixture.host.get(id)).timers).toHaveLength(1);
+    unsubscribe();
+  });
+});
