@@ -1,17 +1,6 @@
 import type { AnyActor, AnyMachineSnapshot, InspectionEvent, Subscription } from 'xstate';
 import { forwardInspection } from './liveEvents.ts';
 
-/**
- * Tells a supervisor when its persisted snapshot may have changed: its root actor's
- * snapshot, or the snapshot of any actor it invoked or spawned (an invoked machine's own
- * timer changes only the child, and the child is persisted with it).
- *
- * The root is followed by a subscription. xstate's inspection, which sees every actor of
- * the system, is attached only while the root has children: inspecting builds several
- * event objects per transition, a cost a childless supervisor need not pay
- * (bench/profile.md). An outside inspector (Stately's) sees every event, so with one the
- * whole system is inspected from the start.
- */
 /** What a ChangeWatch tells its supervisor (LiveSupervisor implements it). */
 export interface WatchedSupervisor {
   /** Its persisted snapshot may have changed: its root's, or a child's. */
@@ -23,9 +12,19 @@ export interface WatchedSupervisor {
 }
 
 /**
- * Also the root actor's observer: methods on a class, not closures in an object literal,
- * so that a hosted supervisor keeps no functions of its own for watching (bench/README.md,
- * heap per idle supervisor).
+ * Tells a supervisor when its persisted snapshot may have changed: its root actor's
+ * snapshot, or the snapshot of any actor it invoked or spawned (an invoked machine's own
+ * timer changes only the child, and the child is persisted with it).
+ *
+ * The root is followed by a subscription. xstate's inspection, which sees every actor of
+ * the system, is attached only while the root has children: inspecting builds several
+ * event objects per transition, a cost a childless supervisor need not pay
+ * (bench/profile.md). An outside inspector (Stately's) sees every event, so with one the
+ * whole system is inspected from the start.
+ *
+ * It is also the root actor's observer: methods on a class, not closures in an object
+ * literal, so that a hosted supervisor keeps no functions of its own for watching
+ * (bench/README.md, heap per idle supervisor).
  */
 export class ChangeWatch {
   readonly #owner: WatchedSupervisor;

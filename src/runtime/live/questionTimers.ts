@@ -32,10 +32,10 @@ export class QuestionTimers {
   /** Arms (and cancels) the timers of the deadlines and follow-ups of `questions`. */
   sync(questions: readonly PendingQuestion[], now: number): void {
     this.deadlines.sync(questions, now);
-    if (!this.#followUps && anyFollowUp(questions)) {
-      this.#followUps = new QuestionFollowUps(this.#root);
-    }
-    this.#followUps?.sync(questions, now);
+    // Asked on every capture: a supervisor without follow-ups to come scans no timers for them.
+    if (!this.#followUps?.armed && !anyFollowUp(questions)) return;
+    this.#followUps ??= new QuestionFollowUps(this.#root);
+    this.#followUps.sync(questions, now);
   }
 
   /**
