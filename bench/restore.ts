@@ -63,6 +63,8 @@ try {
     failed: number;
     questions: number;
     restoreMs: number;
+    /** CPU time of the child's process (all its threads) during restoreAll. */
+    cpuMs: number;
     sinceProcessStartMs: number;
     heapUsedBytes: number;
   }
@@ -78,17 +80,23 @@ try {
           DATABASE_URL: dbUrl,
           BENCH_RESTORE_EXPECTED: String(count),
           BENCH_RESTORE_WORK: work,
-          LOG_LEVEL: 'warn',
+          LOG_LEVEL: process.env.BENCH_CHILD_LOG_LEVEL ?? 'warn',
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
+    // The result counts once the child has stopped its host and exited: dropping the
+    // database under a child still flushing would leave it retrying forever.
+    let reported: RestoreResult | undefined;
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.startsWith(RESTORE_RESULT_PREFIX)) {
-        resolve(JSON.parse(line.slice(RESTORE_RESULT_PREFIX.length)));
+        reported = JSON.parse(line.slice(RESTORE_RESULT_PREFIX.length));
       }
     });
-    child.on('exit', (code) => reject(new Error(`restore child exited with ${code}`)));
+    child.on('exit', (code) => {
+      if (code === 0 && reported) resolve(reported);
+      else reject(new Error(`restore child exited with ${code}`));
+    });
   });
   const seconds = result.sinceProcessStartMs / 1000;
   console.log(
@@ -96,7 +104,7 @@ try {
       '',
       '=== Steward restore benchmark ===',
       `restored ${fmt(result.restored)} of ${fmt(count)} (${fmt(result.failed)} failed), each with ${work === 'task' ? 'a task in flight' : 'a pending question'}; ${fmt(result.questions)} questions on the stream`,
-      `restoreAll: ${fmt(result.restoreMs)} ms (${fmt((result.restored / result.restoreMs) * 1000)} supervisors/s)`,
+      `restoreAll: ${fmt(result.restoreMs)} ms (${fmt((result.restored / result.restoreMs) * 1000)} supervisors/s), ${fmt(result.cpuMs)} ms of the process's CPU`,
       `process start to all restored and re-asked: ${fmt(seconds, 2)} s`,
       `heap after restore: ${fmt(result.heapUsedBytes / 1024 / 1024, 1)} MiB`,
       work === 'task'

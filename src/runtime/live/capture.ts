@@ -184,7 +184,8 @@ export function journalBetween(
   version: number,
   before: SupervisorView | null,
   after: SupervisorView,
-  answered: ReadonlySet<string>,
+  // Undefined for none: a supervisor's collections are made on first use (an idle one has none).
+  answered: ReadonlySet<string> | undefined,
   expired: ReadonlySet<string> = new Set(),
 ): { events: NewJournalEvent[]; checkpoint: boolean; tasks: TaskRowWrite[] } {
   const events: NewJournalEvent[] = [];
@@ -200,7 +201,7 @@ export function journalBetween(
   }
   for (const question of before?.questions ?? []) {
     const questionId = question.id;
-    if (afterQuestions.has(questionId) || answered.has(questionId)) continue;
+    if (afterQuestions.has(questionId) || answered?.has(questionId)) continue;
     if (expired.has(questionId))
       add('question_expired', { questionId, deadline: question.deadline });
     else add('question_withdrawn', { questionId });

@@ -39,6 +39,8 @@ export interface OptionsOf<Live> {
   snapshot?: Snapshot<unknown>;
   /** The version last stored; the first capture writes `version + 1`. */
   version?: number;
+  /** False: made but not started (a restore checks the snapshot first); `start()` later. */
+  start?: boolean;
   observer: ObserverOf<Live>;
   /** An outside inspector (e.g. Stately's) that sees every inspection event too. */
   inspect?: ((event: InspectionEvent) => void) | undefined;

@@ -26,9 +26,6 @@ import { QuestionTimers, type QuestionTimersOwner } from './questionTimers.ts';
 import type { WinningAnswer } from './repeatedAnswer.ts';
 import { wallClock } from './wallClock.ts';
 
-/** None: the collections of a supervisor are made on first use (an idle one has none). */
-const NO_QUESTIONS: ReadonlySet<string> = new Set();
-
 /** What a live supervisor tells the runtime on its own, between calls. */
 export type LiveObserver = ObserverOf<LiveSupervisor>;
 /** What a live supervisor is made from. */
@@ -48,10 +45,7 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
   readonly #input: unknown;
   /** Version of the last capture; the next one gets `version + 1`. */
   #version: number;
-  /**
-   * The SHA-256 of the last capture's JSON: enough to tell a change, without keeping the
-   * JSON (often most of an idle supervisor's heap) after the commit.
-   */
+  /** SHA-256 of the last capture's JSON: tells a change without keeping the JSON (heap). */
   #lastDigest: string | undefined;
   #lastView: SupervisorView | null = null;
   /** Changed since the last capture. */
@@ -69,7 +63,7 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
   /** When it last took a call or changed (ms since the epoch): idleness. */
   #activeAt = Date.now();
 
-  /** Creates and starts the actor. */
+  /** Creates the actor, and starts it unless `options.start` is false (then `start()`). */
   constructor(options: LiveOptions) {
     this.identity = options.identity;
     this.#observer = options.observer;
@@ -85,6 +79,11 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
     });
     this.#timers = new QuestionTimers(this.#actor);
     watch.observe(this.#actor);
+    if (options.start !== false) this.#actor.start();
+  }
+
+  /** Starts the actor (once: nothing when it runs already). */
+  start(): void {
     this.#actor.start();
   }
 
@@ -299,7 +298,7 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
       version,
       this.#lastView,
       view,
-      this.#answeredSinceCapture ?? NO_QUESTIONS,
+      this.#answeredSinceCapture,
       this.#timers.deadlines.takeSinceCapture(),
     );
     if (snapshot.status === 'active') this.#timers.sync(view.questions, Date.now());

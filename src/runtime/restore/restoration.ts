@@ -22,7 +22,8 @@ import { type TimerRecord, toTaskRow } from '../live/capture.ts';
 import { type LiveObserver, LiveSupervisor } from '../live/liveSupervisor.ts';
 import type { TaskRunner } from '../taskRunner.ts';
 import { describeTasks, restorationMessage } from './restorationMessage.ts';
-import { type Plan, plan } from './restorePlan.ts';
+import { fallBack, type Plan, plan } from './restorePlan.ts';
+import { cannotTake } from './snapshotValidation.ts';
 
 /** What rebuilding supervisors from their rows needs. */
 export interface RestoreDeps {
@@ -67,8 +68,16 @@ export async function rebuild(
   stored: SupervisorState,
   requested: RestorationSource,
 ): Promise<Rebuilt> {
-  const chosen = await plan(deps, stored);
-  const live = liveFrom(deps, stored, chosen);
+  let chosen = await plan(deps, stored, false);
+  let live = liveFrom(deps, stored, chosen, false);
+  // The real actor is the dry run of the stored snapshot (the plan did not try it).
+  const refused = chosen.from === 'stored' ? cannotTake(live.snapshot()) : undefined;
+  if (refused) {
+    live.stop();
+    chosen = await fallBack(deps, stored, [refused]);
+    live = liveFrom(deps, stored, chosen, false);
+  }
+  live.start();
   if (chosen.from === 'stored') {
     live.adoptRestored();
     const migratedFrom = chosen.upgraded.migratedFrom;
@@ -107,11 +116,17 @@ export async function rebuild(
 /**
  * The actor of a stored supervisor as `chosen` says (its snapshot, a checkpoint's, or a
  * fresh start from its stored input), not started on anything yet; versions go on from the
- * row's.
+ * row's. Started unless `start` is false (then the caller checks it and starts it).
  */
-export function liveFrom(deps: RestoreDeps, stored: SupervisorState, chosen: Plan): LiveSupervisor {
+export function liveFrom(
+  deps: RestoreDeps,
+  stored: SupervisorState,
+  chosen: Plan,
+  start = true,
+): LiveSupervisor {
   const snapshot = chosen.from === 'fresh' ? undefined : chosen.upgraded.snapshot;
   return new LiveSupervisor({
+    start,
     identity: {
       id: stored.id,
       machineId: stored.machineId,
@@ -122,8 +137,8 @@ export function liveFrom(deps: RestoreDeps, stored: SupervisorState, chosen: Pla
     version: stored.version,
     observer: deps.observer,
     inspect: deps.inspect,
-    // The row's objects are used once: XState may mutate them while restoring (the dry
-    // run of validation worked on a copy).
+    // The row's objects are used once: XState may mutate them while restoring (a dry run
+    // of validation works on a copy).
     ...(snapshot === undefined
       ? { input: stored.input ?? undefined }
       : { snapshot: snapshot as Snapshot<unknown> }),

@@ -24,16 +24,23 @@ export type Plan =
 /** How many checkpoints a restore walks back through, newest first. */
 export const CHECKPOINTS_TRIED = 20;
 
-/** A stored snapshot upgraded to the newest machine version and validated. */
+/**
+ * A stored snapshot upgraded to the newest machine version and validated (the machine
+ * tried on a copy unless `dryRun` is false: see validateSnapshot).
+ */
 export function checkSnapshot(
   registry: MachineRegistry,
   machineId: string,
   version: number,
   snapshot: unknown,
+  dryRun = true,
 ): { upgraded?: Upgraded; violations: StateViolation[] } {
   const upgraded = upgradeSnapshot(registry, machineId, version, snapshot);
   if ('code' in upgraded) return { violations: [upgraded] };
-  return { upgraded, violations: validateSnapshot(upgraded.definition, upgraded.snapshot) };
+  return {
+    upgraded,
+    violations: validateSnapshot(upgraded.definition, upgraded.snapshot, dryRun),
+  };
 }
 
 /**
@@ -63,18 +70,13 @@ export async function newestValidCheckpoint(
 /**
  * The seed's decision: a stored state that validates is restored as it is; one that does
  * not falls back to the newest checkpoint that validates, walking back; with none, the
- * supervisor starts afresh from its stored input.
+ * supervisor starts afresh from its stored input. With `dryRun` false, a stored plan has
+ * not tried the machine on the snapshot: the caller does, with the actor it builds, and
+ * calls `fallBack` if the machine cannot take it (one actor instead of two per restore).
  */
-export async function plan(
-  deps: { registry: MachineRegistry; store: Pick<SupervisorStore, 'listCheckpoints'> },
-  stored: SupervisorState,
-): Promise<Plan> {
-  const mine = checkSnapshot(
-    deps.registry,
-    stored.machineId,
-    stored.machineVersion,
-    stored.snapshot,
-  );
+export async function plan(deps: PlanDeps, stored: SupervisorState, dryRun = true): Promise<Plan> {
+  const { machineId, machineVersion, snapshot } = stored;
+  const mine = checkSnapshot(deps.registry, machineId, machineVersion, snapshot, dryRun);
   if (mine.upgraded && mine.violations.length === 0) {
     return {
       from: 'stored',
@@ -83,13 +85,28 @@ export async function plan(
       timers: stored.timers,
     };
   }
+  // Refused anyway: tried by the machine too, so that every violation is named.
+  const violations = dryRun
+    ? mine.violations
+    : checkSnapshot(deps.registry, machineId, machineVersion, snapshot).violations;
+  return fallBack(deps, stored, violations);
+}
+
+/** What a plan reads: the machines and the checkpoints. */
+type PlanDeps = { registry: MachineRegistry; store: Pick<SupervisorStore, 'listCheckpoints'> };
+
+/**
+ * The plan for a stored snapshot that cannot be restored (`violations` say why): the newest
+ * checkpoint that validates, or afresh.
+ */
+export async function fallBack(
+  deps: PlanDeps,
+  stored: SupervisorState,
+  violations: StateViolation[],
+): Promise<Exclude<Plan, { from: 'stored' }>> {
   const fallback = await newestValidCheckpoint(deps, stored);
-  if (fallback) return { ...fallback, violations: mine.violations };
-  return {
-    from: 'fresh',
-    definition: deps.registry.latest(stored.machineId),
-    violations: mine.violations,
-  };
+  if (fallback) return { ...fallback, violations };
+  return { from: 'fresh', definition: deps.registry.latest(stored.machineId), violations };
 }
 
 /**
