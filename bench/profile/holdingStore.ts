@@ -79,6 +79,7 @@ export class HoldingStore {
           resolve({
             saved: result.saved.filter((id) => mine.has(id)),
             stale: result.stale.filter((s) => mine.has(s.id)),
+            fenced: result.fenced.filter((id) => mine.has(id)),
           });
         }
       } catch (error) {

@@ -18,9 +18,10 @@ import { SUPERVISOR_COLUMNS, type SupervisorRow, toSupervisorState } from './sup
 /**
  * The upsert of any number of supervisor rows, read from a jsonb array parameter (see
  * `stateRows`); returns the ids it wrote. An existing row is replaced only by a newer
- * version. Machine id and owner are fixed at creation and never rewritten.
+ * version. Machine id and owner are fixed at creation and never rewritten. With `onlyIds`
+ * (a relation with an `id` column), only the rows it names are written.
  */
-export function upsertStatesSql(param: string): string {
+export function upsertStatesSql(param: string, onlyIds?: string): string {
   return `
   INSERT INTO supervisor_states AS s (
     id, machine_id, machine_version, owner, snapshot, input, xstate_version, timers, version,
@@ -37,6 +38,7 @@ export function upsertStatesSql(param: string): string {
     error_message text, spawned_task_ids uuid[], pending_questions jsonb,
     next_timer_at timestamptz, work_in_flight boolean
   )
+  ${onlyIds ? `WHERE r.id IN (SELECT id FROM ${onlyIds})` : ''}
   ON CONFLICT (id) DO UPDATE SET
     machine_version = excluded.machine_version,
     snapshot = excluded.snapshot,

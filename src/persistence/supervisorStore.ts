@@ -58,6 +58,17 @@ export interface CommitBatch {
   checkpoints: readonly NewCheckpoint[];
   /** Task rows as the written snapshots describe them. */
   tasks?: readonly TaskRowWrite[];
+  /** Several nodes: written only under these leases of the node (see `CommitFence`). */
+  fence?: CommitFence;
+}
+
+/**
+ * The leases a node writes under: a row is written only if `nodeId` holds the row's slice
+ * with the epoch given here, unexpired, at the commit (checked in the same statement).
+ */
+export interface CommitFence {
+  nodeId: string;
+  leases: ReadonlyArray<{ slice: number; epoch: number }>;
 }
 
 /** What a group commit did, per supervisor. */
@@ -69,6 +80,8 @@ export interface CommitResult {
    * reply was lost with the connection): the write is durable.
    */
   stale: Array<{ id: string; storedVersion: number }>;
+  /** Rows not written because the fence refused them (the node does not hold their slice). */
+  fenced: string[];
 }
 
 /** A recorded answer to a question, found in the journal. */
@@ -165,15 +178,30 @@ export interface SupervisorStore {
 // what was stored, and the caller learns the stored version of every row not written. The
 // text is constant, so the statement is prepared once per connection: its parse, analysis
 // and plan cost a one-row commit more than its execution (bench/profile.md).
+//
+// Fencing (several nodes): with a node id in $6, a row is written only if that node holds
+// its slice (the UUID's first byte) under the epoch it sent ($7 slices, $8 epochs), with
+// the lease not expired. The lease rows are read FOR SHARE: a node taking the slice waits
+// for this commit (and then restores what it wrote), and a take that committed first is
+// seen here, so a stale owner's write cannot land after it. No node id: no fencing.
 const COMMIT_SQL = `WITH incoming AS (
   SELECT unnest($5::uuid[]) AS id
+), fence AS (
+  SELECT l.slice FROM slice_leases l
+  JOIN unnest($7::smallint[], $8::bigint[]) AS f (slice, epoch) ON f.slice = l.slice
+  WHERE l.node_id = $6::text AND l.epoch = f.epoch AND l.expires_at > now()
+  FOR SHARE OF l
+), allowed AS (
+  SELECT id FROM incoming
+  WHERE $6::text IS NULL OR get_byte(uuid_send(id), 0) IN (SELECT slice FROM fence)
 ), stored AS (
   SELECT s.id, s.version FROM supervisor_states s WHERE s.id = ANY ($5::uuid[])
-), saved AS (${upsertStatesSql('$1')}),
+), saved AS (${upsertStatesSql('$1', 'allowed')}),
 journal AS (${insertEventsSql('$2', { onlyFor: 'saved', newerThan: 'stored' })}),
 kept AS (${insertCheckpointsSql('$3', 'saved')}),
 task_rows AS (${upsertTasksSql('$4', 'saved')})
-SELECT i.id, i.id IN (SELECT id FROM saved) AS saved, stored.version AS stored_version
+SELECT i.id, i.id IN (SELECT id FROM saved) AS saved, stored.version AS stored_version,
+       i.id IN (SELECT id FROM allowed) AS owned
 FROM incoming i LEFT JOIN stored USING (id)`;
 
 /**
@@ -194,11 +222,13 @@ export async function saveSupervisorStateFull(
   db: Queryable,
   batch: CommitBatch,
 ): Promise<CommitResult> {
-  if (batch.states.length === 0) return { saved: [], stale: [] };
+  if (batch.states.length === 0) return { saved: [], stale: [], fenced: [] };
+  const { fence } = batch;
   const { rows } = await db.query<{
     id: string;
     saved: boolean;
     stored_version: string | null;
+    owned: boolean;
   }>(
     COMMIT_SQL,
     [
@@ -207,13 +237,17 @@ export async function saveSupervisorStateFull(
       checkpointRows(batch.checkpoints),
       taskRows(batch.tasks ?? []),
       batch.states.map((state) => state.id),
+      fence?.nodeId ?? null,
+      fence?.leases.map((l) => l.slice) ?? [],
+      fence?.leases.map((l) => l.epoch) ?? [],
     ],
     { prepared: true },
   );
   return {
     saved: rows.filter((r) => r.saved).map((r) => r.id),
+    fenced: rows.filter((r) => !r.owned).map((r) => r.id),
     stale: rows
-      .filter((r) => !r.saved)
+      .filter((r) => !r.saved && r.owned)
       .map((r) => ({ id: r.id, storedVersion: Number(r.stored_version) })),
   };
 }

@@ -201,6 +201,12 @@ export const ERROR_REGISTRY = Object.freeze({
     "the database refused the supervisor's row (a data error): the change will never commit",
     'report it: the supervisor cannot be saved as it is',
   ),
+  ERR_SUPERVISOR_MOVED: server(
+    503,
+    true,
+    'the node that took the call no longer owns the supervisor (its slice moved to another node); nothing was applied',
+    'send it again: any node routes it to the owner',
+  ),
   ERR_STALE_VERSION: server(
     409,
     false,

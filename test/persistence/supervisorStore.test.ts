@@ -39,7 +39,7 @@ describeEachEngine('supervisor store', (engine) => {
         pendingQuestions: [question('q1')],
         timers: [{ id: 't1', due: 1_700_000_000_000 }],
       });
-      expect(await saveRows(db, write)).toEqual({ saved: [write.id], stale: [] });
+      expect(await saveRows(db, write)).toEqual({ saved: [write.id], stale: [], fenced: [] });
       const state = await stored(write.id);
       expect(state).toMatchObject({
         machineId: 'reference',
@@ -80,6 +80,7 @@ describeEachEngine('supervisor store', (engine) => {
         expect(await saveRows(db, { ...write, version, progress: 40 })).toEqual({
           saved: [],
           stale: [{ id: write.id, storedVersion: 5 }],
+          fenced: [],
         });
       }
       expect(await stored(write.id)).toMatchObject({ version: 5, progress: 50 });
@@ -103,7 +104,7 @@ describeEachEngine('supervisor store', (engine) => {
     });
 
     it('writes nothing for an empty batch', async () => {
-      expect(await saveRows(db)).toEqual({ saved: [], stale: [] });
+      expect(await saveRows(db)).toEqual({ saved: [], stale: [], fenced: [] });
     });
 
     it('fails the whole batch when one row breaks a constraint', async () => {
@@ -147,7 +148,11 @@ describeEachEngine('supervisor store', (engine) => {
           restarts: [],
         })),
       });
-      expect(result).toEqual({ saved: [written.id], stale: [{ id: old.id, storedVersion: 7 }] });
+      expect(result).toEqual({
+        saved: [written.id],
+        stale: [{ id: old.id, storedVersion: 7 }],
+        fenced: [],
+      });
       expect((await listEvents(db, written.id)).map((e) => e.kind)).toEqual(['phase_changed']);
       expect((await listCheckpoints(db, written.id)).map((c) => c.version)).toEqual([2]);
       expect(await listTasks(db, written.id)).toHaveLength(1);

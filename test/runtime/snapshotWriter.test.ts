@@ -176,4 +176,26 @@ describeEachEngine('snapshot writer', (engine) => {
     expect(await getSupervisor(db, bad.id)).toBeNull();
     await writer.close();
   });
+
+  it('never acks a write the fence refused, and hands its supervisor back', async () => {
+    // Slice 0x7f: this node holds it under epoch 1, but another node took it (epoch 2).
+    await db.query(
+      `UPDATE slice_leases SET node_id = 'other', epoch = 2, expires_at = now() + interval '10 s'
+       WHERE slice = 127`,
+    );
+    const fencedIds: string[] = [];
+    const writer = createSnapshotWriter({
+      store,
+      fence: (ids) => ({ nodeId: 'me', leases: ids.map(() => ({ slice: 127, epoch: 1 })) }),
+      onFenced: (ids) => fencedIds.push(...ids),
+    });
+    const write = { ...supervisorWrite(), id: `7f${supervisorWrite().id.slice(2)}` };
+    writer.enqueue({ write, events: [], checkpoint: false });
+    const error = await writer.whenDurable(write.id, 1).catch((e: unknown) => e);
+    expect(isStewardError(error, 'ERR_SUPERVISOR_MOVED')).toBe(true);
+    expect(fencedIds).toEqual([write.id]);
+    expect(writer.committedVersion(write.id)).toBe(0);
+    expect(await getSupervisor(db, write.id)).toBeNull();
+    await writer.close();
+  });
 });

@@ -2,6 +2,7 @@ import { StewardError } from '../../errors.ts';
 import { type Logger, silentLogger } from '../../logger.ts';
 import { sqlState } from '../../persistence/database.ts';
 import type { NewCheckpoint } from '../../persistence/journalRepository.ts';
+import { moved, notDurable, staleVersion } from './writeErrors.ts';
 import type {
   SnapshotWriter,
   SnapshotWriterOptions,
@@ -273,11 +274,14 @@ class GroupCommitWriter implements SnapshotWriter {
   async #runBatch(batch: WriteRequest[], mine: number): Promise<void> {
     try {
       const started = performance.now();
+      const states = batch.map((r) => r.write);
+      const fence = this.#options.fence?.(states.map((s) => s.id));
       const result = await this.#options.store.commit({
-        states: batch.map((r) => r.write),
+        states,
         events: batch.flatMap((r) => r.events),
         checkpoints: batch.filter((r) => r.checkpoint).map(toCheckpoint),
         tasks: batch.flatMap((r) => r.tasks ?? []),
+        ...(fence ? { fence } : {}),
       });
       // Abandoned meanwhile: the supervisors it covered are gone from memory, and their
       // callers were told it is in doubt. Whatever it did, restoring reads it back.
@@ -317,13 +321,17 @@ class GroupCommitWriter implements SnapshotWriter {
         continue;
       }
       stale.add(id);
-      const error = new StewardError(
-        'ERR_STALE_VERSION',
-        `supervisor ${id}: the database holds version ${storedVersion}, newer than ${versions.get(id)}; this write was dropped`,
-        { supervisorId: id, storedVersion },
-      );
+      const error = staleVersion(id, storedVersion, versions.get(id));
       this.#log.error({ supervisorId: id }, error.message);
       this.#settleWaiters(id, 0, error);
+    }
+    for (const id of result.fenced) {
+      stale.add(id);
+      this.#settleWaiters(id, 0, moved(id));
+    }
+    if (result.fenced.length > 0) {
+      this.#log.warn({ supervisorIds: result.fenced }, 'writes refused: another node owns them');
+      this.#options.onFenced?.(result.fenced);
     }
     const durable = batch.filter((r) => !stale.has(r.write.id));
     for (const { write } of durable) {
@@ -345,13 +353,7 @@ class GroupCommitWriter implements SnapshotWriter {
       { supervisorId: id, version: request.write.version, err: error },
       'the database refused this supervisor row; it is not retried',
     );
-    const rejection = new StewardError(
-      'ERR_NOT_DURABLE',
-      `supervisor ${id}: the database refused its snapshot (${error.message})`,
-      { supervisorId: id },
-      { cause: error },
-    );
-    this.#settleWaiters(id, 0, rejection);
+    this.#settleWaiters(id, 0, notDurable(id, error));
     this.#options.onRejected?.(id, error);
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from '../../logger.ts';
 import type { SupervisorWrite } from '../../model/supervisor.ts';
 import type { TaskRowWrite } from '../../model/task.ts';
 import type { NewJournalEvent } from '../../persistence/journalRepository.ts';
-import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
+import type { CommitFence, SupervisorStore } from '../../persistence/supervisorStore.ts';
 
 /** One supervisor's part of a write: its newest row, and what happened since the last one. */
 export interface WriteRequest {
@@ -40,6 +40,16 @@ export interface SnapshotWriterOptions {
   onBatch?: (stats: { rows: number; ms: number }) => void;
   /** Called for a supervisor whose write can never succeed (the database refuses the row). */
   onRejected?: (supervisorId: string, error: Error) => void;
+  /**
+   * Several nodes: the leases this node writes the given supervisors under, put in each
+   * commit (the database refuses a row whose slice this node no longer holds).
+   */
+  fence?: (supervisorIds: readonly string[]) => CommitFence;
+  /**
+   * Called with the supervisors whose rows the fence refused: another node owns them now.
+   * Their callers were told (`ERR_SUPERVISOR_MOVED`); nothing of them was written.
+   */
+  onFenced?: (supervisorIds: readonly string[]) => void;
 }
 
 /** Persists supervisor snapshots: ordered per supervisor, coalesced, group-committed. */
