@@ -119,19 +119,21 @@ export async function getSupervisor(db: Queryable, id: string): Promise<Supervis
  * order, every supervisor whose lifecycle state is not terminal. With `dueBefore`, only
  * those that must run by then (work in flight, or a timer due before it): the others are
  * restored on their first touch. A restore of one supervisor (manual, a first touch, a
- * passivated one woken) reads its row with `getSupervisor`.
+ * passivated one woken) reads its row with `getSupervisor`. With `slices`, only the
+ * supervisors of those slices (what a node of several holds).
  */
 export async function getSupervisorStateForRestoration(
   db: Queryable,
-  page: { afterId?: string; limit: number; dueBefore?: Date },
+  page: { afterId?: string; limit: number; dueBefore?: Date; slices?: readonly number[] },
 ): Promise<SupervisorState[]> {
   const { rows } = await db.query<SupervisorRow>(
     `SELECT ${SUPERVISOR_COLUMNS} FROM supervisor_states
      WHERE state NOT IN ('completed', 'failed', 'cancelled')
        AND ($1::uuid IS NULL OR id > $1::uuid)
        AND ($3::timestamptz IS NULL OR work_in_flight OR next_timer_at < $3::timestamptz)
+       AND ($4::smallint[] IS NULL OR slice = ANY ($4::smallint[]))
      ORDER BY id LIMIT $2`,
-    [page.afterId ?? null, page.limit, page.dueBefore ?? null],
+    [page.afterId ?? null, page.limit, page.dueBefore ?? null, page.slices ?? null],
   );
   return rows.map(toSupervisorState);
 }
@@ -147,11 +149,11 @@ export interface DeferredSupervisor {
 /**
  * The unfinished supervisors that need not run by `dueBefore` (no work in flight, no timer
  * due before it), a page at a time in id order, without their snapshots: what a restart
- * re-delivers of them without building them.
+ * re-delivers of them without building them. With `slices`, only those of the slices.
  */
 export async function listDeferredSupervisors(
   db: Queryable,
-  page: { afterId?: string; limit: number; dueBefore: Date },
+  page: { afterId?: string; limit: number; dueBefore: Date; slices?: readonly number[] },
 ): Promise<DeferredSupervisor[]> {
   const { rows } = await db.query<{
     id: string;
@@ -164,8 +166,9 @@ export async function listDeferredSupervisors(
        AND ($1::uuid IS NULL OR id > $1::uuid)
        AND NOT work_in_flight
        AND (next_timer_at IS NULL OR next_timer_at >= $3::timestamptz)
+       AND ($4::smallint[] IS NULL OR slice = ANY ($4::smallint[]))
      ORDER BY id LIMIT $2`,
-    [page.afterId ?? null, page.limit, page.dueBefore],
+    [page.afterId ?? null, page.limit, page.dueBefore, page.slices ?? null],
   );
   return rows.map((row) => ({
     id: row.id,
@@ -182,13 +185,18 @@ export interface TimerDue {
 }
 
 /** How many unfinished supervisors need not run by `dueBefore` (see listDeferredSupervisors). */
-export async function countDeferredSupervisors(db: Queryable, dueBefore: Date): Promise<number> {
+export async function countDeferredSupervisors(
+  db: Queryable,
+  dueBefore: Date,
+  slices?: readonly number[],
+): Promise<number> {
   const { rows } = await db.query<{ n: string | number }>(
     `SELECT count(*) AS n FROM supervisor_states
      WHERE state NOT IN ('completed', 'failed', 'cancelled')
        AND NOT work_in_flight
-       AND (next_timer_at IS NULL OR next_timer_at >= $1::timestamptz)`,
-    [dueBefore],
+       AND (next_timer_at IS NULL OR next_timer_at >= $1::timestamptz)
+       AND ($2::smallint[] IS NULL OR slice = ANY ($2::smallint[]))`,
+    [dueBefore, slices ?? null],
   );
   return Number(rows[0]?.n ?? 0);
 }
@@ -196,11 +204,11 @@ export async function countDeferredSupervisors(db: Queryable, dueBefore: Date): 
 /**
  * Unfinished supervisors whose next timer is due before `dueBefore`, soonest first, a page
  * at a time (`after`: the last one of the previous page): the wake-ups of those not in
- * memory, read through the `next_timer_at` index.
+ * memory, read through the `next_timer_at` index. With `slices`, only those of the slices.
  */
 export async function listTimersDue(
   db: Queryable,
-  page: { dueBefore: Date; limit: number; after?: TimerDue },
+  page: { dueBefore: Date; limit: number; after?: TimerDue; slices?: readonly number[] },
 ): Promise<TimerDue[]> {
   const { rows } = await db.query<{ id: string; next_timer_at: Date }>(
     `SELECT id, next_timer_at FROM supervisor_states
@@ -208,8 +216,15 @@ export async function listTimersDue(
        AND next_timer_at IS NOT NULL
        AND state NOT IN ('completed', 'failed', 'cancelled')
        AND ($3::timestamptz IS NULL OR (next_timer_at, id) > ($3::timestamptz, $4::uuid))
+       AND ($5::smallint[] IS NULL OR slice = ANY ($5::smallint[]))
      ORDER BY next_timer_at, id LIMIT $2`,
-    [page.dueBefore, page.limit, page.after?.nextTimerAt ?? null, page.after?.id ?? null],
+    [
+      page.dueBefore,
+      page.limit,
+      page.after?.nextTimerAt ?? null,
+      page.after?.id ?? null,
+      page.slices ?? null,
+    ],
   );
   return rows.map((row) => ({ id: row.id, nextTimerAt: new Date(row.next_timer_at) }));
 }

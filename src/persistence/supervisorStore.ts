@@ -152,23 +152,30 @@ export interface SupervisorStore {
   listCheckpoints(supervisorId: string, limit?: number): Promise<Checkpoint[]>;
   /**
    * A page of the supervisors a restart must restore: `getSupervisorStateForRestoration`;
-   * with `dueBefore`, only those that must run by then.
+   * with `dueBefore`, only those that must run by then; with `slices`, only those slices'.
    */
   listRestorable(page: {
     afterId?: string;
     limit: number;
     dueBefore?: Date;
+    slices?: readonly number[];
   }): Promise<SupervisorState[]>;
   /** A page of those a restart leaves for their first touch, with their questions. */
   listDeferred(page: {
     afterId?: string;
     limit: number;
     dueBefore: Date;
+    slices?: readonly number[];
   }): Promise<DeferredSupervisor[]>;
   /** How many `listDeferred` would list in all. */
-  countDeferred(dueBefore: Date): Promise<number>;
+  countDeferred(dueBefore: Date, slices?: readonly number[]): Promise<number>;
   /** Unfinished supervisors with a timer due before `dueBefore`, soonest first, a page at a time. */
-  listTimersDue(page: { dueBefore: Date; limit: number; after?: TimerDue }): Promise<TimerDue[]>;
+  listTimersDue(page: {
+    dueBefore: Date;
+    limit: number;
+    after?: TimerDue;
+    slices?: readonly number[];
+  }): Promise<TimerDue[]>;
 }
 
 // The ids come as their own array: the stored versions are then an index lookup planned
@@ -306,7 +313,7 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     markRestored: (restores) => markSupervisorRestored(db, restores),
     listRestorable: (page) => getSupervisorStateForRestoration(db, page),
     listDeferred: (page) => listDeferredSupervisors(db, page),
-    countDeferred: (dueBefore) => countDeferredSupervisors(db, dueBefore),
+    countDeferred: (dueBefore, slices) => countDeferredSupervisors(db, dueBefore, slices),
     listTimersDue: (page) => listTimersDue(db, page),
     listCheckpoints: (supervisorId, limit) => listCheckpoints(db, supervisorId, limit),
     recentHistory: (ids, perSupervisor) => recentEvents(db, ids, perSupervisor),

@@ -204,8 +204,14 @@ export const ERROR_REGISTRY = Object.freeze({
   ERR_SUPERVISOR_MOVED: server(
     503,
     true,
-    'the node that took the call no longer owns the supervisor (its slice moved to another node); nothing was applied',
-    'send it again: any node routes it to the owner',
+    'several nodes: the node that took the call does not own the supervisor (its slice is held by another node, or just moved); nothing was applied',
+    'send it again, to the node that owns it now (the typed client retries)',
+  ),
+  ERR_NO_SLICES: server(
+    503,
+    true,
+    'several nodes: this node holds no slice yet (it has just started, or lost its leases), so it cannot create a supervisor; nothing was applied',
+    'send it again shortly, or to another node',
   ),
   ERR_STALE_VERSION: server(
     409,

@@ -1,5 +1,6 @@
 // The host's public face: what a caller (the server, an embedder) can ask of it, and what
 // it answers. The host itself is in supervisorHost.ts.
+
 import type { InspectionEvent } from 'xstate';
 import type { Logger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
@@ -13,6 +14,8 @@ import type {
 import type { Checkpoint, JournalEvent } from '../model/task.ts';
 import type { FleetFilter } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
+import type { SliceMembership } from './cluster/membership.ts';
+import type { SliceDuties } from './cluster/sliceDuties.ts';
 import type { CommandName } from './commands.ts';
 import type { ChangeListener } from './commit/committedChanges.ts';
 import type { SnapshotWriterOptions } from './commit/snapshotWriter.ts';
@@ -45,6 +48,13 @@ export interface SupervisorHostOptions {
    * every supervisor stays in memory.
    */
   passivateAfterMs?: number;
+  /**
+   * Several nodes on one database: this node's leases. The host then acts only for the
+   * supervisors of the slices it holds (`ERR_SUPERVISOR_MOVED` for the others), creates new
+   * ones in them, writes under the leases' epochs (a row whose slice moved is refused by
+   * the database and never acked), and `restoreAll` restores only held slices.
+   */
+  slices?: SliceMembership;
   /**
    * A restart (`restoreAll`) rebuilds only the supervisors that must run now: work in
    * flight (a task pending or running, an invoked actor alive) or a timer due within
@@ -233,7 +243,10 @@ export interface SupervisorHost {
    */
   restoreAll(
     source?: RestorationSource,
+    slices?: readonly number[],
   ): Promise<{ restored: number; failed: number; deferred: number }>;
+  /** Several nodes: what this node's slices mean to the host (undefined on a single node). */
+  readonly slices: SliceDuties | undefined;
   /**
    * The database is lost (or the claim on it): drops every supervisor from memory without
    * writing (nothing acknowledged lives only there), stops their tasks, and refuses every

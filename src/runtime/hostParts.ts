@@ -3,10 +3,12 @@
 // the task runner; the restorer rebuilds live supervisors and puts them in service.
 import type { Logger } from '../logger.ts';
 import { AfterCommit } from './afterCommit.ts';
+import { SliceDuties } from './cluster/sliceDuties.ts';
 import { durableWithin } from './commit/commitWait.ts';
 import { createSnapshotWriter, type SnapshotWriter } from './commit/snapshotWriter.ts';
 import type { SupervisorHostOptions } from './hostApi.ts';
 import { LiveSupervisors } from './live/liveSupervisors.ts';
+import type { Passivation } from './passivation.ts';
 import { Restorer } from './restorer.ts';
 import { createTaskRunner, type TaskRunner } from './taskRunner.ts';
 
@@ -20,10 +22,16 @@ export interface HostParts {
   runner: TaskRunner;
   effects: AfterCommit;
   restorer: Restorer;
+  /** Several nodes: what holding slices means here (none on a single node). */
+  duties: SliceDuties | undefined;
 }
 
 /** Builds and connects the parts of a host. */
-export function wireHostParts(options: SupervisorHostOptions, log: Logger): HostParts {
+export function wireHostParts(
+  options: SupervisorHostOptions,
+  log: Logger,
+  passivation: () => Passivation | undefined,
+): HostParts {
   const writer = createSnapshotWriter({
     store: options.store,
     log,
@@ -32,6 +40,12 @@ export function wireHostParts(options: SupervisorHostOptions, log: Logger): Host
     onCommitted: (writes) => effects.committed(writes),
     onRejected: (id, error) =>
       log.error({ supervisorId: id, err: error }, 'supervisor row refused'),
+    ...(options.slices
+      ? {
+          fence: (ids) => (duties as SliceDuties).fence(ids),
+          onFenced: (ids) => (duties as SliceDuties).dropIds(ids),
+        }
+      : {}),
   });
   const lives = new LiveSupervisors(writer, log);
   const runner = createTaskRunner({ registry: options.registry, store: options.store, log });
@@ -48,5 +62,9 @@ export function wireHostParts(options: SupervisorHostOptions, log: Logger): Host
     durable: (id, version) =>
       durableWithin(writer, id, version, options.commitTimeoutMs ?? COMMIT_TIMEOUT_MS),
   });
-  return { writer, lives, runner, effects, restorer };
+  const membership = options.slices;
+  const duties = membership
+    ? new SliceDuties({ membership, lives, writer, runner, effects, passivation, log })
+    : undefined;
+  return { writer, lives, runner, effects, restorer, duties };
 }

@@ -20,6 +20,8 @@ export interface LazyRestoreOptions {
   lives: Pick<LiveSupervisors, 'get' | 'has'>;
   /** Passivated supervisors wake on their own timers: skipped here. */
   passivated: (id: string) => boolean;
+  /** Several nodes: only the supervisors of these slices are this node's to wake. */
+  slices?: () => readonly number[] | undefined;
   /** A timer due within this many ms brings its supervisor into memory ahead of it. */
   lookaheadMs: number;
   log: Logger;
@@ -44,8 +46,12 @@ export class LazyRestore {
     return new Date(now + this.#options.lookaheadMs);
   }
 
-  /** A restart left `count` supervisors in their rows. */
-  deferredAtRestart(count: number): void {
+  /** A restart left `count` supervisors in their rows (of more slices: `more` of them). */
+  deferredAtRestart(count: number, more = false): void {
+    if (more) {
+      this.#deferred += count;
+      return;
+    }
     this.#deferred = count;
     this.#touched = 0;
   }
@@ -83,12 +89,14 @@ export class LazyRestore {
     try {
       const { store, log } = this.#options;
       const dueBefore = this.dueBefore();
+      const slices = this.#options.slices?.();
       let after: TimerDue | undefined;
       for (;;) {
         const page = await store.listTimersDue({
           dueBefore,
           limit: WAKE_PAGE,
           ...(after ? { after } : {}),
+          ...(slices ? { slices } : {}),
         });
         for (const { id } of page) {
           if (await this.#wake(id)) woken++;

@@ -36,6 +36,8 @@ export interface Passivation {
   close(): void;
   /** Forgets every passivated supervisor (the database was lost). */
   forgetAll(): void;
+  /** Forgets the passivated supervisors `which` names (their slice left this node). */
+  forgetWhere(which: (id: string) => boolean): number;
 }
 
 /** What passivation works with. */
@@ -120,6 +122,17 @@ class ParkingLot implements Passivation {
   forgetAll(): void {
     this.close();
     this.#wakes.clear();
+  }
+
+  forgetWhere(which: (id: string) => boolean): number {
+    let count = 0;
+    for (const [id, timer] of this.#wakes) {
+      if (!which(id)) continue;
+      clearTimeout(timer);
+      this.#wakes.delete(id);
+      count++;
+    }
+    return count;
   }
 
   /** Nothing about it in progress here, and its last capture committed: it may leave. */

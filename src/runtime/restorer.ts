@@ -160,16 +160,18 @@ export class Restorer {
    * Every restorable row, a page at a time, except those `inService` already; progress is
    * logged per page. With `dueBefore` (lazy restore), only those that must run by then are
    * rebuilt; every other one is left for its first touch, its questions asked again from
-   * its row, and counted as `deferred`.
+   * its row, and counted as `deferred`. With `slices`, only the supervisors of those slices
+   * (what a node of several holds).
    */
   async all(
     source: RestorationSource,
     inService: (id: string) => boolean,
     dueBefore?: Date,
+    slices?: readonly number[],
   ): Promise<{ restored: number; failed: number; deferred: number }> {
     const losses = this.#losses;
     const done = await restoreInPages(
-      restorablePages(this.#deps.store, dueBefore),
+      restorablePages(this.#deps.store, dueBefore, slices),
       (rows) =>
         this.#rows(
           rows.filter((row) => !inService(row.id)),
@@ -183,12 +185,12 @@ export class Restorer {
     // Nobody to ask (no client connected yet, no webhook): the rows are only counted, and
     // whoever subscribes later reads the questions from them.
     if (!this.#deps.effects.listened) {
-      const deferred = await this.#deps.store.countDeferred(dueBefore);
+      const deferred = await this.#deps.store.countDeferred(dueBefore, slices);
       this.#deps.log.info({ deferred }, 'restore deferred to first touch');
       return { ...done, deferred };
     }
     let deferred = 0;
-    for await (const page of deferredPages(this.#deps.store, dueBefore)) {
+    for await (const page of deferredPages(this.#deps.store, dueBefore, slices)) {
       if (losses !== this.#losses) throw databaseUnavailable();
       for (const row of page) {
         if (inService(row.id)) continue;

@@ -9,6 +9,7 @@ import type { RestorationSource } from '../model/supervisor.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { AfterCommit } from './afterCommit.ts';
 import { type AnswerDeps, answerSupervisor } from './answerLive.ts';
+import type { SliceDuties } from './cluster/sliceDuties.ts';
 import { type CommandName, commandEntry, eventEntry } from './commands.ts';
 import { isTerminal } from './commit/committedChanges.ts';
 import { durableWithin } from './commit/commitWait.ts';
@@ -63,6 +64,7 @@ class Host extends StoredReads implements SupervisorHost {
   readonly #answering: AnswerDeps;
   readonly #lazy: LazyRestore | undefined;
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly slices: SliceDuties | undefined;
   #stopping: Promise<{ unflushed: number }> | undefined;
   /** Between `databaseLost()` and `databaseBack()`: calls are refused. */
   #suspended = false;
@@ -73,12 +75,13 @@ class Host extends StoredReads implements SupervisorHost {
     this.#options = options;
     this.#log = options.log ?? silentLogger;
     this.#commitTimeoutMs = options.commitTimeoutMs ?? COMMIT_TIMEOUT_MS;
-    const parts = wireHostParts(options, this.#log);
+    const parts = wireHostParts(options, this.#log, () => this.#passivation);
     this.#writer = parts.writer;
     this.#lives = parts.lives;
     this.#runner = parts.runner;
     this.#effects = parts.effects;
     this.#restorer = parts.restorer;
+    this.slices = parts.duties;
     this.#answering = {
       store: options.store,
       lives: this.#lives,
@@ -97,6 +100,7 @@ class Host extends StoredReads implements SupervisorHost {
           restorer: this.#restorer,
           lives: this.#lives,
           passivated: (id) => this.#passivation?.has(id) === true,
+          slices: () => this.slices?.held(),
           lookaheadMs,
           log: this.#log,
         })
@@ -129,8 +133,9 @@ class Host extends StoredReads implements SupervisorHost {
   async spawn(machineId: string, input: unknown, spawnOptions: SpawnOptions = {}) {
     this.#checkOpen();
     const definition = this.#options.registry.latest(machineId);
-    const id = spawnOptions.id ?? randomUUID();
+    const id = spawnOptions.id ?? this.slices?.newId() ?? randomUUID();
     if (!isSupervisorId(id)) throw refused.invalidId(id);
+    this.slices?.check(id);
     // Checked first: input the machine's schema refuses stores nothing and starts nothing.
     const parsed = parseInput(definition, input);
     if (this.#lives.has(id) || (await this.store.getSupervisor(id)))
@@ -264,13 +269,13 @@ class Host extends StoredReads implements SupervisorHost {
     return this.#restorer.retry(id, options);
   }
 
-  async restoreAll(source: RestorationSource = 'restart') {
+  async restoreAll(source: RestorationSource = 'restart', slices = this.slices?.held()) {
     // Also while the database is lost: this is how the supervisors come back before calls
     // are taken again. A loss during it drops what it brought back so far.
     if (this.#stopping) throw refused.stopping();
     const inService = (id: string) => this.#lives.has(id) || this.#passivation?.has(id) === true;
-    const done = await this.#restorer.all(source, inService, this.#lazy?.dueBefore());
-    this.#lazy?.deferredAtRestart(done.deferred);
+    const done = await this.#restorer.all(source, inService, this.#lazy?.dueBefore(), slices);
+    this.#lazy?.deferredAtRestart(done.deferred, slices !== undefined);
     return done;
   }
 
@@ -368,6 +373,7 @@ class Host extends StoredReads implements SupervisorHost {
   /** The running supervisor, or ERR_SUPERVISOR_NOT_FOUND / _TERMINATED / _NOT_RUNNING. */
   async #findLive(id: string): Promise<LiveSupervisor> {
     this.#checkOpen();
+    this.slices?.check(id);
     const live = this.#lives.get(id);
     if (live && !live.isFinished()) {
       live.touch();

@@ -89,7 +89,7 @@ describeEachEngine('lazy restore', (engine) => {
     const db = await database();
     const id = await spawnStored(db, 'survey', { count: 1 });
     const store = createSupervisorStore(db);
-    const parts = wireHostParts({ store, registry: testRegistry() }, silentLogger);
+    const parts = wireHostParts({ store, registry: testRegistry() }, silentLogger, () => undefined);
     const lazy = new LazyRestore({
       store,
       restorer: parts.restorer,

@@ -111,11 +111,13 @@ export async function fallBack(
 
 /**
  * Every stored, unfinished supervisor, a page of 500 at a time in id order; with
- * `dueBefore`, only those that must run by then (work in flight, a timer due).
+ * `dueBefore`, only those that must run by then (work in flight, a timer due); with
+ * `slices`, only those of the slices.
  */
 export async function* restorablePages(
   store: Pick<SupervisorStore, 'listRestorable'>,
   dueBefore?: Date,
+  slices?: readonly number[],
 ): AsyncGenerator<SupervisorState[]> {
   let afterId: string | undefined;
   for (;;) {
@@ -123,6 +125,7 @@ export async function* restorablePages(
       limit: 500,
       ...(afterId ? { afterId } : {}),
       ...(dueBefore ? { dueBefore } : {}),
+      ...(slices ? { slices } : {}),
     });
     if (page.length === 0) return;
     afterId = page.at(-1)?.id;
@@ -134,6 +137,7 @@ export async function* restorablePages(
 export async function* deferredPages(
   store: Pick<SupervisorStore, 'listDeferred'>,
   dueBefore: Date,
+  slices?: readonly number[],
 ): AsyncGenerator<DeferredSupervisor[]> {
   let afterId: string | undefined;
   for (;;) {
@@ -141,6 +145,7 @@ export async function* deferredPages(
       limit: 1_000,
       dueBefore,
       ...(afterId ? { afterId } : {}),
+      ...(slices ? { slices } : {}),
     });
     if (page.length === 0) return;
     afterId = page.at(-1)?.id;

@@ -1,0 +1,102 @@
+// Two hosts on one database, each holding half of the slices (the lease rows set here, as
+// the lease keeper would): each acts only for its own supervisors, a host whose slice was
+// taken writes nothing that wins and acks nothing, and the taker restores it as a failover.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { isStewardError } from '../../src/errors.ts';
+import type { Database } from '../../src/persistence/database.ts';
+import { listEvents } from '../../src/persistence/journalRepository.ts';
+import type { SliceMembership } from '../../src/runtime/cluster/membership.ts';
+import { SLICE_COUNT, sliceOf } from '../../src/runtime/cluster/slices.ts';
+import type { CommittedChange } from '../../src/runtime/commit/committedChanges.ts';
+import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
+import { describeEachEngine } from '../helpers/engines.ts';
+import { testHost } from '../helpers/host.ts';
+
+/** A node's leases as the host sees them: set by the test, mirrored into slice_leases. */
+class Leases implements SliceMembership {
+  readonly epochs = new Map<number, number>();
+  constructor(readonly nodeId: string) {}
+  epochOf(slice: number) {
+    return this.epochs.get(slice);
+  }
+  held() {
+    return [...this.epochs.keys()];
+  }
+}
+
+async function grant(db: Database, leases: Leases, slices: number[], epoch: number) {
+  for (const slice of slices) leases.epochs.set(slice, epoch);
+  await db.query(
+    `UPDATE slice_leases SET node_id = $1, epoch = $2, expires_at = now() + interval '1 minute'
+     WHERE slice = ANY ($3::smallint[])`,
+    [leases.nodeId, epoch, slices],
+  );
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+describeEachEngine('slice duties', (engine) => {
+  let db: Database;
+  let a: SupervisorHost;
+  let b: SupervisorHost;
+  const leasesA = new Leases('node-a');
+  const leasesB = new Leases('node-b');
+  const changesB: CommittedChange[] = [];
+  beforeAll(async () => {
+    db = await engine.openMigrated();
+    await grant(db, leasesA, range(0, SLICE_COUNT / 2), 1);
+    await grant(db, leasesB, range(SLICE_COUNT / 2, SLICE_COUNT), 1);
+    a = testHost(db, { slices: leasesA });
+    b = testHost(db, { slices: leasesB });
+    b.subscribe((change) => void changesB.push(change));
+  });
+  afterAll(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+    await db.close();
+  });
+
+  it('creates supervisors in its own slices and refuses calls for the others', async () => {
+    const { id } = await a.spawn('survey', { count: 2 });
+    expect(sliceOf(id)).toBeLessThan(SLICE_COUNT / 2);
+    const error = await b.answer(id, 'q0', 1).catch((e: unknown) => e);
+    expect(isStewardError(error, 'ERR_SUPERVISOR_MOVED')).toBe(true);
+    expect((await a.answer(id, 'q0', 1)).duplicate).toBe(false);
+  });
+
+  it('acks nothing once its slice was taken, and the taker restores it as a failover', async () => {
+    const { id, version } = await a.spawn('survey', { count: 2 });
+    const slice = sliceOf(id);
+    // node-b takes the slice (epoch 2) while node-a still believes it holds it.
+    await grant(db, leasesB, [slice], 2);
+    const error = await a.answer(id, 'q0', 5).catch((e: unknown) => e);
+    expect(isStewardError(error, 'ERR_SUPERVISOR_MOVED')).toBe(true);
+    const row = await a.get(id);
+    expect(row.version).toBe(version);
+    expect(row.pendingQuestions.map((q) => q.id)).toEqual(['q0', 'q1']);
+    expect((await listEvents(db, id)).some((e) => e.kind === 'question_answered')).toBe(false);
+    // Refused by the database: node-a let it go at once.
+    expect(a.local(id)).toBeUndefined();
+
+    leasesA.epochs.delete(slice);
+    const restored = await b.restoreAll('failover', [slice]);
+    expect(restored.restored).toBeGreaterThanOrEqual(1);
+    expect((await b.get(id)).restorationSource).toBe('failover');
+    const resent = changesB.filter((c) => c.type === 'question.asked' && c.supervisorId === id);
+    expect(resent.map((c) => (c.type === 'question.asked' ? c.question.id : ''))).toEqual([
+      'q0',
+      'q1',
+    ]);
+    expect((await b.answer(id, 'q0', 5)).duplicate).toBe(false);
+  });
+
+  it('gives a slice back cleanly: its writes flushed first, then it leaves memory', async () => {
+    const { id } = await a.spawn('survey', { count: 3 });
+    const slice = sliceOf(id);
+    const answering = a.answer(id, 'q0', 7);
+    const given = a.slices?.giveBack([slice]);
+    expect((await answering).duplicate).toBe(false);
+    expect(await given).toBeGreaterThanOrEqual(1);
+    expect(a.local(id)).toBeUndefined();
+    expect((await a.get(id)).pendingQuestions.map((q) => q.id)).toEqual(['q1', 'q2']);
+  });
+});
