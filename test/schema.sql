@@ -4,8 +4,16 @@
 CREATE TYPE supervisor_state AS ENUM ('initializing', 'working', 'waiting_for_user', 'waiting_for_tasks', 'paused', 'completed', 'failed', 'cancelled');
 
 -- columns
+runtime_nodes.node_id text NOT NULL
+runtime_nodes.address text
+runtime_nodes.started_at timestamp with time zone NOT NULL DEFAULT now()
+runtime_nodes.heartbeat_at timestamp with time zone NOT NULL DEFAULT now()
 runtime_starts.id bigint NOT NULL GENERATED ALWAYS AS IDENTITY
 runtime_starts.started_at timestamp with time zone NOT NULL
+slice_leases.slice smallint NOT NULL
+slice_leases.node_id text
+slice_leases.epoch bigint NOT NULL DEFAULT 0
+slice_leases.expires_at timestamp with time zone
 steward_migrations.id text NOT NULL
 steward_migrations.checksum text NOT NULL
 steward_migrations.applied_at timestamp with time zone NOT NULL DEFAULT now()
@@ -47,10 +55,11 @@ supervisor_states.restoration_source text
 supervisor_states.state_value text NOT NULL DEFAULT ''::text
 supervisor_states.tags _text NOT NULL DEFAULT '{}'::text[]
 supervisor_states.state_entered_at timestamp with time zone NOT NULL DEFAULT now()
-supervisor_states.has_pending_questions boolean
+supervisor_states.has_pending_questions boolean GENERATED ALWAYS AS ((pending_questions <> '[]'::jsonb))
 supervisor_states.input jsonb
 supervisor_states.next_timer_at timestamp with time zone
 supervisor_states.work_in_flight boolean NOT NULL DEFAULT false
+supervisor_states.slice smallint NOT NULL GENERATED ALWAYS AS (((get_byte(uuid_send(id), 0) # get_byte(uuid_send(id), 15)))::smallint)
 supervisor_tasks.id uuid NOT NULL
 supervisor_tasks.supervisor_id uuid NOT NULL
 supervisor_tasks.name text NOT NULL
@@ -66,7 +75,10 @@ supervisor_tasks.restarts jsonb NOT NULL DEFAULT '[]'::jsonb
 supervisor_tasks.finished_at timestamp with time zone
 
 -- constraints
+runtime_nodes runtime_nodes_pkey PRIMARY KEY (node_id)
 runtime_starts runtime_starts_pkey PRIMARY KEY (id)
+slice_leases slice_leases_pkey PRIMARY KEY (slice)
+slice_leases slice_leases_slice_check CHECK (((slice >= 0) AND (slice <= 255)))
 steward_migrations steward_migrations_pkey PRIMARY KEY (id)
 supervisor_checkpoints supervisor_checkpoints_pkey PRIMARY KEY (id)
 supervisor_checkpoints supervisor_checkpoints_supervisor_id_fkey FOREIGN KEY (supervisor_id) REFERENCES supervisor_states(id) ON DELETE CASCADE
@@ -87,7 +99,9 @@ supervisor_tasks supervisor_tasks_status_check CHECK ((status = ANY (ARRAY['pend
 supervisor_tasks supervisor_tasks_supervisor_id_fkey FOREIGN KEY (supervisor_id) REFERENCES supervisor_states(id) ON DELETE CASCADE
 
 -- indexes
+CREATE UNIQUE INDEX runtime_nodes_pkey ON runtime_nodes USING btree (node_id);
 CREATE UNIQUE INDEX runtime_starts_pkey ON runtime_starts USING btree (id);
+CREATE UNIQUE INDEX slice_leases_pkey ON slice_leases USING btree (slice);
 CREATE UNIQUE INDEX steward_migrations_pkey ON steward_migrations USING btree (id);
 CREATE UNIQUE INDEX supervisor_checkpoints_pkey ON supervisor_checkpoints USING btree (id);
 CREATE UNIQUE INDEX supervisor_checkpoints_supervisor_id_version_key ON supervisor_checkpoints USING btree (supervisor_id, version);
@@ -102,6 +116,7 @@ CREATE INDEX supervisor_states_pending_questions_idx ON supervisor_states USING 
 CREATE UNIQUE INDEX supervisor_states_pkey ON supervisor_states USING btree (id);
 CREATE INDEX supervisor_states_progress_idx ON supervisor_states USING btree (progress);
 CREATE INDEX supervisor_states_restorable_idx ON supervisor_states USING btree (id) WHERE (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state]));
+CREATE INDEX supervisor_states_slice_restorable_idx ON supervisor_states USING btree (slice, id) WHERE (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state]));
 CREATE INDEX supervisor_states_state_idx ON supervisor_states USING btree (state, id);
 CREATE INDEX supervisor_states_state_value_idx ON supervisor_states USING btree (state_value, id);
 CREATE INDEX supervisor_states_stuck_idx ON supervisor_states USING btree (state, state_entered_at);
