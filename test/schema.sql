@@ -55,11 +55,11 @@ supervisor_states.restoration_source text
 supervisor_states.state_value text NOT NULL DEFAULT ''::text
 supervisor_states.tags _text NOT NULL DEFAULT '{}'::text[]
 supervisor_states.state_entered_at timestamp with time zone NOT NULL DEFAULT now()
-supervisor_states.has_pending_questions boolean
+supervisor_states.has_pending_questions boolean GENERATED ALWAYS AS ((pending_questions <> '[]'::jsonb))
 supervisor_states.input jsonb
 supervisor_states.next_timer_at timestamp with time zone
 supervisor_states.work_in_flight boolean NOT NULL DEFAULT false
-supervisor_states.slice smallint
+supervisor_states.slice smallint NOT NULL GENERATED ALWAYS AS (((get_byte(uuid_send(id), 0) # get_byte(uuid_send(id), 15)))::smallint)
 supervisor_tasks.id uuid NOT NULL
 supervisor_tasks.supervisor_id uuid NOT NULL
 supervisor_tasks.name text NOT NULL
@@ -116,7 +116,7 @@ CREATE INDEX supervisor_states_pending_questions_idx ON supervisor_states USING 
 CREATE UNIQUE INDEX supervisor_states_pkey ON supervisor_states USING btree (id);
 CREATE INDEX supervisor_states_progress_idx ON supervisor_states USING btree (progress);
 CREATE INDEX supervisor_states_restorable_idx ON supervisor_states USING btree (id) WHERE (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state]));
-CREATE INDEX supervisor_states_slice_idx ON supervisor_states USING btree (slice, id) WHERE (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state]));
+CREATE INDEX supervisor_states_slice_restorable_idx ON supervisor_states USING btree (slice, id) WHERE (state <> ALL (ARRAY['completed'::supervisor_state, 'failed'::supervisor_state, 'cancelled'::supervisor_state]));
 CREATE INDEX supervisor_states_state_idx ON supervisor_states USING btree (state, id);
 CREATE INDEX supervisor_states_state_value_idx ON supervisor_states USING btree (state_value, id);
 CREATE INDEX supervisor_states_stuck_idx ON supervisor_states USING btree (state, state_entered_at);

@@ -19,6 +19,7 @@ const SECTIONS: ReadonlyArray<{ title: string; sql: string }> = [
             CASE WHEN c.is_nullable = 'NO' THEN ' NOT NULL' ELSE '' END,
             CASE WHEN c.column_default IS NOT NULL THEN ' DEFAULT ' || c.column_default
                  WHEN c.is_identity = 'YES' THEN ' GENERATED ' || c.identity_generation || ' AS IDENTITY'
+                 WHEN c.is_generated = 'ALWAYS' THEN ' GENERATED ALWAYS AS (' || c.generation_expression || ')'
                  ELSE '' END) AS line
           FROM information_schema.columns c
           WHERE c.table_schema = current_schema()

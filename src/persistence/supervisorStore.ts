@@ -187,7 +187,7 @@ export interface SupervisorStore {
 // and plan cost a one-row commit more than its execution (bench/profile.md).
 //
 // Fencing (several nodes): with a node id in $6, a row is written only if that node holds
-// its slice (the UUID's first byte) under the epoch it sent ($7 slices, $8 epochs), with
+// its slice (as supervisor_states.slice derives it from the id) under the epoch it sent ($7 slices, $8 epochs), with
 // the lease not expired. The lease rows are read FOR SHARE: a node taking the slice waits
 // for this commit (and then restores what it wrote), and a take that committed first is
 // seen here, so a stale owner's write cannot land after it. No node id: no fencing.
@@ -200,7 +200,8 @@ const COMMIT_SQL = `WITH incoming AS (
   FOR SHARE OF l
 ), allowed AS (
   SELECT id FROM incoming
-  WHERE $6::text IS NULL OR get_byte(uuid_send(id), 0) IN (SELECT slice FROM fence)
+  WHERE $6::text IS NULL
+     OR (get_byte(uuid_send(id), 0) # get_byte(uuid_send(id), 15))::smallint IN (SELECT slice FROM fence)
 ), stored AS (
   SELECT s.id, s.version FROM supervisor_states s WHERE s.id = ANY ($5::uuid[])
 ), saved AS (${upsertStatesSql('$1', 'allowed')}),

@@ -9,13 +9,13 @@ import {
   type CommitFence,
   saveSupervisorStateFull,
 } from '../../src/persistence/supervisorStore.ts';
+import { idInSlices } from '../../src/runtime/cluster/slices.ts';
 import { describeEachEngine, describePostgresOnly } from '../helpers/engines.ts';
 import { supervisorWrite } from '../helpers/fixtures.ts';
 
-/** A write whose id falls in `slice` (the UUID's first byte). */
+/** A write whose id falls in `slice`. */
 function writeIn(slice: number, overrides: Partial<SupervisorWrite> = {}): SupervisorWrite {
-  const write = supervisorWrite(overrides);
-  return { ...write, id: slice.toString(16).padStart(2, '0') + write.id.slice(2) };
+  return { ...supervisorWrite(overrides), id: idInSlices([slice]) };
 }
 
 async function lease(

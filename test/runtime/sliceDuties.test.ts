@@ -3,10 +3,10 @@
 // taken writes nothing that wins and acks nothing, and the taker restores it as a failover.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isStewardError } from '../../src/errors.ts';
+import { SLICE_COUNT, sliceOf } from '../../src/model/slices.ts';
 import type { Database } from '../../src/persistence/database.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
 import type { SliceMembership } from '../../src/runtime/cluster/membership.ts';
-import { SLICE_COUNT, sliceOf } from '../../src/runtime/cluster/slices.ts';
 import type { CommittedChange } from '../../src/runtime/commit/committedChanges.ts';
 import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';

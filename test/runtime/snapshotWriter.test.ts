@@ -7,6 +7,7 @@ import {
   createSupervisorStore,
   type SupervisorStore,
 } from '../../src/persistence/supervisorStore.ts';
+import { idInSlices } from '../../src/runtime/cluster/slices.ts';
 import { createSnapshotWriter } from '../../src/runtime/commit/snapshotWriter.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { supervisorWrite } from '../helpers/fixtures.ts';
@@ -178,7 +179,7 @@ describeEachEngine('snapshot writer', (engine) => {
   });
 
   it('never acks a write the fence refused, and hands its supervisor back', async () => {
-    // Slice 0x7f: this node holds it under epoch 1, but another node took it (epoch 2).
+    // Slice 127: this node holds it under epoch 1, but another node took it (epoch 2).
     await db.query(
       `UPDATE slice_leases SET node_id = 'other', epoch = 2, expires_at = now() + interval '10 s'
        WHERE slice = 127`,
@@ -189,7 +190,7 @@ describeEachEngine('snapshot writer', (engine) => {
       fence: (ids) => ({ nodeId: 'me', leases: ids.map(() => ({ slice: 127, epoch: 1 })) }),
       onFenced: (ids) => fencedIds.push(...ids),
     });
-    const write = { ...supervisorWrite(), id: `7f${supervisorWrite().id.slice(2)}` };
+    const write = { ...supervisorWrite(), id: idInSlices([127]) };
     writer.enqueue({ write, events: [], checkpoint: false });
     const error = await writer.whenDurable(write.id, 1).catch((e: unknown) => e);
     expect(isStewardError(error, 'ERR_SUPERVISOR_MOVED')).toBe(true);

@@ -3,6 +3,7 @@
 // back cleanly, or lost).
 import { StewardError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import { sliceOf } from '../../model/slices.ts';
 import type { CommitFence } from '../../persistence/supervisorStore.ts';
 import type { AfterCommit } from '../afterCommit.ts';
 import type { SnapshotWriter } from '../commit/snapshotWriter.ts';
@@ -10,7 +11,7 @@ import type { LiveSupervisors } from '../live/liveSupervisors.ts';
 import type { Passivation } from '../passivation.ts';
 import type { TaskRunner } from '../taskRunner.ts';
 import type { SliceMembership } from './membership.ts';
-import { idInSlices, sliceOf } from './slices.ts';
+import { idInSlices } from './slices.ts';
 
 /** What the duties of a node's slices reach. */
 export interface SliceDutiesDeps {

@@ -1,18 +1,16 @@
-// Where a supervisor belongs when several nodes share the database: one of a fixed number
-// of slices, the first byte of its id. The database computes the same (get_byte(uuid_send
-// (id), 0), migration 20261204000000), so that the commit can fence a row by its id alone.
+// New supervisor ids in the slices a node holds (the slice of an id: src/model/slices.ts).
 import { randomInt, randomUUID } from 'node:crypto';
+import { sliceOf } from '../../model/slices.ts';
 
-/** How many slices there are, fixed by the migration that made `slice_leases`. */
-export const SLICE_COUNT = 256;
-
-/** The slice of a supervisor id (a UUID): its first byte. */
-export function sliceOf(id: string): number {
-  return Number.parseInt(id.slice(0, 2), 16);
-}
-
-/** A new supervisor id in one of `slices` (a random v4 UUID whose first byte is set). */
+/**
+ * A new supervisor id in one of `slices`: a random v4 UUID whose first byte is chosen so
+ * that it falls in the slice (the slice is the first byte XOR the last).
+ */
 export function idInSlices(slices: readonly number[]): string {
   const slice = slices[randomInt(slices.length)] as number;
-  return slice.toString(16).padStart(2, '0') + randomUUID().slice(2);
+  const random = randomUUID();
+  const last = Number.parseInt(random.slice(-2), 16);
+  const id = (slice ^ last).toString(16).padStart(2, '0') + random.slice(2);
+  if (sliceOf(id) !== slice) throw new Error(`idInSlices: ${id} is not in slice ${slice}`);
+  return id;
 }
