@@ -11,6 +11,7 @@ import type { CommittedChange } from '../../src/runtime/commit/committedChanges.
 import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { testHost } from '../helpers/host.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 
 /** A node's leases as the host sees them: set by the test, mirrored into slice_leases. */
 class Leases implements SliceMembership {
@@ -93,7 +94,11 @@ describeEachEngine('slice duties', (engine) => {
     const { id } = await a.spawn('survey', { count: 3 });
     const slice = sliceOf(id);
     const answering = a.answer(id, 'q0', 7);
+    // The answer is taken and its write queued before the slice goes.
+    await waitFor('the answer to be captured', () => a.local(id)?.version === 2, { intervalMs: 1 });
     const given = a.slices?.giveBack([slice]);
+    const refused = await a.answer(id, 'q1', 8).catch((e: unknown) => e);
+    expect(isStewardError(refused, 'ERR_SUPERVISOR_MOVED')).toBe(true);
     expect((await answering).duplicate).toBe(false);
     expect(await given).toBeGreaterThanOrEqual(1);
     expect(a.local(id)).toBeUndefined();

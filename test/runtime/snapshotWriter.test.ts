@@ -199,4 +199,20 @@ describeEachEngine('snapshot writer', (engine) => {
     expect(await getSupervisor(db, write.id)).toBeNull();
     await writer.close();
   });
+
+  it('drops the queued writes of supervisors whose slice left, telling their callers', async () => {
+    const writer = createSnapshotWriter({ store });
+    const gone = supervisorWrite();
+    const kept = supervisorWrite();
+    writer.enqueue({ write: gone, events: [], checkpoint: false });
+    writer.enqueue({ write: kept, events: [], checkpoint: false });
+    const waiting = writer.whenDurable(gone.id, 1).catch((e: unknown) => e);
+    writer.discard((id) => id === gone.id);
+    expect(isStewardError(await waiting, 'ERR_SUPERVISOR_MOVED')).toBe(true);
+    await writer.whenDurable(kept.id, 1);
+    await writer.flush();
+    expect(await getSupervisor(db, gone.id)).toBeNull();
+    expect(await getSupervisor(db, kept.id)).not.toBeNull();
+    await writer.close();
+  });
 });

@@ -17,7 +17,7 @@ import { idInSlices } from './slices.ts';
 export interface SliceDutiesDeps {
   membership: SliceMembership;
   lives: LiveSupervisors;
-  writer: Pick<SnapshotWriter, 'flush' | 'forget'>;
+  writer: Pick<SnapshotWriter, 'flush' | 'forget' | 'discard'>;
   runner: Pick<TaskRunner, 'stopAll'>;
   effects: Pick<AfterCommit, 'forget'>;
   /** Made after the parts: read when needed. */
@@ -112,6 +112,7 @@ export class SliceDuties {
 
   dropWhere(which: (id: string) => boolean): number {
     const { lives, runner, writer, effects, passivation, log } = this.#deps;
+    writer.discard(which);
     let count = passivation()?.forgetWhere(which) ?? 0;
     for (const live of [...lives.values()]) {
       if (!which(live.id)) continue;

@@ -137,6 +137,15 @@ class GroupCommitWriter implements SnapshotWriter {
     this.#committed.delete(supervisorId);
   }
 
+  discard(which: (supervisorId: string) => boolean): void {
+    for (const id of [...this.#queued.keys()]) {
+      if (this.#inFlight.has(id) || !which(id)) continue;
+      this.#queued.delete(id);
+      this.#settleWaiters(id, 0, moved(id));
+    }
+    this.#checkIdle();
+  }
+
   async close(timeoutMs?: number): Promise<{ unflushed: number }> {
     if (this.#closed) return { unflushed: 0 };
     let timer: NodeJS.Timeout | undefined;

@@ -68,6 +68,12 @@ export interface SnapshotWriter {
   /** Drops what the writer remembers of a supervisor that left memory. */
   forget(supervisorId: string): void;
   /**
+   * Several nodes: drops the queued writes of the supervisors `which` names (their slice
+   * left this node); their callers get `ERR_SUPERVISOR_MOVED`, nothing of them is sent.
+   * A write already in flight goes on: the fence decides it.
+   */
+  discard(which: (supervisorId: string) => boolean): void;
+  /**
    * Stops taking writes once the queue is flushed; later enqueues throw. Idempotent. With
    * `timeoutMs`, gives up waiting after that long and resolves with how many supervisor
    * writes were not flushed (none of them was ever acknowledged).
