@@ -103,9 +103,10 @@ const ADAPTER_FILES = ['pgDatabase.ts', 'pgliteDatabase.ts', 'openDatabase.ts', 
 // Inside the runtime the stages point one way: a live supervisor hands its writes to
 // commit/, restore/ rebuilds live supervisors (and restarts their tasks); the writer and
 // its committed changes know nothing of live supervisors or restoration, and no stage
-// reaches back into the host at the runtime's root. A file at the root is named by its
-// path, a stage by its folder.
+// reaches back into the host at the runtime's root; the cluster's lease keeper knows
+// nothing of supervisors. A file at the root is named by its path, a stage by its folder.
 const RUNTIME_STAGES: Record<string, string[]> = {
+  'runtime/cluster': ['runtime/cluster'],
   'runtime/commit': ['runtime/commit'],
   'runtime/live': ['runtime/live', 'runtime/commit'],
   'runtime/restore': ['runtime/restore', 'runtime/live', 'runtime/commit', 'runtime/taskRunner.ts'],

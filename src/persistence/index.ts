@@ -5,6 +5,7 @@ export * from './migrator.ts';
 export * from './openDatabase.ts';
 export * from './runtimeStarts.ts';
 export * from './schemaDump.ts';
+export * from './sliceLeases.ts';
 export * from './supervisorRepository.ts';
 export * from './supervisorStore.ts';
 export * from './taskRepository.ts';
