@@ -49,6 +49,10 @@ flags (each overrides its environment variable):
   --restore lazy|eager     STEWARD_RESTORE           lazy (default): a start rebuilds only the
                                                      supervisors with work in flight or a timer
                                                      due; the rest on their first touch
+  --cluster                STEWARD_CLUSTER=on|off    share this PostgreSQL with other runtimes:
+                                                     supervisors placed by leased slices
+  --lease-ttl MS           STEWARD_LEASE_TTL_MS      a node's leases without renewal; 10000
+  --node-address URL       STEWARD_NODE_ADDRESS      how others reach this node
   --retain-finished TIME   STEWARD_RETAIN_FINISHED   finished supervisors older than this are
                                                      deleted with their journal (30d, 12h, ms);
                                                      default 30d, 0: keep everything
@@ -80,6 +84,9 @@ const FLAG_OPTIONS = {
   'demo-answer-delay': { type: 'string' },
   'passivate-after': { type: 'string' },
   restore: { type: 'string' },
+  cluster: { type: 'boolean' },
+  'lease-ttl': { type: 'string' },
+  'node-address': { type: 'string' },
   'retain-finished': { type: 'string' },
   'webhook-url': { type: 'string' },
   'database-wait': { type: 'string' },
@@ -101,6 +108,8 @@ const FLAG_KEYS = {
   'demo-answer-delay': 'demoAnswerDelayMs',
   'passivate-after': 'passivateAfterMs',
   restore: 'restore',
+  'lease-ttl': 'leaseTtlMs',
+  'node-address': 'nodeAddress',
   'retain-finished': 'retainFinished',
   'webhook-url': 'webhookUrl',
   'database-wait': 'databaseWaitMs',
@@ -174,6 +183,7 @@ async function main(argv: string[]): Promise<number> {
   const flags: ConfigFlags = {};
   if (values.demo !== undefined) flags.demo = values.demo ? 'on' : 'off';
   if (values['no-demo']) flags.demo = 'off';
+  if (values.cluster) flags.cluster = 'on';
   for (const [flag, key] of Object.entries(FLAG_KEYS)) {
     const value = values[flag as keyof typeof FLAG_KEYS];
     if (value !== undefined) flags[key] = value;

@@ -76,6 +76,7 @@ const FROM_TEXT: Partial<Record<string, z.ZodType>> = {
   tokens: TokenList,
   allowedOrigins: z.string().transform(commaList),
   demo: Flag,
+  cluster: Flag,
 };
 
 const ConfigSchema = z.object({
@@ -105,6 +106,15 @@ const ConfigSchema = z.object({
    * due within a minute); the rest come back on their first touch. `eager`: every one.
    */
   restore: z.enum(['lazy', 'eager']).default('lazy'),
+  /**
+   * Join the other runtimes on the same PostgreSQL: supervisors are placed by leased slices
+   * (docs/operations.md, "Several nodes"). Off: one runtime per database, a second refuses.
+   */
+  cluster: z.boolean().default(false),
+  /** How long a node's leases last without renewal: failover time against false failover. */
+  leaseTtlMs: z.coerce.number().int().min(1_000).default(10_000),
+  /** How other nodes and clients reach this node (`http://host:port`), shown to them. */
+  nodeAddress: z.string().min(1).optional(),
   /**
    * Supervisors finished (completed, failed, cancelled) longer ago than this are deleted
    * with their journal, checkpoints and tasks, in batches; 0 keeps everything.
@@ -162,6 +172,12 @@ export interface ServeOptions {
    * one (waiting for a person, say) on its first touch. `eager`: all of them at start.
    */
   restore?: 'lazy' | 'eager' | undefined;
+  /** Share the PostgreSQL database with other runtimes (several nodes). Default off. */
+  cluster?: boolean | undefined;
+  /** Lease TTL of a node's slices, ms. Default 10 s. */
+  leaseTtlMs?: number | undefined;
+  /** How others reach this node, shown in `runtime_nodes` and `/healthz`. */
+  nodeAddress?: string | undefined;
   /**
    * Finished supervisors older than this are deleted with everything of theirs: ms, or a
    * duration such as `'30d'` or `'12h'`. Default 30 days; 0 keeps everything.
@@ -196,6 +212,9 @@ const ENV_NAMES: Record<keyof Config, string> = {
   demoAnswerDelayMs: 'STEWARD_DEMO_ANSWER_DELAY_MS',
   passivateAfterMs: 'STEWARD_PASSIVATE_AFTER_MS',
   restore: 'STEWARD_RESTORE',
+  cluster: 'STEWARD_CLUSTER',
+  leaseTtlMs: 'STEWARD_LEASE_TTL_MS',
+  nodeAddress: 'STEWARD_NODE_ADDRESS',
   retainFinished: 'STEWARD_RETAIN_FINISHED',
   webhookUrl: 'STEWARD_WEBHOOK_URL',
   webhookSecret: 'STEWARD_WEBHOOK_SECRET',
@@ -262,6 +281,10 @@ export function loadConfig(
   }
   if (parsed.data.webhookUrl !== undefined && parsed.data.webhookSecret === undefined) {
     throw invalidConfig(nameOf('webhookSecret'), `is required with ${nameOf('webhookUrl')}`);
+  }
+  if (parsed.data.cluster && parsed.data.databaseUrl === undefined) {
+    // Embedded PGlite is one process's database: there is nothing to share.
+    throw invalidConfig(nameOf('cluster'), `needs PostgreSQL (${nameOf('databaseUrl')})`);
   }
   return parsed.data;
 }

@@ -4,6 +4,8 @@
 import { isStewardError, StewardError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { Database } from './persistence/database.ts';
+import type { SupervisorHost } from './runtime/supervisorHost.ts';
+import type { Availability } from './server/availability.ts';
 
 /** Waits between attempts: from the first to the longest, doubling. */
 const BACKOFF = { firstMs: 200, longestMs: 1_000 } as const;
@@ -157,4 +159,38 @@ export async function holdDatabaseClaim(
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * One runtime per database: claims it for `host` (a second runtime refuses to start, since
+ * two restoring and writing the same supervisors would undo each other's commits). A claim
+ * lost later is a state, not an exit: calls are refused, and once claimed again every
+ * unfinished supervisor is restored. The release is pushed to `undo`.
+ */
+export async function claimForHost(
+  db: Database,
+  host: SupervisorHost,
+  availability: Availability,
+  log: Logger,
+  undo: Array<(remainingMs: number) => unknown>,
+): Promise<void> {
+  const claim = await holdDatabaseClaim(
+    db,
+    {
+      lost(reason) {
+        host.databaseLost();
+        if (availability.current().database === 'unavailable') return;
+        log.error({ reason }, 'database lost: refusing calls until it can be claimed again');
+        availability.set('unavailable', reason);
+      },
+      async regained() {
+        const { restored, failed, deferred } = await host.restoreAll('restart');
+        host.databaseBack();
+        availability.set('available');
+        log.info({ restored, failed, deferred }, `database back: ${restored} supervisors restored`);
+      },
+    },
+    log,
+  );
+  undo.push(() => claim.release());
 }

@@ -2,9 +2,10 @@
 // embeds Steward in its own process. `steward serve` is a thin shell over it.
 import { unwatchFile, watchFile } from 'node:fs';
 import type { AnyActorLogic } from 'xstate';
+import { clusterNode } from './cluster.ts';
 import { type Config, configuredTokens, loadConfig } from './config.ts';
 import type { StewardConfig } from './configFile.ts';
-import { holdDatabaseClaim, openWhenReachable } from './databaseClaim.ts';
+import { claimForHost, openWhenReachable } from './databaseClaim.ts';
 import { demoStepTask, startDemo } from './demo.ts';
 import { devToken } from './devToken.ts';
 import { StewardError } from './errors.ts';
@@ -225,7 +226,11 @@ async function startServing(
   const grants = await loadGrants(config, log);
   const metrics = createServerMetrics();
   const availability = createAvailability();
+  const node = config.cluster
+    ? clusterNode(db, { ttlMs: config.leaseTtlMs, address: config.nodeAddress, log })
+    : undefined;
   const host = createSupervisorHost({
+    ...(node ? { slices: node.membership } : {}),
     store: createSupervisorStore(db),
     registry,
     log,
@@ -235,29 +240,9 @@ async function startServing(
     commitTimeoutMs: config.commitTimeoutMs,
   });
   metrics.attach(host);
-  // Two runtimes restoring and writing the same supervisors would undo each other's
-  // commits: the second one refuses to start. A claim lost later is a state, not an exit.
-  const claim = await holdDatabaseClaim(
-    db,
-    {
-      lost(reason) {
-        host.databaseLost();
-        if (availability.current().database === 'unavailable') return;
-        log.error({ reason }, 'database lost: refusing calls until it can be claimed again');
-        availability.set('unavailable', reason);
-      },
-      async regained() {
-        const { restored, failed, deferred } = await host.restoreAll('restart');
-        host.databaseBack();
-        availability.set('available');
-        log.info({ restored, failed, deferred }, `database back: ${restored} supervisors restored`);
-      },
-    },
-    log,
-  );
-  undo.push(() => claim.release());
-  // Claimed, so a refused second runtime records nothing; before restoring, so every
-  // question pending now counts this start in its deliveryCount.
+  if (!node) await claimForHost(db, host, availability, log, undo);
+  // Claimed (or a node of several), so a refused second runtime records nothing; before
+  // restoring, so every question pending now counts this start in its deliveryCount.
   const runtimeStarts = await recordRuntimeStart(db, new Date());
   // Before restoring: the questions a restore asks again are notified again, which is
   // how a notification the last process did not get out is not lost.
@@ -278,7 +263,12 @@ async function startServing(
   undo.push(async (remainingMs) => {
     unflushed = (await host.stop({ timeoutMs: remainingMs })).unflushed;
   });
-  const { restored, failed, deferred } = await host.restoreAll('restart');
+  // A node of several restores the slices it takes, as it takes them (the join waits for
+  // the first ones); it gives them back before the host stops.
+  const { restored, failed, deferred } = node
+    ? await node.join(host)
+    : await host.restoreAll('restart');
+  if (node) undo.push(() => node.leave());
   const retentionStore = createRetentionStore(db);
   const retention = new RetentionSweeper({
     store: retentionStore,

@@ -15,11 +15,11 @@ import type { Checkpoint, JournalEvent } from '../model/task.ts';
 import type { FleetFilter } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { SliceMembership } from './cluster/membership.ts';
-import type { SliceDuties } from './cluster/sliceDuties.ts';
 import type { CommandName } from './commands.ts';
 import type { ChangeListener } from './commit/committedChanges.ts';
 import type { SnapshotWriterOptions } from './commit/snapshotWriter.ts';
 import type { RestorationInfo } from './restore/restoration.ts';
+import type { SliceDuties } from './sliceDuties.ts';
 
 export type { CommandOptions } from '../model/requester.ts';
 

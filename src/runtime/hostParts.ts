@@ -3,13 +3,13 @@
 // the task runner; the restorer rebuilds live supervisors and puts them in service.
 import type { Logger } from '../logger.ts';
 import { AfterCommit } from './afterCommit.ts';
-import { SliceDuties } from './cluster/sliceDuties.ts';
 import { durableWithin } from './commit/commitWait.ts';
 import { createSnapshotWriter, type SnapshotWriter } from './commit/snapshotWriter.ts';
 import type { SupervisorHostOptions } from './hostApi.ts';
 import { LiveSupervisors } from './live/liveSupervisors.ts';
 import type { Passivation } from './passivation.ts';
 import { Restorer } from './restorer.ts';
+import { SliceDuties } from './sliceDuties.ts';
 import { createTaskRunner, type TaskRunner } from './taskRunner.ts';
 
 /** How long a call waits for its commit by default (`commitTimeoutMs`). */

@@ -9,7 +9,6 @@ import type { RestorationSource } from '../model/supervisor.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { AfterCommit } from './afterCommit.ts';
 import { type AnswerDeps, answerSupervisor } from './answerLive.ts';
-import type { SliceDuties } from './cluster/sliceDuties.ts';
 import { type CommandName, commandEntry, eventEntry } from './commands.ts';
 import { isTerminal } from './commit/committedChanges.ts';
 import { durableWithin } from './commit/commitWait.ts';
@@ -33,6 +32,7 @@ import type { LiveSupervisors } from './live/liveSupervisors.ts';
 import { createPassivation, type Passivation } from './passivation.ts';
 import type { RestorationInfo } from './restore/restoration.ts';
 import type { Restorer } from './restorer.ts';
+import type { SliceDuties } from './sliceDuties.ts';
 import { isSupervisorId, StoredReads } from './storedReads.ts';
 import type { TaskRunner } from './taskRunner.ts';
 

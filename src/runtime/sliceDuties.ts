@@ -1,17 +1,17 @@
 // What holding slices means for the host: it acts only for the supervisors of the slices it
 // holds, writes them under the leases' epochs, and lets them go when a slice leaves (given
 // back cleanly, or lost).
-import { StewardError } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
-import { sliceOf } from '../../model/slices.ts';
-import type { CommitFence } from '../../persistence/supervisorStore.ts';
-import type { AfterCommit } from '../afterCommit.ts';
-import type { SnapshotWriter } from '../commit/snapshotWriter.ts';
-import type { LiveSupervisors } from '../live/liveSupervisors.ts';
-import type { Passivation } from '../passivation.ts';
-import type { TaskRunner } from '../taskRunner.ts';
-import type { SliceMembership } from './membership.ts';
-import { idInSlices } from './slices.ts';
+import { StewardError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { sliceOf } from '../model/slices.ts';
+import type { CommitFence } from '../persistence/supervisorStore.ts';
+import type { AfterCommit } from './afterCommit.ts';
+import type { SliceMembership } from './cluster/membership.ts';
+import { idInSlices } from './cluster/slices.ts';
+import type { SnapshotWriter } from './commit/snapshotWriter.ts';
+import type { LiveSupervisors } from './live/liveSupervisors.ts';
+import type { Passivation } from './passivation.ts';
+import type { TaskRunner } from './taskRunner.ts';
 
 /** What the duties of a node's slices reach. */
 export interface SliceDutiesDeps {
@@ -30,6 +30,8 @@ export class SliceDuties {
   readonly #deps: SliceDutiesDeps;
   /** Slices being given back: still held (their writes commit) but calls are refused. */
   readonly #leaving = new Set<number>();
+  /** Slices just taken whose supervisors are being restored: calls wait for that. */
+  readonly #arriving = new Set<number>();
 
   constructor(deps: SliceDutiesDeps) {
     this.#deps = deps;
@@ -37,13 +39,30 @@ export class SliceDuties {
 
   /** The slices this node acts for now. */
   held(): number[] {
-    return this.#deps.membership.held().filter((slice) => !this.#leaving.has(slice));
+    return this.#deps.membership.held().filter((slice) => this.#acting(slice));
   }
 
   /** Whether this node acts for supervisor `id` now. */
   owns(id: string): boolean {
-    const slice = sliceOf(id);
-    return !this.#leaving.has(slice) && this.#deps.membership.epochOf(slice) !== undefined;
+    return this.#acting(sliceOf(id));
+  }
+
+  #acting(slice: number): boolean {
+    if (this.#leaving.has(slice) || this.#arriving.has(slice)) return false;
+    return this.#deps.membership.epochOf(slice) !== undefined;
+  }
+
+  /**
+   * Slices just taken: calls for their supervisors are refused (to be sent again) until
+   * `restore` has put them in service, so that no call restores one on its own meanwhile.
+   */
+  async arrive<T>(slices: readonly number[], restore: () => Promise<T>): Promise<T> {
+    for (const slice of slices) this.#arriving.add(slice);
+    try {
+      return await restore();
+    } finally {
+      for (const slice of slices) this.#arriving.delete(slice);
+    }
   }
 
   /** Refuses (`ERR_SUPERVISOR_MOVED`) a call for a supervisor this node does not act for. */

@@ -1,0 +1,123 @@
+// A runtime among several on one PostgreSQL: instead of claiming the database for itself,
+// it keeps leases on its share of the slices (runtime/cluster/leaseKeeper.ts) and the host
+// acts for the supervisors of those slices only. What a slice taken, given back or lost
+// means for the supervisors is wired here.
+import type { Logger } from './logger.ts';
+import type { RestorationSource } from './model/supervisor.ts';
+import type { Database } from './persistence/database.ts';
+import { createSliceLeaseStore } from './persistence/sliceLeases.ts';
+import { LeaseKeeper, type TakenLease } from './runtime/cluster/leaseKeeper.ts';
+import type { SliceMembership } from './runtime/cluster/membership.ts';
+import type { SupervisorHost } from './runtime/supervisorHost.ts';
+
+/** This node's place among several, between the keeper and the host. */
+export interface ClusterNode {
+  readonly keeper: LeaseKeeper;
+  /** What the host reads of the leases (give it as `slices` when creating the host). */
+  readonly membership: SliceMembership;
+  /**
+   * Registers the node and takes its share; restores each slice as it is taken. Resolves
+   * once the slices taken at the join are restored, with what their restores did.
+   */
+  join(host: SupervisorHost): Promise<Restored>;
+  /** Gives every slice back (flushing its writes first) and leaves. */
+  leave(): Promise<void>;
+}
+
+/**
+ * A node of the cluster on `db`. The first slices it takes are restored as a restart (the
+ * supervisors of a node that stopped or died before this one started); slices taken later
+ * from a node whose leases expired, as a failover.
+ */
+export function clusterNode(
+  db: Database,
+  options: { ttlMs: number; address?: string | undefined; log: Logger },
+): ClusterNode {
+  let host: SupervisorHost | undefined;
+  let joined = false;
+  /** The restores of the slices taken while joining: the join waits for them. */
+  const initial: Promise<Restored>[] = [];
+  const { log } = options;
+
+  const restore = (leases: readonly TakenLease[]) => {
+    const duties = host?.slices;
+    if (!host || !duties) return;
+    const slices = leases.map((lease) => lease.slice);
+    const source: RestorationSource = joined ? 'failover' : 'restart';
+    const started = performance.now();
+    const running = host;
+    const restoring = duties
+      .arrive(slices, () => running.restoreAll(source, slices))
+      .then((done) => {
+        log.info(
+          { slices: slices.length, source, ...done, ms: ms(started) },
+          `slices taken: ${done.restored} supervisors restored`,
+        );
+        return done;
+      })
+      .catch((error: unknown) => {
+        log.error({ slices, err: error }, 'could not restore the supervisors of slices taken');
+        return { restored: 0, failed: 0, deferred: 0 };
+      });
+    if (!joined) initial.push(restoring);
+  };
+
+  const keeper = new LeaseKeeper({
+    store: createSliceLeaseStore(db),
+    ttlMs: options.ttlMs,
+    address: options.address ?? null,
+    log,
+    hooks: {
+      taken: restore,
+      async yielding(slices) {
+        const dropped = (await host?.slices?.giveBack(slices)) ?? 0;
+        log.info({ slices: slices.length, supervisors: dropped }, 'slices given back');
+      },
+      lost(slices, reason) {
+        const dropped = host?.slices?.drop(slices) ?? 0;
+        log.warn(
+          { slices: slices.length, supervisors: dropped, reason },
+          'slices lost: their supervisors left memory; another node takes them',
+        );
+      },
+    },
+  });
+
+  const membership: SliceMembership = {
+    nodeId: keeper.nodeId,
+    epochOf: (slice) => keeper.epochOf(slice),
+    held: () => keeper.held().map((lease) => lease.slice),
+  };
+
+  return {
+    keeper,
+    membership,
+    async join(given) {
+      host = given;
+      await keeper.start();
+      joined = true;
+      const done = await Promise.all(initial);
+      return {
+        restored: sum(done, 'restored'),
+        failed: sum(done, 'failed'),
+        deferred: sum(done, 'deferred'),
+      };
+    },
+    leave: () => keeper.stop(),
+  };
+}
+
+/** What restoring some slices did. */
+export interface Restored {
+  restored: number;
+  failed: number;
+  deferred: number;
+}
+
+function sum(all: readonly Restored[], key: keyof Restored): number {
+  return all.reduce((total, one) => total + one[key], 0);
+}
+
+function ms(since: number): number {
+  return Math.round(performance.now() - since);
+}
