@@ -275,8 +275,9 @@ export async function releaseSlices(
  * row. It does not conflict with a renew (FOR NO KEY UPDATE), so writes never wait for one.
  *
  * @example
- * const sql = `UPDATE supervisor_states s SET phase = $3
- *   WHERE s.id = $4 AND ${leaseFenceSql({ slice: 's.slice', nodeId: '$1', epoch: '$2' })}`;
+ * // The rows of a commit that may be written: each carries the epoch its node holds.
+ * const fenced = `SELECT r.* FROM jsonb_to_recordset($2::jsonb) AS r (id uuid, epoch bigint)
+ *   WHERE ${leaseFenceSql({ slice: sliceOfIdSql('r.id'), nodeId: '$1', epoch: 'r.epoch' })}`;
  */
 export function leaseFenceSql(at: { slice: string; nodeId: string; epoch: string }): string {
   return `EXISTS (SELECT 1 FROM slice_leases l

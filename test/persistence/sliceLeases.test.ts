@@ -169,6 +169,19 @@ describeEachEngine('slice leases', (engine) => {
     expect((await fenced('b', 8)).rowCount).toBe(0);
     expect((await fenced('a', 7)).rowCount).toBe(0);
     expect((await fenced('a', 8)).rowCount).toBe(1);
+    // A row not written yet (a commit's incoming rows, each with its epoch): its slice from its id.
+    const { rows: incoming } = await db.query<{ id: string }>(
+      `SELECT r.id FROM jsonb_to_recordset($2::jsonb) AS r (id uuid, epoch bigint)
+       WHERE ${leaseFenceSql({ slice: sliceOfIdSql('r.id'), nodeId: '$1', epoch: 'r.epoch' })}`,
+      [
+        'a',
+        JSON.stringify([
+          { id, epoch: 8 },
+          { id, epoch: 7 },
+        ]),
+      ],
+    );
+    expect(incoming).toEqual([{ id }]);
     await waitExpired(db, 'a');
     expect((await fenced('a', 8)).rowCount).toBe(0);
   });
