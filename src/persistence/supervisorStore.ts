@@ -188,16 +188,17 @@ export interface SupervisorStore {
 //
 // Fencing (several nodes): with a node id in $6, a row is written only if that node holds
 // its slice (as supervisor_states.slice derives it from the id) under the epoch it sent ($7 slices, $8 epochs), with
-// the lease not expired. The lease rows are read FOR SHARE: a node taking the slice waits
-// for this commit (and then restores what it wrote), and a take that committed first is
-// seen here, so a stale owner's write cannot land after it. No node id: no fencing.
+// the lease not expired. The lease rows are read FOR KEY SHARE: a take (FOR UPDATE SKIP
+// LOCKED, sliceLeases.ts) passes over a slice while a commit of it is under way, and a
+// take that committed first is seen here (the locked row is re-checked), so a stale
+// owner's write cannot land after it; a renewal does not wait. No node id: no fencing.
 const COMMIT_SQL = `WITH incoming AS (
   SELECT unnest($5::uuid[]) AS id
 ), fence AS (
   SELECT l.slice FROM slice_leases l
   JOIN unnest($7::smallint[], $8::bigint[]) AS f (slice, epoch) ON f.slice = l.slice
   WHERE l.node_id = $6::text AND l.epoch = f.epoch AND l.expires_at > now()
-  FOR SHARE OF l
+  FOR KEY SHARE OF l
 ), allowed AS (
   SELECT id FROM incoming
   WHERE $6::text IS NULL

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SupervisorWrite } from '../../src/model/supervisor.ts';
 import type { Database } from '../../src/persistence/database.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
+import { takeSlices } from '../../src/persistence/sliceLeases.ts';
 import { getSupervisor } from '../../src/persistence/supervisorRepository.ts';
 import {
   type CommitFence,
@@ -127,12 +128,11 @@ describePostgresOnly('commit fence', (engine) => {
   });
   afterAll(() => db.close());
 
-  it('makes a take of the slice wait for a commit under way, and refuses one after it', async () => {
-    await lease(db, 20, 'node-a', 1, 10_000);
+  it('keeps a take off the slice while a commit of it is under way, and refuses one after it', async () => {
+    await lease(db, 20, 'node-a', 1, 300);
     const write = writeIn(20);
     const fence = { nodeId: 'node-a', leases: [{ slice: 20, epoch: 1 }] };
-    const events: string[] = [];
-    let taking: Promise<void> | undefined;
+    let duringCommit: number[] = [];
     await db.transaction(async (tx) => {
       const result = await saveSupervisorStateFull(tx, {
         states: [write],
@@ -140,16 +140,14 @@ describePostgresOnly('commit fence', (engine) => {
         checkpoints: [],
         fence,
       });
-      events.push(`written ${result.saved.length}`);
-      // Another node takes the slice while this commit is open: it must wait for it.
-      taking = db
-        .query(`UPDATE slice_leases SET node_id = 'node-b', epoch = epoch + 1 WHERE slice = 20`)
-        .then(() => void events.push('taken'));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      events.push('committing');
+      expect(result.saved).toEqual([write.id]);
+      // The lease expires while the commit is open: another node's take passes it over.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      duringCommit = (await takeSlices(db, 'node-b', 256, 10_000)).map((t) => t.slice);
     });
-    await taking;
-    expect(events).toEqual(['written 1', 'committing', 'taken']);
+    expect(duringCommit).not.toContain(20);
+    const after = await takeSlices(db, 'node-b', 256, 10_000);
+    expect(after.find((t) => t.slice === 20)).toMatchObject({ previousNode: 'node-a', epoch: 2 });
     const late = await commit(db, [{ ...write, version: 2 }], fence);
     expect(late.fenced).toEqual([write.id]);
     expect((await getSupervisor(db, write.id))?.version).toBe(1);
