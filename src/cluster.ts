@@ -86,7 +86,11 @@ export function clusterNode(
   const membership: SliceMembership = {
     nodeId: keeper.nodeId,
     epochOf: (slice) => keeper.epochOf(slice),
+    holds: (slice) => keeper.holds(slice),
     held: () => keeper.held().map((lease) => lease.slice),
+    get counters() {
+      return keeper.counters;
+    },
   };
 
   return {

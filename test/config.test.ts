@@ -55,6 +55,23 @@ describe('loadConfig', () => {
     }
   });
 
+  it('joins a cluster only on PostgreSQL, with a lease TTL of at least a second', () => {
+    const pg = { DATABASE_URL: 'postgres://steward@db.internal:5432/steward' };
+    expect(
+      loadConfig({ ...pg, STEWARD_CLUSTER: 'on', STEWARD_LEASE_TTL_MS: '4000' }),
+    ).toMatchObject({
+      cluster: true,
+      leaseTtlMs: 4000,
+    });
+    expect(loadConfig(pg)).toMatchObject({ cluster: false, leaseTtlMs: 10_000 });
+    expect(configError({ STEWARD_CLUSTER: 'on' }).message).toBe(
+      'STEWARD_CLUSTER is invalid: needs PostgreSQL (DATABASE_URL)',
+    );
+    expect(
+      configError({ ...pg, STEWARD_CLUSTER: 'on', STEWARD_LEASE_TTL_MS: '10' }).message,
+    ).toMatch(/^STEWARD_LEASE_TTL_MS is invalid/);
+  });
+
   it('takes a webhook URL only with its signing secret, and only over http(s)', () => {
     const secret = 'webhook-secret-0123456789';
     expect(

@@ -110,6 +110,17 @@ export const Health = z.object({
   supervisorsInMemory: z.number().int().nonnegative(),
   supervisorsPassivated: z.number().int().nonnegative().optional(),
   supervisorsDeferred: z.number().int().nonnegative().optional(),
+  /** Several nodes (`--cluster`): this node, the slices it holds, what its leases went through. */
+  node: z
+    .object({
+      nodeId: z.string(),
+      slicesHeld: z.number().int().nonnegative(),
+      leasesRenewed: z.number().int().nonnegative(),
+      leasesLost: z.number().int().nonnegative(),
+      slicesTaken: z.number().int().nonnegative(),
+      slicesGivenBack: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 
 /** `GET /readyz`; `ready` decides 200 or 503. */

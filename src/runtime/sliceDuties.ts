@@ -13,6 +13,16 @@ import type { LiveSupervisors } from './live/liveSupervisors.ts';
 import type { Passivation } from './passivation.ts';
 import type { TaskRunner } from './taskRunner.ts';
 
+/** A node's place among several, as `/healthz` shows it. */
+export interface NodeStatus {
+  nodeId: string;
+  slicesHeld: number;
+  leasesRenewed: number;
+  leasesLost: number;
+  slicesTaken: number;
+  slicesGivenBack: number;
+}
+
 /** What the duties of a node's slices reach. */
 export interface SliceDutiesDeps {
   membership: SliceMembership;
@@ -37,6 +47,19 @@ export class SliceDuties {
     this.#deps = deps;
   }
 
+  /** This node among several: its id, the slices it holds, what its leases went through. */
+  status(): NodeStatus {
+    const { membership } = this.#deps;
+    return {
+      nodeId: membership.nodeId,
+      slicesHeld: membership.held().length,
+      leasesRenewed: membership.counters?.leasesRenewed ?? 0,
+      leasesLost: membership.counters?.leasesLost ?? 0,
+      slicesTaken: membership.counters?.slicesTaken ?? 0,
+      slicesGivenBack: membership.counters?.slicesGivenBack ?? 0,
+    };
+  }
+
   /** The slices this node acts for now. */
   held(): number[] {
     return this.#deps.membership.held().filter((slice) => this.#acting(slice));
@@ -49,7 +72,7 @@ export class SliceDuties {
 
   #acting(slice: number): boolean {
     if (this.#leaving.has(slice) || this.#arriving.has(slice)) return false;
-    return this.#deps.membership.epochOf(slice) !== undefined;
+    return this.#deps.membership.holds(slice);
   }
 
   /**

@@ -137,6 +137,7 @@ export function createHttpApi(options: HttpApiOptions): Hono<Env> {
           supervisorsPassivated: host.passivated(),
           // Left in their rows by a lazy restart, restored on their first touch.
           supervisorsDeferred: host.deferred(),
+          ...(host.slices ? { node: host.slices.status() } : {}),
         }),
   );
 

@@ -69,6 +69,28 @@ export function createServerMetrics(): ServerMetrics {
     },
   });
   new Gauge({
+    name: 'steward_node_slices',
+    help: 'Several nodes: the slices this node holds',
+    registers: [registry],
+    collect() {
+      if (host?.slices) this.set(host.slices.status().slicesHeld);
+    },
+  });
+  new Gauge({
+    name: 'steward_node_leases',
+    help: "Several nodes: what this node's leases went through since its start, by event",
+    labelNames: ['event'],
+    registers: [registry],
+    collect() {
+      const status = host?.slices?.status();
+      if (!status) return;
+      this.set({ event: 'renewed' }, status.leasesRenewed);
+      this.set({ event: 'lost' }, status.leasesLost);
+      this.set({ event: 'taken' }, status.slicesTaken);
+      this.set({ event: 'given_back' }, status.slicesGivenBack);
+    },
+  });
+  new Gauge({
     name: 'steward_questions_pending',
     help: 'Questions asked and not yet answered, across the fleet',
     registers: [registry],

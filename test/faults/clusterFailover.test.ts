@@ -91,6 +91,9 @@ describePostgresOnly('several nodes', (engine) => {
       `failover of ${orphans.length} supervisors: ${failoverMs} ms (lease TTL ${TTL_MS} ms)`,
     );
     expect(new Set(orphans.map(sliceOf)).size).toBeGreaterThan(0);
+    const health = await second.api('/healthz');
+    expect(health.body.node).toMatchObject({ slicesHeld: 256 });
+    expect((health.body.node as { slicesTaken: number }).slicesTaken).toBeGreaterThanOrEqual(256);
     for (const id of orphans) {
       const row = await second.api(`/supervisors/${id}`);
       expect((row.body.supervisor as { restorationSource: string }).restorationSource).toBe(

@@ -20,6 +20,9 @@ class Leases implements SliceMembership {
   epochOf(slice: number) {
     return this.epochs.get(slice);
   }
+  holds(slice: number) {
+    return this.epochs.has(slice);
+  }
   held() {
     return [...this.epochs.keys()];
   }

@@ -32,8 +32,13 @@ export class HeldLeases {
     return this.#leases.get(slice)?.epoch;
   }
 
+  /**
+   * Held and not past its deadline now: read at every call, so that a node waking from a
+   * pause refuses calls before its timer has had a turn to lose the slice.
+   */
   has(slice: number): boolean {
-    return this.#leases.has(slice);
+    const lease = this.#leases.get(slice);
+    return lease !== undefined && lease.deadline > this.#now();
   }
 
   /** The slices held, lowest first, with their epochs. */

@@ -7,6 +7,13 @@ export interface SliceMembership {
   readonly nodeId: string;
   /** The epoch under which this node holds `slice`, or undefined when it does not. */
   epochOf(slice: number): number | undefined;
+  /** Whether this node may act for `slice` now (held, its deadline not passed). */
+  holds(slice: number): boolean;
   /** The slices this node holds now. */
   held(): readonly number[];
+  /** What the leases went through since the start, for `/healthz` and `/metrics`. */
+  readonly counters?: Readonly<Record<LeaseCounter, number>>;
 }
+
+/** The counters of a node's leases. */
+export type LeaseCounter = 'leasesRenewed' | 'leasesLost' | 'slicesTaken' | 'slicesGivenBack';
