@@ -5,35 +5,17 @@
 // plus the restore.
 import { expect, it } from 'vitest';
 import { sliceOf } from '../../src/model/slices.ts';
+import { answer, clusterNode, TTL_MS } from '../helpers/clusterNodes.ts';
 import { describePostgresOnly } from '../helpers/engines.ts';
-import {
-  crashTestData,
-  type FaultRuntime,
-  killRuntime,
-  startFaultRuntime,
-} from '../helpers/faultRuntime.ts';
+import { crashTestData, killRuntime } from '../helpers/faultRuntime.ts';
 
-const TTL_MS = 2_000;
 const SUPERVISORS = 40;
-
-function node(databaseUrl: string): Promise<FaultRuntime> {
-  return startFaultRuntime({
-    databaseUrl,
-    args: ['--cluster', '--lease-ttl', String(TTL_MS), '--restore', 'eager'],
-    env: { LOG_LEVEL: 'info' },
-  });
-}
-
-/** An answer over HTTP, as alice. */
-async function answer(runtime: FaultRuntime, id: string, questionId: string, value: number) {
-  return runtime.api(`/supervisors/${id}/questions/${questionId}/answer`, { value });
-}
 
 describePostgresOnly('several nodes', (engine) => {
   it('shares the slices, refuses calls for the other node, and fails over on SIGKILL', async () => {
     const { databaseUrl } = await crashTestData(engine);
     const url = databaseUrl as string;
-    const first = await node(url);
+    const first = await clusterNode(url);
     const ids: string[] = [];
     for (let i = 0; i < SUPERVISORS; i++) {
       const created = await first.api('/supervisors', { machineId: 'survey', input: { count: 3 } });
@@ -44,7 +26,7 @@ describePostgresOnly('several nodes', (engine) => {
 
     // The second node joins: within a few lease periods it holds a share, given back by
     // the first after flushing.
-    const second = await node(url);
+    const second = await clusterNode(url);
     await second.logged((l) => l.msg.startsWith('slices taken') && Number(l.restored) > 0, 30_000);
 
     // Each supervisor is answered by exactly one node; the other refuses, changing nothing.

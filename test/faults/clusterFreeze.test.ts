@@ -2,23 +2,11 @@
 // other node takes its slices and restores its supervisors; once thawed (SIGCONT) the
 // frozen node acks none of those answers and writes nothing that wins, and it rejoins.
 import { expect, it } from 'vitest';
+import { answer, clusterNode, TTL_MS } from '../helpers/clusterNodes.ts';
 import { describePostgresOnly } from '../helpers/engines.ts';
-import { crashTestData, type FaultRuntime, startFaultRuntime } from '../helpers/faultRuntime.ts';
+import { crashTestData, type FaultRuntime } from '../helpers/faultRuntime.ts';
 
-const TTL_MS = 2_000;
 const SUPERVISORS = 12;
-
-function node(databaseUrl: string): Promise<FaultRuntime> {
-  return startFaultRuntime({
-    databaseUrl,
-    args: ['--cluster', '--lease-ttl', String(TTL_MS), '--restore', 'eager'],
-    env: { LOG_LEVEL: 'info' },
-  });
-}
-
-function answer(runtime: FaultRuntime, id: string, questionId: string, value: number) {
-  return runtime.api(`/supervisors/${id}/questions/${questionId}/answer`, { value });
-}
 
 async function slicesHeld(runtime: FaultRuntime): Promise<number> {
   const health = await runtime.api('/healthz');
@@ -44,7 +32,7 @@ describePostgresOnly('a frozen node', (engine) => {
   it('acks nothing and writes nothing that wins after its slices were taken, then rejoins', async () => {
     const { databaseUrl } = await crashTestData(engine);
     const url = databaseUrl as string;
-    const frozen = await node(url);
+    const frozen = await clusterNode(url);
     const ids: string[] = [];
     for (let i = 0; i < SUPERVISORS; i++) {
       const created = await frozen.api('/supervisors', {
@@ -54,7 +42,7 @@ describePostgresOnly('a frozen node', (engine) => {
       expect(created.status).toBe(201);
       ids.push(created.body.id as string);
     }
-    const other = await node(url);
+    const other = await clusterNode(url);
 
     frozen.child.kill('SIGSTOP');
     // Sent while it is frozen: they wait in its sockets.
