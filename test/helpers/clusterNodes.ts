@@ -2,8 +2,11 @@
 // a failover takes seconds, eager restore so that a taken slice is in memory at once.
 import { type FaultRuntime, startFaultRuntime } from './faultRuntime.ts';
 
-/** The lease TTL the several-nodes tests run with. */
-export const TTL_MS = 2_000;
+/**
+ * The lease TTL the several-nodes tests run with: short for a quick failover, long enough
+ * that a node of a loaded CI machine does not lose its leases to a slow turn.
+ */
+export const TTL_MS = 3_000;
 
 /** A node of the cluster on `databaseUrl`, logging at info (its takes and give-backs). */
 export function clusterNode(databaseUrl: string): Promise<FaultRuntime> {
@@ -17,4 +20,10 @@ export function clusterNode(databaseUrl: string): Promise<FaultRuntime> {
 /** An answer over HTTP, as alice. */
 export function answer(runtime: FaultRuntime, id: string, questionId: string, value: number) {
   return runtime.api(`/supervisors/${id}/questions/${questionId}/answer`, { value });
+}
+
+/** The slices a node holds now, from its `/healthz` (0 when it says nothing of a node). */
+export async function slicesHeld(runtime: FaultRuntime): Promise<number> {
+  const health = await runtime.api('/healthz');
+  return (health.body.node as { slicesHeld: number } | undefined)?.slicesHeld ?? 0;
 }
