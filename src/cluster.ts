@@ -25,9 +25,11 @@ export interface ClusterNode {
 }
 
 /**
- * A node of the cluster on `db`. The first slices it takes are restored as a restart (the
- * supervisors of a node that stopped or died before this one started); slices taken later
- * from a node whose leases expired, as a failover.
+ * A node of the cluster on `db`. The slices it takes as it joins are restored as a restart
+ * (the supervisors of a node that stopped or died before this one started); slices taken
+ * later, from a node whose leases expired or that gave them back, as a failover (the seed's
+ * "task reassigned"). A restore that fails is logged and not tried again yet: calls then
+ * restore a supervisor on its first touch (lazy restore), or are refused.
  */
 export function clusterNode(
   db: Database,
