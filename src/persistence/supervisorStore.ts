@@ -25,6 +25,7 @@ import {
   recentEvents,
 } from './journalRepository.ts';
 import { claimForRetry } from './retentionRepository.ts';
+import { sliceOfIdSql } from './sliceLeases.ts';
 import {
   countDeferredSupervisors,
   type DeferredSupervisor,
@@ -201,8 +202,7 @@ const COMMIT_SQL = `WITH incoming AS (
   FOR KEY SHARE OF l
 ), allowed AS (
   SELECT id FROM incoming
-  WHERE $6::text IS NULL
-     OR (get_byte(uuid_send(id), 0) # get_byte(uuid_send(id), 15))::smallint IN (SELECT slice FROM fence)
+  WHERE $6::text IS NULL OR ${sliceOfIdSql('id')} IN (SELECT slice FROM fence)
 ), stored AS (
   SELECT s.id, s.version FROM supervisor_states s WHERE s.id = ANY ($5::uuid[])
 ), saved AS (${upsertStatesSql('$1', 'allowed')}),
