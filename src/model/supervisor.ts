@@ -87,6 +87,25 @@ export function audiencesOf(question: PendingQuestion, now = Date.now()): Audien
     : [question.audience];
 }
 
+/**
+ * What an answerer may answer, as data rather than a function, so that an answer forwarded
+ * to the node that owns the supervisor carries it: every audience, or the owner's and
+ * these roles'. Whether the answerer may see the supervisor at all is checked before.
+ */
+export const AnswerGrant = z.strictObject({
+  anyAudience: z.boolean(),
+  roles: z.array(z.string()).readonly(),
+});
+export type AnswerGrant = z.infer<typeof AnswerGrant>;
+
+/** True when the grant covers an audience the question is addressed to now. */
+export function grantCovers(grant: AnswerGrant, question: PendingQuestion, now = Date.now()) {
+  return audiencesOf(question, now).some(
+    (audience) =>
+      grant.anyAudience || audience.kind === 'owner' || grant.roles.includes(audience.role),
+  );
+}
+
 /** One supervisor as stored: identity, the persisted XState snapshot and the derived columns. */
 export const SupervisorState = z.object({
   id: z.uuid(),

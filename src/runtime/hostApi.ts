@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import type { MachineRegistry } from '../machines/registry.ts';
 import type { CommandOptions } from '../model/requester.ts';
 import type {
+  AnswerGrant,
   LifecycleState,
   PendingQuestion,
   RestorationSource,
@@ -105,6 +106,11 @@ export interface AnswerOptions extends CommandOptions {
    * is `ERR_FORBIDDEN` and changes nothing.
    */
   mayAnswer?: (question: PendingQuestion) => boolean;
+  /**
+   * The same check as data: which audiences the answerer speaks for. Unlike `mayAnswer`,
+   * it travels with an answer forwarded to the node that owns the supervisor.
+   */
+  grant?: AnswerGrant;
 }
 
 /** The result of an answer: a repeat of the same value to the same question is a duplicate. */

@@ -1,11 +1,10 @@
 import { isStewardError } from '../errors.ts';
-import { audiencesOf } from '../model/supervisor.ts';
 import type {
   AnswerResult,
   CommittedQuestions,
   SupervisorHost,
 } from '../runtime/supervisorHost.ts';
-import { canAnswer, canSee, type Principal } from './auth.ts';
+import { canSee, type Principal } from './auth.ts';
 import { supervisorNotFound } from './httpErrors.ts';
 import type { ServerMetrics } from './metrics.ts';
 import { requesterOf } from './requestIds.ts';
@@ -50,8 +49,9 @@ export async function answerAs(
     const result = await host.answer(supervisorId, questionId, value, {
       answeredBy: principal.owner ?? principal.label,
       by: requesterOf(principal, requestId),
-      // Once escalated, its escalation's audience may answer too (the first one still may).
-      mayAnswer: (question) => audiencesOf(question).some((a) => canAnswer(principal, owner, a)),
+      // Data, not a function: it travels with an answer forwarded to the owner's node. Once
+      // escalated, its escalation's audience may answer too (the first one still may).
+      grant: { anyAudience: principal.admin, roles: principal.roles },
     });
     metrics.answers.inc({ outcome: result.duplicate ? 'duplicate' : 'applied' });
     return result;

@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { Audience } from '../model/supervisor.ts';
 
 /** Who a token speaks for. */
 export interface Principal {
@@ -123,11 +122,4 @@ export function bearerToken(header: string | undefined): string | undefined {
 /** True when the principal may see a supervisor with this owner and its questions. */
 export function canSee(principal: Principal, owner: string | null): boolean {
   return principal.admin || (owner !== null && owner === principal.owner);
-}
-
-/** True when the principal may answer a question of a supervisor it can see. */
-export function canAnswer(principal: Principal, owner: string | null, audience: Audience): boolean {
-  if (!canSee(principal, owner)) return false;
-  if (principal.admin) return true;
-  return audience.kind === 'owner' || principal.roles.includes(audience.role);
 }

@@ -3,7 +3,7 @@
 import { StewardError } from '../../errors.ts';
 import { validateAnswer } from '../../machines/answers.ts';
 import type { Requester } from '../../model/requester.ts';
-import type { PendingQuestion } from '../../model/supervisor.ts';
+import { type AnswerGrant, grantCovers, type PendingQuestion } from '../../model/supervisor.ts';
 
 /** Who answers, and whether they may answer a given question. */
 export interface AnswerPermission {
@@ -11,6 +11,8 @@ export interface AnswerPermission {
   /** Who answered and in which request, for the journal entry (not sent to the machine). */
   by?: Requester | null | undefined;
   mayAnswer?: ((question: PendingQuestion) => boolean) | undefined;
+  /** The same check as data (`mayAnswer` and `grant` both apply when both are given). */
+  grant?: AnswerGrant | undefined;
   /** Its deadline passed and it expired (or waits to): no answer is taken any more. */
   expired?: boolean;
 }
@@ -54,7 +56,10 @@ export function checkedAnswer(
       { id, questionId },
     );
   }
-  if (check.mayAnswer && !check.mayAnswer(question)) {
+  const allowed =
+    (!check.mayAnswer || check.mayAnswer(question)) &&
+    (!check.grant || grantCovers(check.grant, question));
+  if (!allowed) {
     throw new StewardError(
       'ERR_FORBIDDEN',
       `question ${questionId} of supervisor ${id} is not for this answerer`,
