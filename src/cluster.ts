@@ -5,9 +5,13 @@
 import type { Logger } from './logger.ts';
 import type { RestorationSource } from './model/supervisor.ts';
 import type { Database } from './persistence/database.ts';
+import { createForwardedCallStore } from './persistence/forwardedCalls.ts';
 import { createSliceLeaseStore } from './persistence/sliceLeases.ts';
 import { LeaseKeeper, type TakenLease } from './runtime/cluster/leaseKeeper.ts';
 import type { SliceMembership } from './runtime/cluster/membership.ts';
+import { CallForwarder } from './runtime/forwarding/callForwarder.ts';
+import { forwardingHost } from './runtime/forwarding/forwardingHost.ts';
+import { InboxWorker } from './runtime/forwarding/inboxWorker.ts';
 import type { SupervisorHost } from './runtime/supervisorHost.ts';
 
 /** This node's place among several, between the keeper and the host. */
@@ -20,6 +24,13 @@ export interface ClusterNode {
    * once the slices taken at the join are restored, with what their restores did.
    */
   join(host: SupervisorHost): Promise<Restored>;
+  /**
+   * The host the server and the clients use: a call for a supervisor this node does not
+   * act for goes to its owner (an inbox row, then a NOTIFY) and resolves after the
+   * owner's commit. Webhooks and the demo keep the node's own host: they act on what it
+   * commits.
+   */
+  serving(host: SupervisorHost): SupervisorHost;
   /** Gives every slice back (flushing its writes first) and leaves. */
   leave(): Promise<void>;
 }
@@ -33,7 +44,13 @@ export interface ClusterNode {
  */
 export function clusterNode(
   db: Database,
-  options: { ttlMs: number; address?: string | undefined; log: Logger },
+  options: {
+    ttlMs: number;
+    address?: string | undefined;
+    log: Logger;
+    /** How long a forwarded call waits for its owner; default twice the TTL plus 10 s. */
+    forwardTimeoutMs?: number;
+  },
 ): ClusterNode {
   let host: SupervisorHost | undefined;
   let joined = false;
@@ -85,13 +102,28 @@ export function clusterNode(
     },
   });
 
+  const calls = createForwardedCallStore(db);
+  const listen = db.listen.bind(db);
+  const forwarder = new CallForwarder({
+    store: calls,
+    nodeId: keeper.nodeId,
+    listen,
+    timeoutMs: options.forwardTimeoutMs ?? 2 * options.ttlMs + 10_000,
+    log,
+  });
+  let inbox: InboxWorker | undefined;
+
   const membership: SliceMembership = {
     nodeId: keeper.nodeId,
     epochOf: (slice) => keeper.epochOf(slice),
     holds: (slice) => keeper.holds(slice),
     held: () => keeper.held().map((lease) => lease.slice),
     get counters() {
-      return keeper.counters;
+      return {
+        ...keeper.counters,
+        callsForwarded: forwarder.counters.forwarded,
+        callsServed: (inbox?.counters.served ?? 0) + (inbox?.counters.refused ?? 0),
+      };
     },
   };
 
@@ -100,16 +132,31 @@ export function clusterNode(
     membership,
     async join(given) {
       host = given;
+      await forwarder.start();
       await keeper.start();
       joined = true;
       const done = await Promise.all(initial);
+      inbox = new InboxWorker({
+        store: calls,
+        nodeId: keeper.nodeId,
+        host: given,
+        slices: () => given.slices?.held() ?? [],
+        listen,
+        log,
+      });
+      await inbox.start();
       return {
         restored: sum(done, 'restored'),
         failed: sum(done, 'failed'),
         deferred: sum(done, 'deferred'),
       };
     },
-    leave: () => keeper.stop(),
+    serving: (given) => forwardingHost(given, forwarder),
+    async leave() {
+      await inbox?.stop();
+      await keeper.stop();
+      await forwarder.stop();
+    },
   };
 }
 

@@ -278,8 +278,10 @@ async function startServing(
   });
   retention.start();
   undo.push(() => retention.stop());
+  // Clients reach any supervisor through any node: the others' go to their owners.
+  const served = node ? node.serving(host) : host;
   const server = await startServer({
-    host,
+    host: served,
     tokens: createTokenTable(grants),
     metrics,
     log,
@@ -340,7 +342,7 @@ async function startServing(
 
   let stopped: Promise<StopReport> | undefined;
   return {
-    host,
+    host: served,
     server,
     reloadTokens,
     stop() {

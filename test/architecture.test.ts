@@ -108,6 +108,12 @@ const ADAPTER_FILES = ['pgDatabase.ts', 'pgliteDatabase.ts', 'openDatabase.ts', 
 const RUNTIME_STAGES: Record<string, string[]> = {
   'runtime/cluster': ['runtime/cluster'],
   'runtime/commit': ['runtime/commit'],
+  'runtime/forwarding': [
+    'runtime/forwarding',
+    'runtime/commit',
+    'runtime/restore',
+    'runtime/hostApi.ts',
+  ],
   'runtime/live': ['runtime/live', 'runtime/commit'],
   'runtime/restore': ['runtime/restore', 'runtime/live', 'runtime/commit', 'runtime/taskRunner.ts'],
 };

@@ -4,6 +4,15 @@
 CREATE TYPE supervisor_state AS ENUM ('initializing', 'working', 'waiting_for_user', 'waiting_for_tasks', 'paused', 'completed', 'failed', 'cancelled');
 
 -- columns
+forwarded_calls.id bigint NOT NULL GENERATED ALWAYS AS IDENTITY
+forwarded_calls.supervisor_id uuid NOT NULL
+forwarded_calls.slice smallint NOT NULL GENERATED ALWAYS AS (((get_byte(uuid_send(supervisor_id), 0) # get_byte(uuid_send(supervisor_id), 15)))::smallint)
+forwarded_calls.call jsonb NOT NULL
+forwarded_calls.from_node text NOT NULL
+forwarded_calls.created_at timestamp with time zone NOT NULL DEFAULT now()
+forwarded_calls.claimed_by text
+forwarded_calls.outcome jsonb
+forwarded_calls.done_at timestamp with time zone
 runtime_nodes.node_id text NOT NULL
 runtime_nodes.address text
 runtime_nodes.started_at timestamp with time zone NOT NULL DEFAULT now()
@@ -75,6 +84,7 @@ supervisor_tasks.restarts jsonb NOT NULL DEFAULT '[]'::jsonb
 supervisor_tasks.finished_at timestamp with time zone
 
 -- constraints
+forwarded_calls forwarded_calls_pkey PRIMARY KEY (id)
 runtime_nodes runtime_nodes_pkey PRIMARY KEY (node_id)
 runtime_starts runtime_starts_pkey PRIMARY KEY (id)
 slice_leases slice_leases_pkey PRIMARY KEY (slice)
@@ -99,6 +109,9 @@ supervisor_tasks supervisor_tasks_status_check CHECK ((status = ANY (ARRAY['pend
 supervisor_tasks supervisor_tasks_supervisor_id_fkey FOREIGN KEY (supervisor_id) REFERENCES supervisor_states(id) ON DELETE CASCADE
 
 -- indexes
+CREATE INDEX forwarded_calls_done_idx ON forwarded_calls USING btree (done_at) WHERE (done_at IS NOT NULL);
+CREATE INDEX forwarded_calls_pending_idx ON forwarded_calls USING btree (slice, id) WHERE (done_at IS NULL);
+CREATE UNIQUE INDEX forwarded_calls_pkey ON forwarded_calls USING btree (id);
 CREATE UNIQUE INDEX runtime_nodes_pkey ON runtime_nodes USING btree (node_id);
 CREATE UNIQUE INDEX runtime_starts_pkey ON runtime_starts USING btree (id);
 CREATE UNIQUE INDEX slice_leases_pkey ON slice_leases USING btree (slice);

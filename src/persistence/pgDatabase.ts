@@ -202,7 +202,64 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
   }
 
   const listeners = new Map<string, Set<NotificationHandler>>();
-  let listenClient: pg.PoolClient | undefined;
+  /** The connection LISTENing on every channel of `listeners`, once it is made. */
+  let listening: Promise<pg.PoolClient> | undefined;
+  let relisten: NodeJS.Timeout | undefined;
+
+  /**
+   * The LISTEN connection, made again (with every channel) after it failed: a listener's
+   * notifications stop while it is down, which is why every listener also polls.
+   */
+  function listenConnection(): Promise<pg.PoolClient> {
+    listening ??= (async () => {
+      const client = await pool.connect();
+      client.on('notification', (message) => {
+        for (const h of listeners.get(message.channel) ?? []) h(message.payload ?? '');
+      });
+      client.on('error', (error) => {
+        log.warn({ err: error, where }, 'LISTEN connection failed; listening again shortly');
+        dropListener(client, error);
+      });
+      try {
+        for (const channel of listeners.keys()) {
+          await timedQuery(
+            client,
+            `LISTEN ${pg.escapeIdentifier(channel)}`,
+            undefined,
+            timeouts.statementTimeoutMs,
+          );
+        }
+      } catch (error) {
+        dropListener(client, error);
+        throw error;
+      }
+      return client;
+    })();
+    const made = listening;
+    made.catch(() => {
+      if (listening === made) listening = undefined;
+      scheduleRelisten();
+    });
+    return made;
+  }
+
+  const droppedListeners = new WeakSet<pg.PoolClient>();
+  function dropListener(client: pg.PoolClient, error: unknown): void {
+    if (droppedListeners.has(client)) return;
+    droppedListeners.add(client);
+    client.release(error instanceof Error ? error : new Error(String(error)));
+    listening = undefined;
+    scheduleRelisten();
+  }
+
+  function scheduleRelisten(): void {
+    if (closed || listeners.size === 0 || relisten) return;
+    relisten = setTimeout(() => {
+      relisten = undefined;
+      if (!closed && !listening && listeners.size > 0) listenConnection().catch(() => {});
+    }, 1_000);
+    relisten.unref();
+  }
   let releaseClaim: (() => Promise<void>) | undefined;
   /** The backend of this pool's last claim, until it is released. */
   let previousHolder: number | undefined;
@@ -319,27 +376,20 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
     },
 
     async listen(channel: string, handler: NotificationHandler) {
-      if (!listenClient) {
-        listenClient = await pool.connect();
-        listenClient.on('error', (error) =>
-          log.warn({ err: error, where }, 'LISTEN connection failed'),
-        );
-        listenClient.on('notification', (message) => {
-          for (const h of listeners.get(message.channel) ?? []) h(message.payload ?? '');
-        });
-      }
       let handlers = listeners.get(channel);
       if (!handlers) {
         handlers = new Set();
         listeners.set(channel, handlers);
-        await listenClient.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        const client = await listenConnection();
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       }
       handlers.add(handler);
       return async () => {
         handlers.delete(handler);
-        if (handlers.size === 0 && listeners.get(channel) === handlers && listenClient) {
+        if (handlers.size === 0 && listeners.get(channel) === handlers) {
           listeners.delete(channel);
-          await listenClient.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
+          const client = await listening;
+          await client?.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
         }
       };
     },
@@ -428,8 +478,10 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
       if (closed) return;
       closed = true;
       await releaseClaim?.();
-      listenClient?.release();
-      listenClient = undefined;
+      clearTimeout(relisten);
+      const client = await listening?.catch(() => undefined);
+      if (client && !droppedListeners.has(client)) client.release();
+      listening = undefined;
       await pool.end();
     },
   };

@@ -119,6 +119,10 @@ export const Health = z.object({
       leasesLost: z.number().int().nonnegative(),
       slicesTaken: z.number().int().nonnegative(),
       slicesGivenBack: z.number().int().nonnegative(),
+      /** Calls this node sent to the owner of their supervisor (another node). */
+      callsForwarded: z.number().int().nonnegative(),
+      /** Calls other nodes sent to this one, executed here. */
+      callsServed: z.number().int().nonnegative(),
     })
     .optional(),
 });

@@ -21,6 +21,10 @@ export interface NodeStatus {
   leasesLost: number;
   slicesTaken: number;
   slicesGivenBack: number;
+  /** Calls sent to the node that owns their supervisor. */
+  callsForwarded: number;
+  /** Calls other nodes sent here, executed. */
+  callsServed: number;
 }
 
 /** What the duties of a node's slices reach. */
@@ -57,6 +61,8 @@ export class SliceDuties {
       leasesLost: membership.counters?.leasesLost ?? 0,
       slicesTaken: membership.counters?.slicesTaken ?? 0,
       slicesGivenBack: membership.counters?.slicesGivenBack ?? 0,
+      callsForwarded: membership.counters?.callsForwarded ?? 0,
+      callsServed: membership.counters?.callsServed ?? 0,
     };
   }
 

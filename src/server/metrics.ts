@@ -91,6 +91,18 @@ export function createServerMetrics(): ServerMetrics {
     },
   });
   new Gauge({
+    name: 'steward_node_forwarded_calls',
+    help: 'Several nodes: calls sent to the node owning their supervisor (sent), and served here for other nodes (served)',
+    labelNames: ['direction'],
+    registers: [registry],
+    collect() {
+      const status = host?.slices?.status();
+      if (!status) return;
+      this.set({ direction: 'sent' }, status.callsForwarded);
+      this.set({ direction: 'served' }, status.callsServed);
+    },
+  });
+  new Gauge({
     name: 'steward_questions_pending',
     help: 'Questions asked and not yet answered, across the fleet',
     registers: [registry],

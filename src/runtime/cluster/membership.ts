@@ -12,8 +12,11 @@ export interface SliceMembership {
   /** The slices this node holds now. */
   held(): readonly number[];
   /** What the leases went through since the start, for `/healthz` and `/metrics`. */
-  readonly counters?: Readonly<Record<LeaseCounter, number>>;
+  readonly counters?: Readonly<Record<LeaseCounter, number> & Partial<Record<CallCounter, number>>>;
 }
 
 /** The counters of a node's leases. */
 export type LeaseCounter = 'leasesRenewed' | 'leasesLost' | 'slicesTaken' | 'slicesGivenBack';
+
+/** Calls this node sent to the owners of their supervisors, and calls it served for others. */
+export type CallCounter = 'callsForwarded' | 'callsServed';

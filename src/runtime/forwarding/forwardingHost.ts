@@ -1,0 +1,166 @@
+// A host that serves any supervisor of the cluster: a call for one whose slice this node
+// acts for runs here; any other travels to its owner through the inbox and resolves after
+// the owner's commit. Reads come from the shared rows either way, and subscribers hear the
+// changes committed here and, when given, those committed by the other nodes.
+import { isStewardError, StewardError } from '../../errors.ts';
+import type { ChangeListener } from '../commit/committedChanges.ts';
+import type { AnswerOptions, AnswerResult, Committed, SupervisorHost } from '../hostApi.ts';
+import type { RestorationInfo } from '../restore/restoration.ts';
+import type { CallForwarder } from './callForwarder.ts';
+import type { ForwardedCall } from './forwardedCall.ts';
+
+/** Where the changes other nodes commit come from (src/runtime/forwarding/remoteChanges.ts). */
+export interface ChangeSource {
+  subscribe(listener: ChangeListener): () => void;
+}
+
+/**
+ * Wraps `host` (which acts only for its node's slices) so that every call reaches the
+ * owner of its supervisor.
+ */
+export function forwardingHost(
+  host: SupervisorHost,
+  forwarder: Pick<CallForwarder, 'forward'>,
+  remote?: ChangeSource,
+): SupervisorHost {
+  /** Here when this node acts for it, else (or when it moved meanwhile) at its owner. */
+  async function via<T>(id: string, here: () => Promise<T>, call: () => ForwardedCall): Promise<T> {
+    const duties = host.slices;
+    if (!duties || duties.owns(id)) {
+      try {
+        return await here();
+      } catch (error) {
+        // Refused before anything was applied: the slice left this node during the call.
+        if (!duties || !isStewardError(error, 'ERR_SUPERVISOR_MOVED')) throw error;
+      }
+    }
+    return forwarder.forward<T>(id, call());
+  }
+
+  const send = (id: string, event: unknown, options: Parameters<SupervisorHost['send']>[2]) =>
+    via<Committed>(
+      id,
+      () => host.send(id, event, options),
+      () => ({ kind: 'send', event, options: commandOptions(options) }),
+    );
+
+  return {
+    spawn: (machineId, input, options) => host.spawn(machineId, input, options),
+    send,
+    answer: (id, questionId, value, options = {}) =>
+      via<AnswerResult>(
+        id,
+        () => host.answer(id, questionId, value, options),
+        () => ({ kind: 'answer', questionId, value, options: answerOptions(options) }),
+      ),
+    recordCommand: (id, command, options, details) =>
+      via<Committed>(
+        id,
+        () => host.recordCommand(id, command, options, details),
+        () => ({
+          kind: 'recordCommand',
+          command,
+          options: commandOptions(options),
+          ...(details === undefined ? {} : { details }),
+        }),
+      ),
+    pause: (id, options) => send(id, { type: 'supervisor.pause' }, options),
+    resume: (id, options) => send(id, { type: 'supervisor.resume' }, options),
+    cancel: (id, reason, options) =>
+      send(id, { type: 'supervisor.cancel', ...(reason === undefined ? {} : { reason }) }, options),
+    restore: (id, source = 'manual', options = {}) =>
+      via<RestorationInfo>(
+        id,
+        () => host.restore(id, source, options),
+        () => ({ kind: 'restore', source, options: commandOptions(options) }),
+      ),
+    retry: (id, options = {}) =>
+      via<RestorationInfo>(
+        id,
+        () => host.retry(id, options),
+        () => ({
+          kind: 'retry',
+          options: {
+            ...commandOptions(options),
+            ...(options.reason === undefined ? {} : { reason: options.reason }),
+          },
+        }),
+      ),
+    subscribe(listener) {
+      const local = host.subscribe(listener);
+      const others = remote?.subscribe(listener);
+      return () => {
+        local();
+        others?.();
+      };
+    },
+    ...passThrough(host),
+  };
+}
+
+/** What serves every supervisor alike: reads of the shared rows, and the node's own parts. */
+function passThrough(host: SupervisorHost): Omit<SupervisorHost, Travelling | 'subscribe'> {
+  return {
+    get: (id) => host.get(id),
+    list: (filter) => host.list(filter),
+    countByState: () => host.countByState(),
+    countPendingQuestions: () => host.countPendingQuestions(),
+    countByStateValue: (machineId, owner) => host.countByStateValue(machineId, owner),
+    history: (id, limit) => host.history(id, limit),
+    journal: (id, page) => host.journal(id, page),
+    keyedEntries: (key, since) => host.keyedEntries(key, since),
+    checkpoints: (id, limit) => host.checkpoints(id, limit),
+    committed: (id) => host.committed(id),
+    heartbeat: () => host.heartbeat(),
+    local: (id) => host.local(id),
+    size: () => host.size(),
+    passivated: () => host.passivated(),
+    deferred: () => host.deferred(),
+    restoreAll: (source, slices) => host.restoreAll(source, slices),
+    slices: host.slices,
+    databaseLost: () => host.databaseLost(),
+    databaseBack: () => host.databaseBack(),
+    commitHealth: () => host.commitHealth(),
+    stop: (options) => host.stop(options),
+  };
+}
+
+/** The calls placed here: spawn stays on this node (in its slices), the others go to the owner. */
+type Travelling =
+  | 'spawn'
+  | 'send'
+  | 'answer'
+  | 'recordCommand'
+  | 'pause'
+  | 'resume'
+  | 'cancel'
+  | 'restore'
+  | 'retry';
+
+type Options = { by?: unknown; idempotency?: unknown } | undefined;
+
+/** The options that travel: who asked and the idempotency key, never a function. */
+function commandOptions(options: Options): Extract<ForwardedCall, { kind: 'send' }>['options'] {
+  const travelling: Record<string, unknown> = {};
+  if (options?.by !== undefined) travelling.by = options.by;
+  if (options?.idempotency !== undefined) travelling.idempotency = options.idempotency;
+  return travelling as Extract<ForwardedCall, { kind: 'send' }>['options'];
+}
+
+function answerOptions(
+  options: AnswerOptions,
+): Extract<ForwardedCall, { kind: 'answer' }>['options'] {
+  if (options.mayAnswer) {
+    throw new StewardError(
+      'ERR_VALIDATION',
+      'an answer with `mayAnswer` (a function) cannot travel to the node that owns the supervisor: give `grant` instead',
+    );
+  }
+  return {
+    ...commandOptions(options),
+    ...(options.answeredBy === undefined ? {} : { answeredBy: options.answeredBy }),
+    ...(options.grant === undefined
+      ? {}
+      : { grant: { ...options.grant, roles: [...options.grant.roles] } }),
+  };
+}

@@ -1,0 +1,179 @@
+// The owner's side of forwarded calls: the calls written for supervisors of the slices this
+// node acts for are executed against its host, and each outcome is written after the call's
+// own commit. A NOTIFY wakes it; it polls as well, so no call waits on a lost notification.
+import { isStewardError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import {
+  CALLS_CHANNEL,
+  type ForwardedCallStore,
+  type PendingCall,
+} from '../../persistence/forwardedCalls.ts';
+import type { SupervisorHost } from '../hostApi.ts';
+import type { Listen } from './callForwarder.ts';
+import { execute, ForwardedCall, outcomeOf } from './forwardedCall.ts';
+
+/** Options of the owner's side. */
+export interface InboxWorkerOptions {
+  store: ForwardedCallStore;
+  nodeId: string;
+  /** The host that owns the supervisors (not one that forwards). */
+  host: SupervisorHost;
+  /** The slices whose calls this node executes now. */
+  slices: () => readonly number[];
+  listen: Listen;
+  /** How often the inbox is read without a NOTIFY; default 500 ms. */
+  pollMs?: number;
+  /** How long a done call is kept for a caller that went away; default 10 minutes. */
+  keepDoneMs?: number;
+  log: Logger;
+}
+
+/**
+ * Errors after which a call is left in the inbox, not answered: nothing was applied (or it
+ * is in doubt and a repeat is recognised), and the owner of the slice, this node later or
+ * another, executes it again.
+ */
+const LEFT_FOR_LATER = new Set([
+  'ERR_SUPERVISOR_MOVED',
+  'ERR_DATABASE_UNAVAILABLE',
+  'ERR_COMMIT_IN_DOUBT',
+  'ERR_RUNTIME_STOPPED',
+  'ERR_NO_SLICES',
+]);
+
+const PAGE = 256;
+
+/** Executes the calls other nodes forwarded to this one. */
+export class InboxWorker {
+  readonly #options: InboxWorkerOptions;
+  /** Calls executing here now: a second read of the inbox must not start them again. */
+  readonly #running = new Set<number>();
+  #timers: NodeJS.Timeout[] = [];
+  #unlisten: (() => Promise<void>) | undefined;
+  #draining = false;
+  #again = false;
+  #stopped = false;
+  /** Calls served for other nodes, and how they ended. */
+  readonly counters = { served: 0, refused: 0, deferred: 0 };
+
+  constructor(options: InboxWorkerOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    const { listen, slices } = this.#options;
+    this.#unlisten = await listen(CALLS_CHANNEL, (payload) => {
+      if (slices().includes(Number(payload))) this.drain();
+    });
+    const poll = setInterval(() => this.drain(), this.#options.pollMs ?? 500);
+    const sweep = setInterval(() => void this.#sweep(), 60_000);
+    for (const timer of [poll, sweep]) timer.unref();
+    this.#timers = [poll, sweep];
+    this.drain();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    await this.#unlisten?.().catch(() => {});
+  }
+
+  /** Reads the inbox and starts every call found that is not running yet. */
+  drain(): void {
+    if (this.#stopped) return;
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    this.#draining = true;
+    void this.#drainOnce()
+      .catch((error: unknown) =>
+        this.#options.log.warn({ err: error }, 'could not read the forwarded calls'),
+      )
+      .finally(() => {
+        this.#draining = false;
+        if (this.#again) {
+          this.#again = false;
+          this.drain();
+        }
+      });
+  }
+
+  async #drainOnce(): Promise<void> {
+    const slices = this.#options.slices();
+    const calls = await this.#options.store.pending(slices, PAGE);
+    for (const call of calls) {
+      if (this.#running.has(call.id)) continue;
+      this.#running.add(call.id);
+      void this.#serve(call).finally(() => this.#running.delete(call.id));
+    }
+    if (calls.length === PAGE) this.#again = true;
+  }
+
+  async #serve(call: PendingCall): Promise<void> {
+    const { store, nodeId, log } = this.#options;
+    try {
+      if (!(await store.claim(call.id, nodeId))) return;
+      const settled = await this.#run(call).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      );
+      if (
+        'error' in settled &&
+        isStewardError(settled.error) &&
+        LEFT_FOR_LATER.has(settled.error.code)
+      ) {
+        this.counters.deferred++;
+        return;
+      }
+      if ('error' in settled) this.counters.refused++;
+      else this.counters.served++;
+      await store.complete(call.id, outcomeOf(settled));
+    } catch (error) {
+      // Left in the inbox: read again, its repeat is recognised (answers and keyed commands).
+      log.warn(
+        { err: error, forwardedCall: call.id, supervisorId: call.supervisorId },
+        'a forwarded call is left for later',
+      );
+    }
+  }
+
+  /**
+   * Executes the call, unless a node that began it before (it is claimed) committed it
+   * already: a keyed command's journal entry then holds what it did.
+   */
+  async #run(call: PendingCall): Promise<unknown> {
+    const { host } = this.#options;
+    if (call.claimedBy !== null) {
+      const earlier = await this.#alreadyApplied(call);
+      if (earlier !== undefined) return earlier;
+    }
+    return execute(host, call.supervisorId, call.call);
+  }
+
+  async #alreadyApplied(call: PendingCall): Promise<unknown> {
+    const parsed = ForwardedCall.safeParse(call.call);
+    if (!parsed.success || parsed.data.kind === 'answer' || parsed.data.kind === 'restore')
+      return undefined;
+    const { idempotency } = parsed.data.options;
+    if (!idempotency) return undefined;
+    const since = new Date(call.createdAt.getTime() - 1_000);
+    const entries = await this.#options.host.keyedEntries(idempotency.key, since);
+    const entry = entries.find(
+      (e) =>
+        e.supervisorId === call.supervisorId &&
+        (e.payload as { requestHash?: unknown }).requestHash === idempotency.requestHash,
+    );
+    if (!entry) return undefined;
+    if (parsed.data.kind === 'retry') return (entry.payload as { reply?: unknown }).reply;
+    return { version: entry.version };
+  }
+
+  async #sweep(): Promise<void> {
+    try {
+      await this.#options.store.sweep(this.#options.keepDoneMs ?? 600_000);
+    } catch (error) {
+      this.#options.log.warn({ err: error }, 'could not sweep the forwarded calls done');
+    }
+  }
+}

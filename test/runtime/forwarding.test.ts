@@ -1,0 +1,273 @@
+// Two hosts on one database, each holding half of the slices, each serving clients for the
+// whole fleet: a call for a supervisor of the other node travels through the inbox table
+// and is acked only after the owner's commit, once, whichever node it reached.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isStewardError } from '../../src/errors.ts';
+import { silentLogger } from '../../src/logger.ts';
+import { SLICE_COUNT, sliceOf } from '../../src/model/slices.ts';
+import type { Database } from '../../src/persistence/database.ts';
+import { createForwardedCallStore } from '../../src/persistence/forwardedCalls.ts';
+import { listEvents } from '../../src/persistence/journalRepository.ts';
+import type { SliceMembership } from '../../src/runtime/cluster/membership.ts';
+import { CallForwarder, type Listen } from '../../src/runtime/forwarding/callForwarder.ts';
+import { forwardingHost } from '../../src/runtime/forwarding/forwardingHost.ts';
+import { InboxWorker } from '../../src/runtime/forwarding/inboxWorker.ts';
+import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
+import { describeEachEngine } from '../helpers/engines.ts';
+import { testHost } from '../helpers/host.ts';
+import { waitFor } from '../helpers/waitFor.ts';
+
+/** A node's leases as the host sees them: set by the test, mirrored into slice_leases. */
+class Leases implements SliceMembership {
+  readonly epochs = new Map<number, number>();
+  constructor(readonly nodeId: string) {}
+  epochOf(slice: number) {
+    return this.epochs.get(slice);
+  }
+  holds(slice: number) {
+    return this.epochs.has(slice);
+  }
+  held() {
+    return [...this.epochs.keys()];
+  }
+}
+
+async function grant(db: Database, leases: Leases, slices: number[]) {
+  for (const slice of slices) leases.epochs.set(slice, 1);
+  await db.query(
+    `UPDATE slice_leases SET node_id = $1, epoch = 1, expires_at = now() + interval '10 minutes'
+     WHERE slice = ANY ($2::smallint[])`,
+    [leases.nodeId, slices],
+  );
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+/** A listen that never hears anything: the parts must then find their work by polling. */
+const deaf: Listen = async () => async () => {};
+
+/** A node: its own host, the inbox it serves, and the host its clients use. */
+interface Node {
+  host: SupervisorHost;
+  forwarder: CallForwarder;
+  inbox: InboxWorker;
+  served: SupervisorHost;
+}
+
+function node(
+  db: Database,
+  leases: Leases,
+  listen: Listen,
+  timeoutMs = 20_000,
+  host = testHost(db, { slices: leases }),
+): Node {
+  const store = createForwardedCallStore(db);
+  const forwarder = new CallForwarder({
+    store,
+    nodeId: leases.nodeId,
+    listen,
+    timeoutMs,
+    log: silentLogger,
+  });
+  const inbox = new InboxWorker({
+    store,
+    nodeId: leases.nodeId,
+    host,
+    slices: () => host.slices?.held() ?? [],
+    listen,
+    log: silentLogger,
+  });
+  return { host, forwarder, inbox, served: forwardingHost(host, forwarder) };
+}
+
+async function startNode(n: Node) {
+  await n.forwarder.start();
+  await n.inbox.start();
+}
+
+async function stopNode(n: Node) {
+  await n.inbox.stop();
+  await n.forwarder.stop();
+  await n.host.stop();
+}
+
+async function kinds(db: Database, id: string, kind: string) {
+  return (await listEvents(db, id)).filter((e) => e.kind === kind);
+}
+
+describeEachEngine('forwarded calls', (engine) => {
+  let db: Database;
+  let a: Node;
+  let b: Node;
+  const leasesA = new Leases('node-a');
+  const leasesB = new Leases('node-b');
+  beforeAll(async () => {
+    db = await engine.openMigrated();
+    await grant(db, leasesA, range(0, SLICE_COUNT / 2));
+    await grant(db, leasesB, range(SLICE_COUNT / 2, SLICE_COUNT));
+    const listen = db.listen.bind(db);
+    a = node(db, leasesA, listen);
+    b = node(db, leasesB, listen);
+    await Promise.all([startNode(a), startNode(b)]);
+  });
+  afterAll(async () => {
+    await Promise.all([stopNode(a), stopNode(b)]);
+    await db.close();
+  });
+
+  it('applies an answer sent to the node that does not own it exactly once, acked after the owner commits (100 at once, both directions)', async () => {
+    const onA = await Promise.all(range(0, 50).map(() => a.host.spawn('survey', { count: 1 })));
+    const onB = await Promise.all(range(0, 50).map(() => b.host.spawn('survey', { count: 1 })));
+    const crossed = [
+      ...onA.map(({ id }) => ({ id, via: b.served, value: 1 })),
+      ...onB.map(({ id }) => ({ id, via: a.served, value: 2 })),
+    ];
+    const acks = await Promise.all(
+      crossed.map(async ({ id, via, value }) => {
+        const result = await via.answer(id, 'q0', value, { answeredBy: 'alice' });
+        // Acked: the owner's commit is in the row and the journal already.
+        const row = await via.get(id);
+        expect(row.version).toBeGreaterThanOrEqual(result.version);
+        expect(row.pendingQuestions).toEqual([]);
+        return result;
+      }),
+    );
+    expect(acks.every((ack) => !ack.duplicate)).toBe(true);
+    for (const { id, value } of crossed) {
+      const answered = await kinds(db, id, 'question_answered');
+      expect(answered.map((e) => (e.payload as { value: unknown }).value)).toEqual([value]);
+    }
+    expect(a.forwarder.counters.forwarded).toBeGreaterThanOrEqual(50);
+    expect(b.inbox.counters.served).toBeGreaterThanOrEqual(50);
+
+    // Sent again through the other node: a duplicate, and nothing more in the journal.
+    const repeats = await Promise.all(
+      crossed.slice(0, 10).map(({ id, via, value }) => via.answer(id, 'q0', value)),
+    );
+    expect(repeats.every((r) => r.duplicate)).toBe(true);
+    for (const { id } of crossed.slice(0, 10)) {
+      expect(await kinds(db, id, 'question_answered')).toHaveLength(1);
+    }
+    // Nothing is left behind in the inbox once the callers had their outcomes.
+    await waitFor('the inbox to empty', async () => {
+      const { rows } = await db.query('SELECT id FROM forwarded_calls');
+      return rows.length === 0;
+    });
+  });
+
+  it("brings the owner's refusal back with its code, and changes nothing", async () => {
+    const { id, version } = await a.host.spawn('survey', { count: 1 });
+    const wrongType = await b.served.answer(id, 'q0', 'many').catch((e: unknown) => e);
+    expect(isStewardError(wrongType, 'ERR_ANSWER_INVALID')).toBe(true);
+    const unknown = await b.served.answer(id, 'nope', 1).catch((e: unknown) => e);
+    expect(isStewardError(unknown, 'ERR_QUESTION_NOT_PENDING')).toBe(true);
+    const forbidden = await b.served
+      .answer(id, 'q0', 1, { grant: { anyAudience: false, roles: [] } })
+      .then(() => 'answered');
+    expect(forbidden).toBe('answered');
+    const { id: roleOnly } = await a.host.spawn('survey', { count: 1, role: 'finance' });
+    const refused = await b.served
+      .answer(roleOnly, 'q0', 1, { grant: { anyAudience: false, roles: ['legal'] } })
+      .catch((e: unknown) => e);
+    expect(isStewardError(refused, 'ERR_FORBIDDEN')).toBe(true);
+    expect((await a.host.get(roleOnly)).pendingQuestions).toHaveLength(1);
+    expect((await a.host.get(id)).version).toBeGreaterThan(version);
+  });
+
+  it('applies each forwarded event once, and commands too', async () => {
+    const { id } = await b.host.spawn('tally', {});
+    await Promise.all(range(0, 20).map(() => a.served.send(id, { type: 'add' })));
+    await a.served.pause(id);
+    expect((await a.served.get(id)).stateValue).toBe('paused');
+    await a.served.resume(id);
+    const local = b.host.local(id)?.snapshot as { context: { count: number } };
+    expect(local.context.count).toBe(20);
+    expect(await kinds(db, id, 'command')).toHaveLength(1 + 20 + 2);
+  });
+
+  it('does not apply a keyed command twice when its first owner committed it but wrote no outcome', async () => {
+    const { id } = await b.host.spawn('tally', {});
+    const store = createForwardedCallStore(db);
+    // The call as a forwarder writes it; its first owner applies it, then "dies".
+    const call = {
+      kind: 'send' as const,
+      event: { type: 'add' },
+      options: { idempotency: { key: 'forwarded:test-1', requestHash: 'forwarded' } },
+    };
+    await b.inbox.stop();
+    const callId = await store.insert(id, call, 'node-a');
+    expect(await store.claim(callId, 'node-dead')).toBe(true);
+    await b.host.send(id, { type: 'add' }, call.options);
+    const restarted = new InboxWorker({
+      store,
+      nodeId: 'node-b2',
+      host: b.host,
+      slices: () => b.host.slices?.held() ?? [],
+      listen: deaf,
+      log: silentLogger,
+    });
+    await restarted.start();
+    try {
+      await waitFor('the call to be done', async () => (await store.outcomes([callId])).size === 1);
+      const outcome = (await store.outcomes([callId])).get(callId) as {
+        result: { version: number };
+      };
+      expect(outcome.result.version).toBeGreaterThan(0);
+      const local = b.host.local(id)?.snapshot as { context: { count: number } };
+      expect(local.context.count).toBe(1);
+    } finally {
+      await restarted.stop();
+    }
+  });
+
+  describe('without notifications', () => {
+    it('still delivers both ways by polling', async () => {
+      // The same hosts, with an inbox and a forwarder each that hear no NOTIFY.
+      await Promise.all([a.inbox.stop(), b.inbox.stop()]);
+      const c = node(db, leasesA, deaf, 20_000, a.host);
+      const d = node(db, leasesB, deaf, 20_000, b.host);
+      await Promise.all([startNode(c), startNode(d)]);
+      try {
+        const { id: onA } = await a.host.spawn('survey', { count: 1 });
+        const { id: onB } = await b.host.spawn('survey', { count: 1 });
+        expect((await d.served.answer(onA, 'q0', 7)).duplicate).toBe(false);
+        expect((await c.served.answer(onB, 'q0', 8)).duplicate).toBe(false);
+        expect(await kinds(db, onA, 'question_answered')).toHaveLength(1);
+        expect(await kinds(db, onB, 'question_answered')).toHaveLength(1);
+        expect(c.inbox.counters.served + d.inbox.counters.served).toBe(2);
+      } finally {
+        await Promise.all([c.inbox.stop(), c.forwarder.stop(), d.inbox.stop(), d.forwarder.stop()]);
+      }
+    });
+
+    it('withdraws a call no owner took in time, so that it is never applied', async () => {
+      const lonely = new Leases('node-lonely');
+      await db.query(`UPDATE slice_leases SET node_id = NULL, expires_at = NULL WHERE slice = $1`, [
+        SLICE_COUNT - 1,
+      ]);
+      leasesB.epochs.delete(SLICE_COUNT - 1);
+      try {
+        const c = node(db, lonely, deaf, 300);
+        await c.forwarder.start();
+        const id = idInSlice(SLICE_COUNT - 1);
+        const error = await c.served.send(id, { type: 'add' }).catch((e: unknown) => e);
+        expect(isStewardError(error, 'ERR_SUPERVISOR_MOVED')).toBe(true);
+        const { rows } = await db.query('SELECT id FROM forwarded_calls WHERE supervisor_id = $1', [
+          id,
+        ]);
+        expect(rows).toEqual([]);
+        await c.forwarder.stop();
+      } finally {
+        await grant(db, leasesB, [SLICE_COUNT - 1]);
+      }
+    });
+  });
+});
+
+/** A random id whose slice is `slice`. */
+function idInSlice(slice: number): string {
+  for (;;) {
+    const id = crypto.randomUUID();
+    if (sliceOf(id) === slice) return id;
+  }
+}
