@@ -5,6 +5,7 @@
 import type { Logger } from './logger.ts';
 import type { RestorationSource } from './model/supervisor.ts';
 import type { Database } from './persistence/database.ts';
+import { createChangeFeedStore } from './persistence/changeFeed.ts';
 import { createForwardedCallStore } from './persistence/forwardedCalls.ts';
 import { createSliceLeaseStore } from './persistence/sliceLeases.ts';
 import { LeaseKeeper, type TakenLease } from './runtime/cluster/leaseKeeper.ts';
@@ -12,6 +13,7 @@ import type { SliceMembership } from './runtime/cluster/membership.ts';
 import { CallForwarder } from './runtime/forwarding/callForwarder.ts';
 import { forwardingHost } from './runtime/forwarding/forwardingHost.ts';
 import { InboxWorker } from './runtime/forwarding/inboxWorker.ts';
+import { RemoteChanges } from './runtime/forwarding/remoteChanges.ts';
 import type { SupervisorHost } from './runtime/supervisorHost.ts';
 
 /** This node's place among several, between the keeper and the host. */
@@ -112,6 +114,13 @@ export function clusterNode(
     log,
   });
   let inbox: InboxWorker | undefined;
+  const remote = new RemoteChanges({
+    store: createChangeFeedStore(db),
+    listen,
+    isLocal: (id) => host?.slices?.owns(id) ?? false,
+    log,
+  });
+  let unannounce: (() => void) | undefined;
 
   const membership: SliceMembership = {
     nodeId: keeper.nodeId,
@@ -133,6 +142,8 @@ export function clusterNode(
     async join(given) {
       host = given;
       await forwarder.start();
+      await remote.start();
+      unannounce = given.subscribe(() => remote.announce());
       await keeper.start();
       joined = true;
       const done = await Promise.all(initial);
@@ -151,11 +162,12 @@ export function clusterNode(
         deferred: sum(done, 'deferred'),
       };
     },
-    serving: (given) => forwardingHost(given, forwarder),
+    serving: (given) => forwardingHost(given, forwarder, remote),
     async leave() {
       await inbox?.stop();
       await keeper.stop();
-      await forwarder.stop();
+      unannounce?.();
+      await Promise.all([forwarder.stop(), remote.stop()]);
     },
   };
 }

@@ -5,13 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStewardError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { SLICE_COUNT, sliceOf } from '../../src/model/slices.ts';
+import { createChangeFeedStore } from '../../src/persistence/changeFeed.ts';
 import type { Database } from '../../src/persistence/database.ts';
 import { createForwardedCallStore } from '../../src/persistence/forwardedCalls.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
 import type { SliceMembership } from '../../src/runtime/cluster/membership.ts';
+import type { CommittedChange } from '../../src/runtime/commit/committedChanges.ts';
 import { CallForwarder, type Listen } from '../../src/runtime/forwarding/callForwarder.ts';
 import { forwardingHost } from '../../src/runtime/forwarding/forwardingHost.ts';
 import { InboxWorker } from '../../src/runtime/forwarding/inboxWorker.ts';
+import { RemoteChanges } from '../../src/runtime/forwarding/remoteChanges.ts';
 import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { testHost } from '../helpers/host.ts';
@@ -51,6 +54,7 @@ interface Node {
   host: SupervisorHost;
   forwarder: CallForwarder;
   inbox: InboxWorker;
+  remote: RemoteChanges;
   served: SupervisorHost;
 }
 
@@ -77,15 +81,24 @@ function node(
     listen,
     log: silentLogger,
   });
-  return { host, forwarder, inbox, served: forwardingHost(host, forwarder) };
+  const remote = new RemoteChanges({
+    store: createChangeFeedStore(db),
+    listen,
+    isLocal: (id) => host.slices?.owns(id) ?? false,
+    log: silentLogger,
+  });
+  host.subscribe(() => remote.announce());
+  return { host, forwarder, inbox, remote, served: forwardingHost(host, forwarder, remote) };
 }
 
 async function startNode(n: Node) {
+  await n.remote.start();
   await n.forwarder.start();
   await n.inbox.start();
 }
 
 async function stopNode(n: Node) {
+  await n.remote.stop();
   await n.inbox.stop();
   await n.forwarder.stop();
   await n.host.stop();
@@ -153,6 +166,34 @@ describeEachEngine('forwarded calls', (engine) => {
       const { rows } = await db.query('SELECT id FROM forwarded_calls');
       return rows.length === 0;
     });
+  });
+
+  it('tells subscribers on every node what the owner committed, in version order', async () => {
+    const heard: CommittedChange[] = [];
+    const stop = a.served.subscribe((change) => void heard.push(change));
+    try {
+      const { id } = await b.host.spawn('survey', { count: 2 });
+      const about = () => heard.filter((c) => c.supervisorId === id);
+      await waitFor('the questions asked on the other node', () =>
+        about().some((c) => c.type === 'question.asked' && c.question.id === 'q1'),
+      );
+      await a.served.answer(id, 'q0', 4);
+      await waitFor('the answer resolved on the other node', () =>
+        about().some((c) => c.type === 'question.resolved' && c.questionId === 'q0'),
+      );
+      const resolved = about().find((c) => c.type === 'question.resolved');
+      expect(resolved).toMatchObject({ resolution: 'answered', owner: null });
+      const versions = about().map((c) => c.version);
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+      // Its own supervisors are told by its own stream only, once each.
+      const { id: mine } = await a.host.spawn('survey', { count: 1 });
+      await waitFor('its own question', () => heard.some((c) => c.supervisorId === mine));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const asked = heard.filter((c) => c.supervisorId === mine && c.type === 'question.asked');
+      expect(asked).toHaveLength(1);
+    } finally {
+      stop();
+    }
   });
 
   it("brings the owner's refusal back with its code, and changes nothing", async () => {

@@ -4,7 +4,6 @@ import {
   type SupervisorWrite,
   TERMINAL_STATES,
 } from '../../model/supervisor.ts';
-import type { CommittedWrite } from './snapshotWriter.ts';
 
 interface ChangeBase {
   supervisorId: string;
@@ -83,6 +82,15 @@ export function viewOf(write: CommittedView): CommittedView {
   };
 }
 
+/**
+ * A commit as the stream compares it: the write and the journal entries committed with
+ * it (a `CommittedWrite` here; another node's row and journal for the change feed).
+ */
+export interface CommittedRecord {
+  write: CommittedView & { id: string };
+  events: readonly { kind: string; payload?: unknown }[];
+}
+
 /** Receives committed changes, in commit order. */
 export type ChangeListener = (change: CommittedChange) => void;
 
@@ -97,7 +105,7 @@ export function isTerminal(state: LifecycleState): boolean {
  */
 export function changesOf(
   before: CommittedView | null,
-  committed: CommittedWrite,
+  committed: CommittedRecord,
 ): CommittedChange[] {
   const { write: after } = committed;
   const write = after;
