@@ -1,6 +1,7 @@
 // A node frozen (SIGSTOP) for longer than its lease TTL while clients send it answers: the
 // other node takes its slices and restores its supervisors; once thawed (SIGCONT) the
-// frozen node acks none of those answers and writes nothing that wins, and it rejoins.
+// frozen node writes nothing of its own that wins: an answer it acks was forwarded to the
+// new owner and applied there once, and it rejoins.
 import { expect, it } from 'vitest';
 import { answer, clusterNode, slicesHeld, TTL_MS } from '../helpers/clusterNodes.ts';
 import { describePostgresOnly } from '../helpers/engines.ts';
@@ -24,7 +25,7 @@ async function stored(via: FaultRuntime, ids: string[]) {
 }
 
 describePostgresOnly('a frozen node', (engine) => {
-  it('acks nothing and writes nothing that wins after its slices were taken, then rejoins', {
+  it('writes nothing that wins after its slices were taken, acks only what the new owner applied, then rejoins', {
     timeout: 120_000,
   }, async () => {
     const { databaseUrl } = await crashTestData(engine);
@@ -63,19 +64,20 @@ describePostgresOnly('a frozen node', (engine) => {
       )
       .toBe(true);
 
+    // Nothing the frozen node held was applied while it was frozen.
+    expect(before.every((row) => row.q1 === 0)).toBe(true);
     frozen.child.kill('SIGCONT');
     const replies = await Promise.all(sent);
-    for (const reply of replies) {
-      expect(reply.status).not.toBe(200);
-      if (reply.status === 0) continue;
-      expect(reply).toMatchObject({
-        status: 503,
-        body: { error: { code: 'ERR_SUPERVISOR_MOVED' } },
-      });
-    }
+    // Thawed, it knows its leases ended: an answer it acks was forwarded to the new owner
+    // and applied there, once; any other reply is an error (or a reset), with nothing
+    // applied for that reply.
     await new Promise((resolve) => setTimeout(resolve, TTL_MS));
-    expect(await stored(other, ids)).toEqual(before);
-    expect(before.every((row) => row.q1 === 0)).toBe(true);
+    const after = await stored(other, ids);
+    replies.forEach((reply, i) => {
+      if (reply.status === 200) expect(after[i]?.q1).toBe(1);
+      else if (reply.status !== 0) expect(reply.status).toBeGreaterThanOrEqual(500);
+      expect(after[i]?.q1).toBeLessThanOrEqual(1);
+    });
 
     // It rejoins: within a few lease periods it holds a share again.
     await expect
@@ -96,7 +98,7 @@ describePostgresOnly('a frozen node', (engine) => {
         )
         .toBe(true);
     }
-    const after = await stored(other, ids);
-    expect(after.every((row) => row.q1 === 1)).toBe(true);
+    const settled = await stored(other, ids);
+    expect(settled.every((row) => row.q1 === 1)).toBe(true);
   });
 });

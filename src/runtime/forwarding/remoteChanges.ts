@@ -163,10 +163,14 @@ export class RemoteChanges implements ChangeSource {
   }
 
   #tell(view: FeedView, entries: readonly FeedEntry[]): void {
-    const before = this.#views.get(view.id) ?? null;
-    if (before && view.version <= before.version) return;
+    const known = this.#views.get(view.id) ?? null;
+    if (known && view.version <= known.version) return;
+    // Restored (a failover, a restart, a manual resume): every pending question is asked
+    // again, as the node that restored it tells its own subscribers.
+    const restored = entries.some((entry) => entry.kind === 'restored');
+    const before = known && restored ? { ...known, pendingQuestions: [] } : known;
     const changes = changesOf(before, { write: view, events: entries });
-    if (!before) changes.push(...resolvedByJournal(view, entries));
+    if (!known || restored) changes.push(...resolvedByJournal(view, entries));
     this.#views.delete(view.id);
     this.#views.set(view.id, viewOf(view));
     if (this.#views.size > VIEWS_KEPT) {
