@@ -164,10 +164,12 @@ export class RemoteChanges implements ChangeSource {
 
   #tell(view: FeedView, entries: readonly FeedEntry[]): void {
     const known = this.#views.get(view.id) ?? null;
-    if (known && view.version <= known.version) return;
     // Restored (a failover, a restart, a manual resume): every pending question is asked
-    // again, as the node that restored it tells its own subscribers.
+    // again, as the node that restored it tells its own subscribers. A restore is counted
+    // on the row without a new version.
     const restored = entries.some((entry) => entry.kind === 'restored');
+    if (known && (view.version < known.version || (view.version === known.version && !restored)))
+      return;
     const before = known && restored ? { ...known, pendingQuestions: [] } : known;
     const changes = changesOf(before, { write: view, events: entries });
     if (!known || restored) changes.push(...resolvedByJournal(view, entries));
