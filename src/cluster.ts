@@ -4,8 +4,8 @@
 // means for the supervisors is wired here.
 import type { Logger } from './logger.ts';
 import type { RestorationSource } from './model/supervisor.ts';
-import type { Database } from './persistence/database.ts';
 import { createChangeFeedStore } from './persistence/changeFeed.ts';
+import type { Database } from './persistence/database.ts';
 import { createForwardedCallStore } from './persistence/forwardedCalls.ts';
 import { createSliceLeaseStore } from './persistence/sliceLeases.ts';
 import { LeaseKeeper, type TakenLease } from './runtime/cluster/leaseKeeper.ts';
@@ -13,6 +13,7 @@ import type { SliceMembership } from './runtime/cluster/membership.ts';
 import { CallForwarder } from './runtime/forwarding/callForwarder.ts';
 import { forwardingHost } from './runtime/forwarding/forwardingHost.ts';
 import { InboxWorker } from './runtime/forwarding/inboxWorker.ts';
+import { KeyedLine } from './runtime/forwarding/keyedLine.ts';
 import { RemoteChanges } from './runtime/forwarding/remoteChanges.ts';
 import type { SupervisorHost } from './runtime/supervisorHost.ts';
 
@@ -114,6 +115,7 @@ export function clusterNode(
     log,
   });
   let inbox: InboxWorker | undefined;
+  let line: KeyedLine | undefined;
   const remote = new RemoteChanges({
     store: createChangeFeedStore(db),
     listen,
@@ -147,10 +149,12 @@ export function clusterNode(
       await keeper.start();
       joined = true;
       const done = await Promise.all(initial);
+      line ??= new KeyedLine(given);
       inbox = new InboxWorker({
         store: calls,
         nodeId: keeper.nodeId,
         host: given,
+        line,
         slices: () => given.slices?.held() ?? [],
         listen,
         log,
@@ -162,7 +166,10 @@ export function clusterNode(
         deferred: sum(done, 'deferred'),
       };
     },
-    serving: (given) => forwardingHost(given, forwarder, remote),
+    serving(given) {
+      line ??= new KeyedLine(given);
+      return forwardingHost(given, forwarder, remote, line);
+    },
     async leave() {
       await inbox?.stop();
       await keeper.stop();

@@ -84,9 +84,10 @@ interface Doubt {
  * Runs commands once per (principal, key). Keys are a principal's own: the owner's (every
  * token of an owner shares them), or an owner-less admin token's name.
  *
- * One runtime per database (today's rule): repeats in flight are put in line here, in
- * process, and each looks the journal up once the one before it settled. A second node on
- * the same database would need a unique index on (principal, key) instead.
+ * Repeats in flight are put in line here, in process, and each looks the journal up once
+ * the one before it settled. With several nodes a repeat may come through another node
+ * after this one looked: the node that owns the supervisor looks again, in line, just
+ * before executing (runtime/forwarding/keyedLine.ts).
  */
 export class IdempotentCommands {
   readonly #host: Pick<SupervisorHost, 'keyedEntries' | 'committed'>;

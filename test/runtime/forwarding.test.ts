@@ -14,6 +14,7 @@ import type { CommittedChange } from '../../src/runtime/commit/committedChanges.
 import { CallForwarder, type Listen } from '../../src/runtime/forwarding/callForwarder.ts';
 import { forwardingHost } from '../../src/runtime/forwarding/forwardingHost.ts';
 import { InboxWorker } from '../../src/runtime/forwarding/inboxWorker.ts';
+import { KeyedLine } from '../../src/runtime/forwarding/keyedLine.ts';
 import { RemoteChanges } from '../../src/runtime/forwarding/remoteChanges.ts';
 import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
@@ -73,10 +74,12 @@ function node(
     timeoutMs,
     log: silentLogger,
   });
+  const line = new KeyedLine(host);
   const inbox = new InboxWorker({
     store,
     nodeId: leases.nodeId,
     host,
+    line,
     slices: () => host.slices?.held() ?? [],
     listen,
     log: silentLogger,
@@ -88,7 +91,8 @@ function node(
     log: silentLogger,
   });
   host.subscribe(() => remote.announce());
-  return { host, forwarder, inbox, remote, served: forwardingHost(host, forwarder, remote) };
+  const served = forwardingHost(host, forwarder, remote, line);
+  return { host, forwarder, inbox, remote, served };
 }
 
 async function startNode(n: Node) {
@@ -226,6 +230,21 @@ describeEachEngine('forwarded calls', (engine) => {
     expect(await kinds(db, id, 'command')).toHaveLength(1 + 20 + 2);
   });
 
+  it('applies a keyed command once when its repeat comes through the other node, after it or at the same time', async () => {
+    const { id } = await b.host.spawn('tally', {});
+    const keyed = (key: string) => ({ idempotency: { key, requestHash: 'h' } });
+    const first = await a.served.send(id, { type: 'add' }, keyed('k-after'));
+    const repeat = await b.served.send(id, { type: 'add' }, keyed('k-after'));
+    expect(repeat.version).toBe(first.version);
+    await Promise.all([
+      a.served.send(id, { type: 'add' }, keyed('k-together')),
+      b.served.send(id, { type: 'add' }, keyed('k-together')),
+      a.served.send(id, { type: 'add' }, keyed('k-together')),
+    ]);
+    const local = b.host.local(id)?.snapshot as { context: { count: number } };
+    expect(local.context.count).toBe(2);
+  });
+
   it('does not apply a keyed command twice when its first owner committed it but wrote no outcome', async () => {
     const { id } = await b.host.spawn('tally', {});
     const store = createForwardedCallStore(db);
@@ -243,6 +262,7 @@ describeEachEngine('forwarded calls', (engine) => {
       store,
       nodeId: 'node-b2',
       host: b.host,
+      line: new KeyedLine(b.host),
       slices: () => b.host.slices?.held() ?? [],
       listen: deaf,
       log: silentLogger,

@@ -8,6 +8,7 @@ import type { AnswerOptions, AnswerResult, Committed, SupervisorHost } from '../
 import type { RestorationInfo } from '../restore/restoration.ts';
 import type { CallForwarder } from './callForwarder.ts';
 import type { ForwardedCall } from './forwardedCall.ts';
+import type { KeyedLine } from './keyedLine.ts';
 
 /** Where the changes other nodes commit come from (src/runtime/forwarding/remoteChanges.ts). */
 export interface ChangeSource {
@@ -22,13 +23,22 @@ export function forwardingHost(
   host: SupervisorHost,
   forwarder: Pick<CallForwarder, 'forward'>,
   remote?: ChangeSource,
+  line?: KeyedLine,
 ): SupervisorHost {
-  /** Here when this node acts for it, else (or when it moved meanwhile) at its owner. */
-  async function via<T>(id: string, here: () => Promise<T>, call: () => ForwardedCall): Promise<T> {
+  /**
+   * Here when this node acts for it (a keyed command in its key's line, shared with the
+   * calls forwarded here), else (or when it moved meanwhile) at its owner.
+   */
+  async function via<T>(
+    id: string,
+    here: () => Promise<T>,
+    call: () => ForwardedCall,
+    keyed = true,
+  ): Promise<T> {
     const duties = host.slices;
     if (!duties || duties.owns(id)) {
       try {
-        return await here();
+        return await (line && keyed ? line.run(id, call(), here) : here());
       } catch (error) {
         // Refused before anything was applied: the slice left this node during the call.
         if (!duties || !isStewardError(error, 'ERR_SUPERVISOR_MOVED')) throw error;
@@ -52,6 +62,7 @@ export function forwardingHost(
         id,
         () => host.answer(id, questionId, value, options),
         () => ({ kind: 'answer', questionId, value, options: answerOptions(options) }),
+        false,
       ),
     recordCommand: (id, command, options, details) =>
       via<Committed>(

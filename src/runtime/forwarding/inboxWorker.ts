@@ -11,6 +11,7 @@ import {
 import type { SupervisorHost } from '../hostApi.ts';
 import type { Listen } from './callForwarder.ts';
 import { execute, ForwardedCall, outcomeOf } from './forwardedCall.ts';
+import type { KeyedLine } from './keyedLine.ts';
 
 /** Options of the owner's side. */
 export interface InboxWorkerOptions {
@@ -18,6 +19,8 @@ export interface InboxWorkerOptions {
   nodeId: string;
   /** The host that owns the supervisors (not one that forwards). */
   host: SupervisorHost;
+  /** Where this node's keyed commands wait for each other (shared with its own calls). */
+  line?: KeyedLine;
   /** The slices whose calls this node executes now. */
   slices: () => readonly number[];
   listen: Listen;
@@ -139,34 +142,16 @@ export class InboxWorker {
   }
 
   /**
-   * Executes the call, unless a node that began it before (it is claimed) committed it
-   * already: a keyed command's journal entry then holds what it did.
+   * Executes the call in its key's line: a keyed command the journal holds already (its
+   * first owner committed it and died before the outcome, or a repeat came through another
+   * node) is not applied again.
    */
   async #run(call: PendingCall): Promise<unknown> {
-    const { host } = this.#options;
-    if (call.claimedBy !== null) {
-      const earlier = await this.#alreadyApplied(call);
-      if (earlier !== undefined) return earlier;
-    }
-    return execute(host, call.supervisorId, call.call);
-  }
-
-  async #alreadyApplied(call: PendingCall): Promise<unknown> {
+    const { host, line } = this.#options;
     const parsed = ForwardedCall.safeParse(call.call);
-    if (!parsed.success || parsed.data.kind === 'answer' || parsed.data.kind === 'restore')
-      return undefined;
-    const { idempotency } = parsed.data.options;
-    if (!idempotency) return undefined;
-    const since = new Date(call.createdAt.getTime() - 1_000);
-    const entries = await this.#options.host.keyedEntries(idempotency.key, since);
-    const entry = entries.find(
-      (e) =>
-        e.supervisorId === call.supervisorId &&
-        (e.payload as { requestHash?: unknown }).requestHash === idempotency.requestHash,
-    );
-    if (!entry) return undefined;
-    if (parsed.data.kind === 'retry') return (entry.payload as { reply?: unknown }).reply;
-    return { version: entry.version };
+    const run = () => execute(host, call.supervisorId, call.call);
+    if (!parsed.success || !line) return run();
+    return line.run(call.supervisorId, parsed.data, run);
   }
 
   async #sweep(): Promise<void> {
