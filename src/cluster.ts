@@ -42,8 +42,9 @@ export interface ClusterNode {
  * A node of the cluster on `db`. The slices it takes as it joins are restored as a restart
  * (the supervisors of a node that stopped or died before this one started); slices taken
  * later, from a node whose leases expired or that gave them back, as a failover (the seed's
- * "task reassigned"). A restore that fails is logged and not tried again yet: calls then
- * restore a supervisor on its first touch (lazy restore), or are refused.
+ * "task reassigned"). A restore that fails (the database away) is tried again, later each
+ * time up to 30 s apart, for the slices still held; meanwhile a call restores a supervisor
+ * on its first touch (lazy restore), or is refused.
  */
 export function clusterNode(
   db: Database,
@@ -61,11 +62,15 @@ export function clusterNode(
   const initial: Promise<Restored>[] = [];
   const { log } = options;
 
-  const restore = (leases: readonly TakenLease[]) => {
+  let leaving = false;
+  const restore = (
+    leases: readonly TakenLease[],
+    source: RestorationSource = joined ? 'failover' : 'restart',
+    attempt = 0,
+  ) => {
     const duties = host?.slices;
     if (!host || !duties) return;
     const slices = leases.map((lease) => lease.slice);
-    const source: RestorationSource = joined ? 'failover' : 'restart';
     const started = performance.now();
     const running = host;
     const restoring = duties
@@ -78,7 +83,16 @@ export function clusterNode(
         return done;
       })
       .catch((error: unknown) => {
-        log.error({ slices, err: error }, 'could not restore the supervisors of slices taken');
+        const retryMs = Math.min(1_000 * 2 ** attempt, 30_000);
+        log.error(
+          { slices, err: error, retryMs },
+          'could not restore the supervisors of slices taken; trying again',
+        );
+        const timer = setTimeout(() => {
+          const still = leases.filter((lease) => keeper.holds(lease.slice));
+          if (!leaving && still.length > 0) restore(still, source, attempt + 1);
+        }, retryMs);
+        timer.unref();
         return { restored: 0, failed: 0, deferred: 0 };
       });
     if (!joined) initial.push(restoring);
@@ -171,6 +185,7 @@ export function clusterNode(
       return forwardingHost(given, forwarder, remote, line);
     },
     async leave() {
+      leaving = true;
       await inbox?.stop();
       await keeper.stop();
       unannounce?.();

@@ -19,9 +19,11 @@ const SURVEYS = 20;
 describeEachEngine('slices moving to a node that joins', (engine) => {
   let db: Database;
   const nodes: Array<{ node: ClusterNode; host: SupervisorHost }> = [];
-  async function join() {
+  let surveys: string[] = [];
+  async function join(prepare?: (host: SupervisorHost) => void) {
     const node = clusterNode(db, { ttlMs: TTL_MS, log: silentLogger });
     const host = testHost(db, { slices: node.membership });
+    prepare?.(host);
     nodes.push({ node, host });
     await node.join(host);
     return { node, host };
@@ -47,7 +49,7 @@ describeEachEngine('slices moving to a node that joins', (engine) => {
         first.host.spawn('deadline', { expiresInMs: 2_000 }).then(({ id }) => id),
       ),
     );
-    const surveys = await Promise.all(
+    surveys = await Promise.all(
       Array.from({ length: SURVEYS }, () =>
         first.host.spawn('survey', { count: 1 }).then(({ id }) => id),
       ),
@@ -92,5 +94,37 @@ describeEachEngine('slices moving to a node that joins', (engine) => {
       [surveys.filter(moved)],
     );
     expect(restored.rows.every((row) => row.source === 'failover')).toBe(true);
+  });
+
+  it('tries a failed restore of slices taken again, until their supervisors are in service', {
+    timeout: 60_000,
+  }, async () => {
+    let failures = 0;
+    const failUntil = Date.now() + 2_500;
+    const third = await join((host) => {
+      const restoreAll = host.restoreAll.bind(host);
+      host.restoreAll = async (source, slices) => {
+        // The restores of its first seconds fail, as with the database away for a moment.
+        if (Date.now() < failUntil) {
+          failures++;
+          throw new Error('the database is away');
+        }
+        return restoreAll(source, slices);
+      };
+    });
+    await waitFor(
+      'the third node to hold its share',
+      () => (third.host.slices?.held().length ?? 0) >= 84,
+      {
+        timeoutMs: 40_000,
+        intervalMs: 100,
+      },
+    );
+    const owned = surveys.filter((id) => third.host.slices?.owns(id));
+    expect(failures).toBeGreaterThan(0);
+    expect(owned.length).toBeGreaterThan(0);
+    await waitFor('its supervisors in service', () =>
+      owned.every((id) => third.host.committed(id) !== undefined),
+    );
   });
 });
