@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { isStewardError, StewardError } from '../errors.ts';
 import type { Idempotency } from '../model/requester.ts';
 import type { JournalEvent } from '../model/task.ts';
+import { inLine } from '../runtime/inLine.ts';
 import type { SupervisorHost } from '../runtime/supervisorHost.ts';
 import type { Principal } from './auth.ts';
 
@@ -112,21 +113,7 @@ export class IdempotentCommands {
     command: IdempotentCommand<T>,
   ): Promise<IdempotentReply<T>> {
     const slot = `${principal.owner === null ? `token:${principal.label}` : `owner:${principal.owner}`}\n${idempotency.key}`;
-    const before = this.#lines.get(slot);
-    const mine = (async () => {
-      await before;
-      return this.#once(slot, principal, idempotency, command);
-    })();
-    const settled = mine.then(
-      () => {},
-      () => {},
-    );
-    this.#lines.set(slot, settled);
-    try {
-      return await mine;
-    } finally {
-      if (this.#lines.get(slot) === settled) this.#lines.delete(slot);
-    }
+    return inLine(this.#lines, slot, () => this.#once(slot, principal, idempotency, command));
   }
 
   async #once<T>(

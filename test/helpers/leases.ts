@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../src/persistence/database.ts';
 import { openPgDatabase } from '../../src/persistence/pgDatabase.ts';
+import type { SliceMembership } from '../../src/runtime/cluster/membership.ts';
 import { waitFor } from './waitFor.ts';
 
 /** A UUIDv7 (RFC 9562): 48 bits of milliseconds first, random bits after. */
@@ -54,4 +55,34 @@ export async function openAnotherPool(
       ? {}
       : { statementTimeoutMs: options.statementTimeoutMs }),
   });
+}
+
+/** A node's leases as a host sees them, set by the test (mirror them with `grantLeases`). */
+export class TestLeases implements SliceMembership {
+  readonly epochs = new Map<number, number>();
+  constructor(readonly nodeId: string) {}
+  epochOf(slice: number) {
+    return this.epochs.get(slice);
+  }
+  holds(slice: number) {
+    return this.epochs.has(slice);
+  }
+  held() {
+    return [...this.epochs.keys()];
+  }
+}
+
+/** Gives `leases` these slices under `epoch`, in memory and in slice_leases, for a while. */
+export async function grantLeases(
+  db: Database,
+  leases: TestLeases,
+  slices: number[],
+  epoch: number,
+): Promise<void> {
+  for (const slice of slices) leases.epochs.set(slice, epoch);
+  await db.query(
+    `UPDATE slice_leases SET node_id = $1, epoch = $2, expires_at = now() + interval '10 minutes'
+     WHERE slice = ANY ($3::smallint[])`,
+    [leases.nodeId, epoch, slices],
+  );
 }

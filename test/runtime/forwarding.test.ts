@@ -9,7 +9,6 @@ import { createChangeFeedStore } from '../../src/persistence/changeFeed.ts';
 import type { Database } from '../../src/persistence/database.ts';
 import { createForwardedCallStore } from '../../src/persistence/forwardedCalls.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
-import type { SliceMembership } from '../../src/runtime/cluster/membership.ts';
 import type { CommittedChange } from '../../src/runtime/commit/committedChanges.ts';
 import { CallForwarder, type Listen } from '../../src/runtime/forwarding/callForwarder.ts';
 import { forwardingHost } from '../../src/runtime/forwarding/forwardingHost.ts';
@@ -19,31 +18,8 @@ import { RemoteChanges } from '../../src/runtime/forwarding/remoteChanges.ts';
 import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { testHost } from '../helpers/host.ts';
+import { grantLeases, TestLeases } from '../helpers/leases.ts';
 import { waitFor } from '../helpers/waitFor.ts';
-
-/** A node's leases as the host sees them: set by the test, mirrored into slice_leases. */
-class Leases implements SliceMembership {
-  readonly epochs = new Map<number, number>();
-  constructor(readonly nodeId: string) {}
-  epochOf(slice: number) {
-    return this.epochs.get(slice);
-  }
-  holds(slice: number) {
-    return this.epochs.has(slice);
-  }
-  held() {
-    return [...this.epochs.keys()];
-  }
-}
-
-async function grant(db: Database, leases: Leases, slices: number[]) {
-  for (const slice of slices) leases.epochs.set(slice, 1);
-  await db.query(
-    `UPDATE slice_leases SET node_id = $1, epoch = 1, expires_at = now() + interval '10 minutes'
-     WHERE slice = ANY ($2::smallint[])`,
-    [leases.nodeId, slices],
-  );
-}
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
@@ -61,7 +37,7 @@ interface Node {
 
 function node(
   db: Database,
-  leases: Leases,
+  leases: TestLeases,
   listen: Listen,
   timeoutMs = 20_000,
   host = testHost(db, { slices: leases }),
@@ -116,12 +92,12 @@ describeEachEngine('forwarded calls', (engine) => {
   let db: Database;
   let a: Node;
   let b: Node;
-  const leasesA = new Leases('node-a');
-  const leasesB = new Leases('node-b');
+  const leasesA = new TestLeases('node-a');
+  const leasesB = new TestLeases('node-b');
   beforeAll(async () => {
     db = await engine.openMigrated();
-    await grant(db, leasesA, range(0, SLICE_COUNT / 2));
-    await grant(db, leasesB, range(SLICE_COUNT / 2, SLICE_COUNT));
+    await grantLeases(db, leasesA, range(0, SLICE_COUNT / 2), 1);
+    await grantLeases(db, leasesB, range(SLICE_COUNT / 2, SLICE_COUNT), 1);
     const listen = db.listen.bind(db);
     a = node(db, leasesA, listen);
     b = node(db, leasesB, listen);
@@ -302,7 +278,7 @@ describeEachEngine('forwarded calls', (engine) => {
     });
 
     it('withdraws a call no owner took in time, so that it is never applied', async () => {
-      const lonely = new Leases('node-lonely');
+      const lonely = new TestLeases('node-lonely');
       await db.query(`UPDATE slice_leases SET node_id = NULL, expires_at = NULL WHERE slice = $1`, [
         SLICE_COUNT - 1,
       ]);
@@ -319,7 +295,7 @@ describeEachEngine('forwarded calls', (engine) => {
         expect(rows).toEqual([]);
         await c.forwarder.stop();
       } finally {
-        await grant(db, leasesB, [SLICE_COUNT - 1]);
+        await grantLeases(db, leasesB, [SLICE_COUNT - 1], 1);
       }
     });
   });

@@ -6,36 +6,12 @@ import { isStewardError } from '../../src/errors.ts';
 import { SLICE_COUNT, sliceOf } from '../../src/model/slices.ts';
 import type { Database } from '../../src/persistence/database.ts';
 import { listEvents } from '../../src/persistence/journalRepository.ts';
-import type { SliceMembership } from '../../src/runtime/cluster/membership.ts';
 import type { CommittedChange } from '../../src/runtime/commit/committedChanges.ts';
 import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
 import { testHost } from '../helpers/host.ts';
+import { grantLeases, TestLeases } from '../helpers/leases.ts';
 import { waitFor } from '../helpers/waitFor.ts';
-
-/** A node's leases as the host sees them: set by the test, mirrored into slice_leases. */
-class Leases implements SliceMembership {
-  readonly epochs = new Map<number, number>();
-  constructor(readonly nodeId: string) {}
-  epochOf(slice: number) {
-    return this.epochs.get(slice);
-  }
-  holds(slice: number) {
-    return this.epochs.has(slice);
-  }
-  held() {
-    return [...this.epochs.keys()];
-  }
-}
-
-async function grant(db: Database, leases: Leases, slices: number[], epoch: number) {
-  for (const slice of slices) leases.epochs.set(slice, epoch);
-  await db.query(
-    `UPDATE slice_leases SET node_id = $1, epoch = $2, expires_at = now() + interval '1 minute'
-     WHERE slice = ANY ($3::smallint[])`,
-    [leases.nodeId, epoch, slices],
-  );
-}
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
@@ -43,13 +19,13 @@ describeEachEngine('slice duties', (engine) => {
   let db: Database;
   let a: SupervisorHost;
   let b: SupervisorHost;
-  const leasesA = new Leases('node-a');
-  const leasesB = new Leases('node-b');
+  const leasesA = new TestLeases('node-a');
+  const leasesB = new TestLeases('node-b');
   const changesB: CommittedChange[] = [];
   beforeAll(async () => {
     db = await engine.openMigrated();
-    await grant(db, leasesA, range(0, SLICE_COUNT / 2), 1);
-    await grant(db, leasesB, range(SLICE_COUNT / 2, SLICE_COUNT), 1);
+    await grantLeases(db, leasesA, range(0, SLICE_COUNT / 2), 1);
+    await grantLeases(db, leasesB, range(SLICE_COUNT / 2, SLICE_COUNT), 1);
     a = testHost(db, { slices: leasesA });
     b = testHost(db, { slices: leasesB });
     b.subscribe((change) => void changesB.push(change));
@@ -71,7 +47,7 @@ describeEachEngine('slice duties', (engine) => {
     const { id, version } = await a.spawn('survey', { count: 2 });
     const slice = sliceOf(id);
     // node-b takes the slice (epoch 2) while node-a still believes it holds it.
-    await grant(db, leasesB, [slice], 2);
+    await grantLeases(db, leasesB, [slice], 2);
     const error = await a.answer(id, 'q0', 5).catch((e: unknown) => e);
     expect(isStewardError(error, 'ERR_SUPERVISOR_MOVED')).toBe(true);
     const row = await a.get(id);

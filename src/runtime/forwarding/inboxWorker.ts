@@ -12,6 +12,7 @@ import type { SupervisorHost } from '../hostApi.ts';
 import type { Listen } from './callForwarder.ts';
 import { execute, ForwardedCall, outcomeOf } from './forwardedCall.ts';
 import type { KeyedLine } from './keyedLine.ts';
+import { oneAtATime } from './oneAtATime.ts';
 
 /** Options of the owner's side. */
 export interface InboxWorkerOptions {
@@ -53,8 +54,11 @@ export class InboxWorker {
   readonly #running = new Set<number>();
   #timers: NodeJS.Timeout[] = [];
   #unlisten: (() => Promise<void>) | undefined;
-  #draining = false;
-  #again = false;
+  /** Reads the inbox and starts every call found that is not running yet. */
+  readonly drain = oneAtATime(
+    () => (this.#stopped ? Promise.resolve() : this.#drainOnce()),
+    (error) => this.#options.log.warn({ err: error }, 'could not read the forwarded calls'),
+  );
   #stopped = false;
   /** Calls served for other nodes, and how they ended. */
   readonly counters = { served: 0, refused: 0, deferred: 0 };
@@ -81,28 +85,7 @@ export class InboxWorker {
     await this.#unlisten?.().catch(() => {});
   }
 
-  /** Reads the inbox and starts every call found that is not running yet. */
-  drain(): void {
-    if (this.#stopped) return;
-    if (this.#draining) {
-      this.#again = true;
-      return;
-    }
-    this.#draining = true;
-    void this.#drainOnce()
-      .catch((error: unknown) =>
-        this.#options.log.warn({ err: error }, 'could not read the forwarded calls'),
-      )
-      .finally(() => {
-        this.#draining = false;
-        if (this.#again) {
-          this.#again = false;
-          this.drain();
-        }
-      });
-  }
-
-  async #drainOnce(): Promise<void> {
+  async #drainOnce(): Promise<boolean> {
     const slices = this.#options.slices();
     const calls = await this.#options.store.pending(slices, PAGE);
     for (const call of calls) {
@@ -110,7 +93,7 @@ export class InboxWorker {
       this.#running.add(call.id);
       void this.#serve(call).finally(() => this.#running.delete(call.id));
     }
-    if (calls.length === PAGE) this.#again = true;
+    return calls.length === PAGE;
   }
 
   async #serve(call: PendingCall): Promise<void> {

@@ -4,6 +4,7 @@
 // the owner, which every keyed command of its supervisors passes through, looks again, in
 // line, just before executing: what the journal holds was applied, and is not again.
 import type { SupervisorHost } from '../hostApi.ts';
+import { inLine } from '../inLine.ts';
 import type { ForwardedCall } from './forwardedCall.ts';
 
 /** How far back a key is looked for: the HTTP API's window. */
@@ -28,23 +29,10 @@ export class KeyedLine {
     if (call.kind === 'answer' || call.kind === 'restore') return execute();
     const idempotency = call.options.idempotency;
     if (!idempotency) return execute();
-    const slot = `${supervisorId}\n${idempotency.key}`;
-    const before = this.#lines.get(slot);
-    const mine = (async () => {
-      await before;
+    return inLine(this.#lines, `${supervisorId}\n${idempotency.key}`, async () => {
       const earlier = await this.#applied(supervisorId, call.kind, idempotency);
       return earlier === undefined ? execute() : (earlier as T);
-    })();
-    const settled = mine.then(
-      () => {},
-      () => {},
-    );
-    this.#lines.set(slot, settled);
-    try {
-      return await mine;
-    } finally {
-      if (this.#lines.get(slot) === settled) this.#lines.delete(slot);
-    }
+    });
   }
 
   async #applied(

@@ -19,6 +19,7 @@ import {
 } from '../commit/committedChanges.ts';
 import type { Listen } from './callForwarder.ts';
 import type { ChangeSource } from './forwardingHost.ts';
+import { oneAtATime } from './oneAtATime.ts';
 
 /** Options of the feed. */
 export interface RemoteChangesOptions {
@@ -55,10 +56,21 @@ export class RemoteChanges implements ChangeSource {
   #cursor = 0;
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
-  #reading = false;
-  #again = false;
-  #announcing = false;
-  #announceAgain = false;
+  /**
+   * Wakes the other nodes' feeds after a commit of this node: one NOTIFY at a time, and one
+   * more for all the commits made while it was on its way. A lost one only makes them
+   * later: they poll.
+   */
+  readonly announce = oneAtATime(
+    () => this.#options.store.notify(),
+    () => {},
+  );
+  /** Reads what was journaled since the last read (one read at a time). */
+  readonly read = oneAtATime(
+    () => this.#readOnce(),
+    (error) =>
+      this.#options.log.warn({ err: error }, 'could not read the changes of the other nodes'),
+  );
 
   constructor(options: RemoteChangesOptions) {
     this.#options = options;
@@ -82,51 +94,7 @@ export class RemoteChanges implements ChangeSource {
     return () => this.#listeners.delete(listener);
   }
 
-  /**
-   * Wakes the other nodes' feeds after a commit of this node: one NOTIFY at a time, and one
-   * more for all the commits made while it was on its way.
-   */
-  announce(): void {
-    if (this.#announcing) {
-      this.#announceAgain = true;
-      return;
-    }
-    this.#announcing = true;
-    void this.#options.store
-      .notify()
-      .catch(() => {
-        // The others poll: a lost wake-up only makes them later.
-      })
-      .finally(() => {
-        this.#announcing = false;
-        if (this.#announceAgain) {
-          this.#announceAgain = false;
-          this.announce();
-        }
-      });
-  }
-
-  /** Reads what was journaled since the last read (one read at a time). */
-  read(): void {
-    if (this.#reading) {
-      this.#again = true;
-      return;
-    }
-    this.#reading = true;
-    void this.#readOnce()
-      .catch((error: unknown) =>
-        this.#options.log.warn({ err: error }, 'could not read the changes of the other nodes'),
-      )
-      .finally(() => {
-        this.#reading = false;
-        if (this.#again) {
-          this.#again = false;
-          this.read();
-        }
-      });
-  }
-
-  async #readOnce(): Promise<void> {
+  async #readOnce(): Promise<boolean> {
     const { store, isLocal } = this.#options;
     const entries = await store.after(this.#cursor, [...this.#holes.keys()], PAGE);
     this.#advance(entries);
@@ -137,10 +105,10 @@ export class RemoteChanges implements ChangeSource {
       list.push(entry);
       bySupervisor.set(entry.supervisorId, list);
     }
-    if (bySupervisor.size === 0) return;
+    if (bySupervisor.size === 0) return entries.length === PAGE;
     const views = await store.views([...bySupervisor.keys()]);
     for (const view of views) this.#tell(view, bySupervisor.get(view.id) ?? []);
-    if (entries.length === PAGE) this.#again = true;
+    return entries.length === PAGE;
   }
 
   /** Moves the cursor past what was read; the ids it skipped are holes, looked for again. */
