@@ -17,26 +17,31 @@ export interface PendingCall {
   call: unknown;
   fromNode: string;
   createdAt: Date;
-  /** The node that began it before, if any: it may have applied it already. */
-  claimedBy: string | null;
 }
 
 /** What the forwarding between nodes (src/runtime/forwarding/) needs of the database. */
 export interface ForwardedCallStore {
   /** Writes a call and wakes the owner of its slice once it commits; returns its id. */
   insert(supervisorId: string, call: unknown, fromNode: string): Promise<number>;
-  /** Calls not done for supervisors of these slices, oldest first. */
-  pending(slices: readonly number[], limit: number): Promise<PendingCall[]>;
-  /** Marks a call begun by `nodeId`; false when its caller withdrew it (or it is done). */
-  claim(id: number, nodeId: string): Promise<boolean>;
+  /**
+   * Claims for `nodeId` the calls not done for supervisors of these slices, oldest first,
+   * but those of `running` (begun here already): from then on their callers cannot withdraw
+   * them. One statement, so a call is either withdrawn or claimed, never both.
+   */
+  claimPending(
+    slices: readonly number[],
+    nodeId: string,
+    running: readonly number[],
+    limit: number,
+  ): Promise<PendingCall[]>;
   /** Records the outcome and wakes the caller's node once it commits. */
   complete(id: number, outcome: unknown): Promise<void>;
-  /** The outcomes of those of these calls that are done. */
+  /** The outcomes of those of these calls that are done (tests, tools). */
   outcomes(ids: readonly number[]): Promise<Map<number, unknown>>;
+  /** Deletes those of these calls that are done, returning their outcomes: what a caller reads. */
+  takeOutcomes(ids: readonly number[]): Promise<Map<number, unknown>>;
   /** Deletes a call nobody began: true when it was deleted (then it is never applied). */
   withdraw(id: number): Promise<boolean>;
-  /** Deletes calls whose outcome the caller has. */
-  forget(ids: readonly number[]): Promise<void>;
   /** Deletes calls done longer ago than `olderThanMs` (their caller went away). */
   sweep(olderThanMs: number): Promise<number>;
 }
@@ -55,7 +60,7 @@ export function createForwardedCallStore(db: Queryable): ForwardedCallStore {
       );
       return Number(rows[0]?.id);
     },
-    async pending(slices, limit) {
+    async claimPending(slices, nodeId, running, limit) {
       if (slices.length === 0) return [];
       const { rows } = await db.query<{
         id: string;
@@ -63,29 +68,25 @@ export function createForwardedCallStore(db: Queryable): ForwardedCallStore {
         call: unknown;
         from_node: string;
         created_at: Date | string;
-        claimed_by: string | null;
       }>(
-        `SELECT id, supervisor_id, call, from_node, created_at, claimed_by
-           FROM forwarded_calls
-          WHERE done_at IS NULL AND slice = ANY($1::smallint[])
-          ORDER BY id LIMIT $2`,
-        [slices, limit],
+        `UPDATE forwarded_calls SET claimed_by = $2
+          WHERE id IN (
+            SELECT id FROM forwarded_calls
+             WHERE done_at IS NULL AND slice = ANY($1::smallint[]) AND NOT (id = ANY($3::bigint[]))
+             ORDER BY id LIMIT $4
+               FOR UPDATE SKIP LOCKED)
+          RETURNING id, supervisor_id, call, from_node, created_at`,
+        [slices, nodeId, running, limit],
       );
-      return rows.map((row) => ({
-        id: Number(row.id),
-        supervisorId: row.supervisor_id,
-        call: row.call,
-        fromNode: row.from_node,
-        createdAt: new Date(row.created_at),
-        claimedBy: row.claimed_by,
-      }));
-    },
-    async claim(id, nodeId) {
-      const { rowCount } = await db.query(
-        'UPDATE forwarded_calls SET claimed_by = $2 WHERE id = $1 AND done_at IS NULL',
-        [id, nodeId],
-      );
-      return rowCount === 1;
+      return rows
+        .map((row) => ({
+          id: Number(row.id),
+          supervisorId: row.supervisor_id,
+          call: row.call,
+          fromNode: row.from_node,
+          createdAt: new Date(row.created_at),
+        }))
+        .sort((a, b) => a.id - b.id);
     },
     async complete(id, outcome) {
       await db.query(
@@ -108,16 +109,23 @@ export function createForwardedCallStore(db: Queryable): ForwardedCallStore {
       for (const row of rows) found.set(Number(row.id), row.outcome);
       return found;
     },
+    async takeOutcomes(ids) {
+      const found = new Map<number, unknown>();
+      if (ids.length === 0) return found;
+      const { rows } = await db.query<{ id: string; outcome: unknown }>(
+        `DELETE FROM forwarded_calls
+          WHERE id = ANY($1::bigint[]) AND done_at IS NOT NULL RETURNING id, outcome`,
+        [ids],
+      );
+      for (const row of rows) found.set(Number(row.id), row.outcome);
+      return found;
+    },
     async withdraw(id) {
       const { rowCount } = await db.query(
         'DELETE FROM forwarded_calls WHERE id = $1 AND claimed_by IS NULL AND done_at IS NULL',
         [id],
       );
       return rowCount === 1;
-    },
-    async forget(ids) {
-      if (ids.length === 0) return;
-      await db.query('DELETE FROM forwarded_calls WHERE id = ANY($1::bigint[])', [ids]);
     },
     async sweep(olderThanMs) {
       const { rowCount } = await db.query(

@@ -232,7 +232,10 @@ describeEachEngine('forwarded calls', (engine) => {
     };
     await b.inbox.stop();
     const callId = await store.insert(id, call, 'node-a');
-    expect(await store.claim(callId, 'node-dead')).toBe(true);
+    const claimed = await store.claimPending([sliceOf(id)], 'node-dead', [], 10);
+    expect(claimed.map((c) => c.id)).toContain(callId);
+    // Claimed: its caller can no longer withdraw it.
+    expect(await store.withdraw(callId)).toBe(false);
     await b.host.send(id, { type: 'add' }, call.options);
     const restarted = new InboxWorker({
       store,

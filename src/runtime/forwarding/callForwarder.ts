@@ -110,9 +110,8 @@ export class CallForwarder {
     this.#looking = true;
     try {
       const { store } = this.#options;
-      const outcomes = await store.outcomes([...this.#waiting.keys()]);
+      const outcomes = await store.takeOutcomes([...this.#waiting.keys()]);
       for (const [id, outcome] of outcomes) this.#settle(id, outcome);
-      if (outcomes.size > 0) await store.forget([...outcomes.keys()]);
       const now = Date.now();
       for (const [id, waiter] of this.#waiting) {
         if (waiter.deadline <= now) await this.#giveUp(id, waiter);

@@ -25,27 +25,7 @@ export function forwardingHost(
   remote?: ChangeSource,
   line?: KeyedLine,
 ): SupervisorHost {
-  /**
-   * Here when this node acts for it (a keyed command in its key's line, shared with the
-   * calls forwarded here), else (or when it moved meanwhile) at its owner.
-   */
-  async function via<T>(
-    id: string,
-    here: () => Promise<T>,
-    call: () => ForwardedCall,
-    keyed = true,
-  ): Promise<T> {
-    const duties = host.slices;
-    if (!duties || duties.owns(id)) {
-      try {
-        return await (line && keyed ? line.run(id, call(), here) : here());
-      } catch (error) {
-        // Refused before anything was applied: the slice left this node during the call.
-        if (!duties || !isStewardError(error, 'ERR_SUPERVISOR_MOVED')) throw error;
-      }
-    }
-    return forwarder.forward<T>(id, call());
-  }
+  const via = placing(host, forwarder, line);
 
   const send = (id: string, event: unknown, options: Parameters<SupervisorHost['send']>[2]) =>
     via<Committed>(
@@ -106,6 +86,37 @@ export function forwardingHost(
       };
     },
     ...passThrough(host),
+  };
+}
+
+/** A call placed: run here when this node acts for its supervisor, else at its owner. */
+type Via = <T>(
+  id: string,
+  here: () => Promise<T>,
+  call: () => ForwardedCall,
+  keyed?: boolean,
+) => Promise<T>;
+
+/**
+ * Here when this node acts for it (a keyed command in its key's line, shared with the
+ * calls forwarded here), else (or when it moved meanwhile) at its owner.
+ */
+function placing(
+  host: SupervisorHost,
+  forwarder: Pick<CallForwarder, 'forward'>,
+  line: KeyedLine | undefined,
+): Via {
+  return async (id, here, call, keyed = true) => {
+    const duties = host.slices;
+    if (!duties || duties.owns(id)) {
+      try {
+        return await (line && keyed ? line.run(id, call(), here) : here());
+      } catch (error) {
+        // Refused before anything was applied: the slice left this node during the call.
+        if (!duties || !isStewardError(error, 'ERR_SUPERVISOR_MOVED')) throw error;
+      }
+    }
+    return forwarder.forward(id, call());
   };
 }
 

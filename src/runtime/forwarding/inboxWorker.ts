@@ -86,10 +86,9 @@ export class InboxWorker {
   }
 
   async #drainOnce(): Promise<boolean> {
-    const slices = this.#options.slices();
-    const calls = await this.#options.store.pending(slices, PAGE);
+    const { store, nodeId, slices } = this.#options;
+    const calls = await store.claimPending(slices(), nodeId, [...this.#running], PAGE);
     for (const call of calls) {
-      if (this.#running.has(call.id)) continue;
       this.#running.add(call.id);
       void this.#serve(call).finally(() => this.#running.delete(call.id));
     }
@@ -97,9 +96,8 @@ export class InboxWorker {
   }
 
   async #serve(call: PendingCall): Promise<void> {
-    const { store, nodeId, log } = this.#options;
+    const { store, log } = this.#options;
     try {
-      if (!(await store.claim(call.id, nodeId))) return;
       const settled = await this.#run(call).then(
         (result) => ({ result }),
         (error: unknown) => ({ error }),
