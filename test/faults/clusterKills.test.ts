@@ -6,11 +6,13 @@ import { expect, it } from 'vitest';
 import { sliceOf } from '../../src/model/slices.ts';
 import type { Database } from '../../src/persistence/database.ts';
 import { openPgDatabase } from '../../src/persistence/pgDatabase.ts';
+import type { ServerFrame } from '../../src/protocol/frames.ts';
 import { type AnswerLog, answerUntilAcked, createAnswerLog } from '../helpers/answerLoop.ts';
 import { clusterNode, TTL_MS } from '../helpers/clusterNodes.ts';
 import { describePostgresOnly } from '../helpers/engines.ts';
 import { crashTestData, type FaultRuntime, killRuntime, TOKENS } from '../helpers/faultRuntime.ts';
 import { journalAgainstAcks } from '../helpers/journalChecks.ts';
+import { waitFor } from '../helpers/waitFor.ts';
 import { openTestClient, type TestClient } from '../helpers/wsTestClient.ts';
 
 const KILLS = 20;
@@ -103,22 +105,45 @@ describePostgresOnly('three nodes, killed in turn', (engine) => {
         const killedAt = Date.now();
         const seenBefore = watching.frames.length;
         await killRuntime(victim.runtime);
+        // Restarted as a new node once the survivors took its slices (so that they, not
+        // the newcomer, restore its supervisors), while its supervisors are being restored.
+        const restarting = (async () => {
+          await waitFor(
+            'the survivors to take its slices',
+            async () => {
+              const { rows } = await db.query<{ slice: number }>(
+                `SELECT slice FROM slice_leases WHERE slice = ANY($1::smallint[])
+                   AND node_id = ANY($2::text[]) AND expires_at > now()`,
+                [[...owned], survivors.map((m) => m.nodeId)],
+              );
+              return rows.length === owned.size;
+            },
+            { timeoutMs: TTL_MS * 5, intervalMs: 100 },
+          );
+          return member(url);
+        })();
         await Promise.all(answers);
 
-        // Each supervisor the victim owned is asked again on a survivor, from its restore.
+        // Each supervisor the victim owned is restored on a survivor as a failover, and the
+        // client subscribed there is asked its question again.
+        const after = (frame: ServerFrame) => watching.frames.indexOf(frame) >= seenBefore;
         for (const id of orphans) {
           await watching.waitFor(
-            (frame) =>
-              frame.type === 'question.asked' &&
-              frame.supervisorId === id &&
-              watching.frames.indexOf(frame) >= seenBefore,
+            (frame) => frame.type === 'question.asked' && frame.supervisorId === id && after(frame),
             TTL_MS * 5,
           );
         }
+        const failedOver = await db.query<{ id: string }>(
+          `SELECT DISTINCT supervisor_id AS id FROM supervisor_events
+            WHERE kind = 'restored' AND payload->>'source' = 'failover'
+              AND created_at >= to_timestamp($1 / 1000.0) AND supervisor_id = ANY($2::uuid[])`,
+          [killedAt - 1_000, orphans],
+        );
+        expect(failedOver.rows.length).toBe(orphans.length);
         failovers.push(Date.now() - killedAt);
         await watching.close();
         await victim.client.close().catch(() => {});
-        members[members.indexOf(victim)] = await member(url);
+        members[members.indexOf(victim)] = await restarting;
       }
 
       const { lost, twice, wrongVersion } = await journalAgainstAcks(db, log.acked);
