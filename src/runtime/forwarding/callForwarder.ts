@@ -7,7 +7,6 @@ import { StewardError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { type ForwardedCallStore, OUTCOMES_CHANNEL } from '../../persistence/forwardedCalls.ts';
 import { type ForwardedCall, settle } from './forwardedCall.ts';
-import { oneAtATime } from './oneAtATime.ts';
 
 /** Subscribes to a NOTIFY channel (the database's `listen`). */
 export type Listen = (
@@ -44,14 +43,7 @@ export class CallForwarder {
   readonly #waiting = new Map<number, Waiter>();
   #timer: NodeJS.Timeout | undefined;
   #unlisten: (() => Promise<void>) | undefined;
-  /**
-   * Looks the outcomes up, one look at a time; a NOTIFY during a look brings another
-   * right after it rather than waiting for the next poll.
-   */
-  readonly #lookUp = oneAtATime(
-    () => this.#lookOnce(),
-    () => {},
-  );
+  #looking = false;
   /** Calls forwarded, and how they ended. */
   readonly counters = { forwarded: 0, applied: 0, refused: 0, failed: 0 };
 
@@ -62,9 +54,9 @@ export class CallForwarder {
   /** Listens for outcomes and starts polling for them. */
   async start(): Promise<void> {
     this.#unlisten = await this.#options.listen(OUTCOMES_CHANNEL, (payload) => {
-      if (this.#waiting.has(Number(payload))) this.#lookUp();
+      if (this.#waiting.has(Number(payload))) void this.#lookUp();
     });
-    this.#timer = setInterval(() => this.#lookUp(), this.#options.pollMs ?? 250);
+    this.#timer = setInterval(() => void this.#lookUp(), this.#options.pollMs ?? 250);
     this.#timer.unref();
   }
 
@@ -113,8 +105,9 @@ export class CallForwarder {
   }
 
   /** Settles the waits whose outcome is in, and ends those past their deadline. */
-  async #lookOnce(): Promise<void> {
-    if (this.#waiting.size === 0) return;
+  async #lookUp(): Promise<void> {
+    if (this.#looking || this.#waiting.size === 0) return;
+    this.#looking = true;
     try {
       const { store } = this.#options;
       const outcomes = await store.takeOutcomes([...this.#waiting.keys()]);
@@ -127,6 +120,8 @@ export class CallForwarder {
       // The database is away: the next round tries again, and deadlines still end waits.
       this.#options.log.warn({ err: error }, 'could not read the outcomes of forwarded calls');
       this.#failPastDeadline();
+    } finally {
+      this.#looking = false;
     }
   }
 
