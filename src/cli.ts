@@ -49,8 +49,10 @@ flags (each overrides its environment variable):
   --restore lazy|eager     STEWARD_RESTORE           lazy (default): a start rebuilds only the
                                                      supervisors with work in flight or a timer
                                                      due; the rest on their first touch
-  --cluster                STEWARD_CLUSTER=on|off    share this PostgreSQL with other runtimes:
-                                                     supervisors placed by leased slices
+  --cluster / --no-cluster STEWARD_CLUSTER=on|off    share this PostgreSQL with other runtimes:
+                                                     supervisors placed by leased slices;
+                                                     default on with PostgreSQL (off: this
+                                                     runtime claims the database alone)
   --lease-ttl MS           STEWARD_LEASE_TTL_MS      a node's leases without renewal; 10000
   --node-address URL       STEWARD_NODE_ADDRESS      how others reach this node
   --retain-finished TIME   STEWARD_RETAIN_FINISHED   finished supervisors older than this are
@@ -85,6 +87,7 @@ const FLAG_OPTIONS = {
   'passivate-after': { type: 'string' },
   restore: { type: 'string' },
   cluster: { type: 'boolean' },
+  'no-cluster': { type: 'boolean' },
   'lease-ttl': { type: 'string' },
   'node-address': { type: 'string' },
   'retain-finished': { type: 'string' },
@@ -184,6 +187,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.demo !== undefined) flags.demo = values.demo ? 'on' : 'off';
   if (values['no-demo']) flags.demo = 'off';
   if (values.cluster) flags.cluster = 'on';
+  if (values['no-cluster']) flags.cluster = 'off';
   for (const [flag, key] of Object.entries(FLAG_KEYS)) {
     const value = values[flag as keyof typeof FLAG_KEYS];
     if (value !== undefined) flags[key] = value;

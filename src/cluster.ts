@@ -34,6 +34,16 @@ export interface ClusterNode {
    * commits.
    */
   serving(host: SupervisorHost): SupervisorHost;
+  /**
+   * The node's session is gone (its presence claim lost): stops acting for every slice at
+   * once and refuses calls (`ERR_DATABASE_UNAVAILABLE`) until `databaseBack`.
+   */
+  databaseLost(): void;
+  /**
+   * The session is back (claimed again): takes a share anew, restores it, then takes calls
+   * again. Rejects when the database fails meanwhile (still refusing calls).
+   */
+  databaseBack(): Promise<Restored>;
   /** Gives every slice back (flushing its writes first) and leaves. */
   leave(): Promise<void>;
 }
@@ -54,12 +64,17 @@ export function clusterNode(
     log: Logger;
     /** How long a forwarded call waits for its owner; default twice the TTL plus 10 s. */
     forwardTimeoutMs?: number;
+    /**
+     * True when the node holds its presence claim (`claimForNode`, before `join`), as do
+     * all the others: then a node whose session ended is seen at once, not after the TTL.
+     */
+    presence?: boolean;
   },
 ): ClusterNode {
   let host: SupervisorHost | undefined;
   let joined = false;
-  /** The restores of the slices taken while joining: the join waits for them. */
-  const initial: Promise<Restored>[] = [];
+  /** The restores in progress: the join, and a return of the database, wait for them. */
+  const restoring = new Set<Promise<Restored>>();
   const { log } = options;
 
   let leaving = false;
@@ -73,7 +88,7 @@ export function clusterNode(
     const slices = leases.map((lease) => lease.slice);
     const started = performance.now();
     const running = host;
-    const restoring = duties
+    const inProgress = duties
       .arrive(slices, () => running.restoreAll(source, slices))
       .then((done) => {
         log.info(
@@ -95,16 +110,33 @@ export function clusterNode(
         timer.unref();
         return { restored: 0, failed: 0, deferred: 0 };
       });
-    if (!joined) initial.push(restoring);
+    restoring.add(inProgress);
+    void inProgress.finally(() => restoring.delete(inProgress));
+  };
+  /** What the restores in progress did, once they are done. */
+  const restored = async (): Promise<Restored> => {
+    const done = await Promise.all(restoring);
+    return {
+      restored: sum(done, 'restored'),
+      failed: sum(done, 'failed'),
+      deferred: sum(done, 'deferred'),
+    };
   };
 
   const keeper = new LeaseKeeper({
     store: createSliceLeaseStore(db),
     ttlMs: options.ttlMs,
     address: options.address ?? null,
+    presence: options.presence ?? false,
     log,
     hooks: {
-      taken: restore,
+      // Its own slices back after its session ended are this node's restart, not a failover.
+      taken(leases) {
+        const own = leases.filter((lease) => lease.previousNode === keeper.nodeId);
+        const others = leases.filter((lease) => lease.previousNode !== keeper.nodeId);
+        if (own.length > 0) restore(own, 'restart');
+        if (others.length > 0) restore(others);
+      },
       async yielding(slices) {
         const dropped = (await host?.slices?.giveBack(slices)) ?? 0;
         log.info({ slices: slices.length, supervisors: dropped }, 'slices given back');
@@ -162,7 +194,7 @@ export function clusterNode(
       unannounce = given.subscribe(() => remote.announce());
       await keeper.start();
       joined = true;
-      const done = await Promise.all(initial);
+      const done = await restored();
       line ??= new KeyedLine(given);
       inbox = new InboxWorker({
         store: calls,
@@ -174,11 +206,17 @@ export function clusterNode(
         log,
       });
       await inbox.start();
-      return {
-        restored: sum(done, 'restored'),
-        failed: sum(done, 'failed'),
-        deferred: sum(done, 'deferred'),
-      };
+      return done;
+    },
+    databaseLost() {
+      keeper.suspend();
+      host?.databaseLost();
+    },
+    async databaseBack() {
+      await keeper.resume();
+      const done = await restored();
+      host?.databaseBack();
+      return done;
     },
     serving(given) {
       line ??= new KeyedLine(given);

@@ -109,8 +109,9 @@ const ConfigSchema = z.object({
   /**
    * Join the other runtimes on the same PostgreSQL: supervisors are placed by leased slices
    * (docs/operations.md, "Several nodes"). Off: one runtime per database, a second refuses.
+   * Default: on with PostgreSQL, off (and refused) with embedded PGlite.
    */
-  cluster: z.boolean().default(false),
+  cluster: z.boolean().optional(),
   /** How long a node's leases last without renewal: failover time against false failover. */
   leaseTtlMs: z.coerce.number().int().min(1_000).default(10_000),
   /** How other nodes and clients reach this node (`http://host:port`), shown to them. */
@@ -139,7 +140,10 @@ const ConfigSchema = z.object({
 });
 
 /** The runtime's configuration, validated, with every default filled in. */
-export type Config = z.infer<typeof ConfigSchema>;
+export type Config = Omit<z.infer<typeof ConfigSchema>, 'cluster'> & {
+  /** Resolved: on with PostgreSQL unless turned off; always off with PGlite. */
+  cluster: boolean;
+};
 
 /**
  * The serve options a config file (`defineConfig`) or `createSteward` takes, typed; each
@@ -172,7 +176,10 @@ export interface ServeOptions {
    * one (waiting for a person, say) on its first touch. `eager`: all of them at start.
    */
   restore?: 'lazy' | 'eager' | undefined;
-  /** Share the PostgreSQL database with other runtimes (several nodes). Default off. */
+  /**
+   * Share the PostgreSQL database with other runtimes (several nodes). Default: on with
+   * PostgreSQL; off, one runtime that claims the database for itself.
+   */
   cluster?: boolean | undefined;
   /** Lease TTL of a node's slices, ms. Default 10 s. */
   leaseTtlMs?: number | undefined;
@@ -286,7 +293,7 @@ export function loadConfig(
     // Embedded PGlite is one process's database: there is nothing to share.
     throw invalidConfig(nameOf('cluster'), `needs PostgreSQL (${nameOf('databaseUrl')})`);
   }
-  return parsed.data;
+  return { ...parsed.data, cluster: parsed.data.cluster ?? parsed.data.databaseUrl !== undefined };
 }
 
 /** Every configured token: inline ones and those of the tokens file. */

@@ -1,6 +1,7 @@
 // The runtime and its database over time: wait for it at start, hold the claim on it, and
 // when the claim is lost (the database went away, or its connection silently died) stop
 // acting, keep trying, and take up the work again once it can claim it anew.
+import type { ClusterNode } from './cluster.ts';
 import { isStewardError, StewardError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { Database } from './persistence/database.ts';
@@ -87,6 +88,7 @@ export async function holdDatabaseClaim(
   db: Database,
   events: ClaimEvents,
   log: Logger,
+  as?: { nodeId: string },
 ): Promise<DatabaseClaim> {
   const stop = new AbortController();
   let release: (() => Promise<void>) | null = null;
@@ -113,7 +115,7 @@ export async function holdDatabaseClaim(
       await pause(backoffMs(attempt), stop.signal);
       if (stop.signal.aborted) return;
       try {
-        release = await db.claimRuntime(onLost);
+        release = await db.claimRuntime(onLost, as);
       } catch (error) {
         log.warn({ attempt, err: messageOf(error) }, 'database still unreachable; trying again');
         continue;
@@ -136,11 +138,13 @@ export async function holdDatabaseClaim(
     }
   }
 
-  release = await db.claimRuntime(onLost);
+  release = await db.claimRuntime(onLost, as);
   if (!release) {
     throw new StewardError(
       'ERR_RUNTIME_ALREADY_RUNNING',
-      `another Steward runtime is serving ${db.location}; stop it first (several runtimes on one database are not supported yet)`,
+      as
+        ? `a Steward runtime that does not share its database (cluster off) is serving ${db.location}; stop it first, or start it again with cluster on`
+        : `another Steward runtime is serving ${db.location}; stop it first, or run every runtime of this database with cluster on (the default on PostgreSQL)`,
       { location: db.location },
     );
   }
@@ -191,6 +195,42 @@ export async function claimForHost(
       },
     },
     log,
+  );
+  undo.push(() => claim.release());
+}
+
+/**
+ * A node among several: holds its presence on `db` (the runtime lock shared with the other
+ * nodes, so a runtime claiming the database for itself is refused, and a lock of its own)
+ * for as long as it runs. Take it before `node.join`. Lost, the node stops acting for every
+ * slice at once (the other nodes take them as soon as they see its lock free) and refuses
+ * calls; claimed again, it takes a share anew and restores it before taking calls again.
+ * The release is pushed to `undo`.
+ */
+export async function claimForNode(
+  db: Database,
+  node: Pick<ClusterNode, 'keeper' | 'databaseLost' | 'databaseBack'>,
+  availability: Availability,
+  log: Logger,
+  undo: Array<(remainingMs: number) => unknown>,
+): Promise<void> {
+  const claim = await holdDatabaseClaim(
+    db,
+    {
+      lost(reason) {
+        node.databaseLost();
+        if (availability.current().database === 'unavailable') return;
+        log.error({ reason }, 'database lost: no slice held, refusing calls until it is back');
+        availability.set('unavailable', reason);
+      },
+      async regained() {
+        const { restored, failed, deferred } = await node.databaseBack();
+        availability.set('available');
+        log.info({ restored, failed, deferred }, `database back: ${restored} supervisors restored`);
+      },
+    },
+    log,
+    { nodeId: node.keeper.nodeId },
   );
   undo.push(() => claim.release());
 }

@@ -5,7 +5,7 @@ import type { AnyActorLogic } from 'xstate';
 import { clusterNode } from './cluster.ts';
 import { type Config, configuredTokens, loadConfig } from './config.ts';
 import type { StewardConfig } from './configFile.ts';
-import { claimForHost, openWhenReachable } from './databaseClaim.ts';
+import { claimForHost, claimForNode, openWhenReachable } from './databaseClaim.ts';
 import { demoStepTask, startDemo } from './demo.ts';
 import { devToken } from './devToken.ts';
 import { StewardError } from './errors.ts';
@@ -227,7 +227,12 @@ async function startServing(
   const metrics = createServerMetrics();
   const availability = createAvailability();
   const node = config.cluster
-    ? clusterNode(db, { ttlMs: config.leaseTtlMs, address: config.nodeAddress, log })
+    ? clusterNode(db, {
+        ttlMs: config.leaseTtlMs,
+        address: config.nodeAddress,
+        log,
+        presence: true,
+      })
     : undefined;
   const host = createSupervisorHost({
     ...(node ? { slices: node.membership } : {}),
@@ -240,7 +245,8 @@ async function startServing(
     commitTimeoutMs: config.commitTimeoutMs,
   });
   metrics.attach(host);
-  if (!node) await claimForHost(db, host, availability, log, undo);
+  if (node) await claimForNode(db, node, availability, log, undo);
+  else await claimForHost(db, host, availability, log, undo);
   // Claimed (or a node of several), so a refused second runtime records nothing; before
   // restoring, so every question pending now counts this start in its deliveryCount.
   const runtimeStarts = await recordRuntimeStart(db, new Date());

@@ -113,6 +113,7 @@ const RUNTIME_STAGES: Record<string, string[]> = {
     'runtime/commit',
     'runtime/restore',
     'runtime/hostApi.ts',
+    'runtime/hostErrors.ts',
     'runtime/inLine.ts',
   ],
   'runtime/live': ['runtime/live', 'runtime/commit'],

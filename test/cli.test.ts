@@ -32,8 +32,8 @@ async function steward(args: string[], env: NodeJS.ProcessEnv) {
  * Starts `steward serve --port 0 --no-demo` and resolves once it listens; it is stopped
  * (SIGTERM) after the test if the test has not stopped it.
  */
-async function serving(env: NodeJS.ProcessEnv) {
-  const child = spawn(NODE, stewardArgs('serve', '--port', '0', '--no-demo'), {
+async function serving(env: NodeJS.ProcessEnv, ...args: string[]) {
+  const child = spawn(NODE, stewardArgs('serve', '--port', '0', '--no-demo', ...args), {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -344,26 +344,55 @@ describePostgresOnly('steward serve on PostgreSQL', (engine) => {
     );
   });
 
-  it('refuses to start a second runtime on a database one already serves', async () => {
+  /** The environment of runtimes on a fresh database of their own. */
+  async function ownDatabase(): Promise<NodeJS.ProcessEnv> {
     const db = await engine.openMigrated();
     onTestFinished(() => db.close());
     const url = new URL(process.env.DATABASE_URL as string);
     url.pathname = db.location.slice(db.location.lastIndexOf('/'));
-    const env = {
+    return {
       ...process.env,
       DATABASE_URL: url.toString(),
       STEWARD_TOKENS: 'alice:alice-token-0123456789',
     };
-    const { child: first, exited } = await serving(env);
-    const second = await run(NODE, stewardArgs('serve', '--port', '0', '--no-demo'), { env }).then(
+  }
+  const refusedStart = (env: NodeJS.ProcessEnv, ...args: string[]) =>
+    run(NODE, stewardArgs('serve', '--port', '0', '--no-demo', ...args), { env }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );
-    expect(second.code).toBe(1);
-    expect(second.stderr.trim()).toMatch(
-      /^steward: another Steward runtime is serving postgres:\/\/.+; stop it first/,
-    );
-    first.kill('SIGTERM');
-    expect(await exited).toBe(0);
+
+  it('starts a second runtime on a database one already serves as another node of it', async () => {
+    const env = await ownDatabase();
+    const first = await serving(env);
+    const second = await serving(env);
+    for (const node of [first, second]) {
+      node.child.kill('SIGTERM');
+      expect(await node.exited).toBe(0);
+    }
   }, 60_000);
+
+  it('refuses a runtime with cluster off on a database nodes serve, and a node on one it serves', async () => {
+    const env = await ownDatabase();
+    const node = await serving(env);
+    const alone = await refusedStart(env, '--no-cluster');
+    expect(alone.code).toBe(1);
+    expect(alone.stderr.trim()).toMatch(
+      /^steward: another Steward runtime is serving postgres:\/\/.+; stop it first, or run every runtime of this database with cluster on/,
+    );
+    node.child.kill('SIGTERM');
+    expect(await node.exited).toBe(0);
+
+    const single = await serving(env, '--no-cluster');
+    const joining = await refusedStart(env);
+    expect(joining.code).toBe(1);
+    expect(joining.stderr.trim()).toMatch(
+      /^steward: a Steward runtime that does not share its database \(cluster off\) is serving postgres:\/\/.+; stop it first/,
+    );
+    const second = await refusedStart(env, '--no-cluster');
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim()).toMatch(/^steward: another Steward runtime is serving/);
+    single.child.kill('SIGTERM');
+    expect(await single.exited).toBe(0);
+  }, 90_000);
 });

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
     }
   });
 
-  it('joins a cluster only on PostgreSQL, with a lease TTL of at least a second', () => {
+  it('joins a cluster by default on PostgreSQL and only there, with a lease TTL of at least a second', () => {
     const pg = { DATABASE_URL: 'postgres://steward@db.internal:5432/steward' };
     expect(
       loadConfig({ ...pg, STEWARD_CLUSTER: 'on', STEWARD_LEASE_TTL_MS: '4000' }),
@@ -63,7 +63,9 @@ describe('loadConfig', () => {
       cluster: true,
       leaseTtlMs: 4000,
     });
-    expect(loadConfig(pg)).toMatchObject({ cluster: false, leaseTtlMs: 10_000 });
+    expect(loadConfig(pg)).toMatchObject({ cluster: true, leaseTtlMs: 10_000 });
+    expect(loadConfig({ ...pg, STEWARD_CLUSTER: 'off' })).toMatchObject({ cluster: false });
+    expect(loadConfig({})).toMatchObject({ cluster: false });
     expect(configError({ STEWARD_CLUSTER: 'on' }).message).toBe(
       'STEWARD_CLUSTER is invalid: needs PostgreSQL (DATABASE_URL)',
     );

@@ -49,8 +49,16 @@ export interface Database extends Queryable {
    * Resolves to the release function, or `null` when another process holds the claim.
    * `onLost` is called when the claim ends without a release (its connection died): then
    * another runtime may take over, and this one must stop writing.
+   *
+   * With `as.nodeId`, the claim of one node among several: the runtime lock shared (so a
+   * runtime claiming the database for itself is refused, and refuses them) plus a lock of
+   * the node's own, whose being free tells the other nodes this node's session is gone
+   * (`nodePresenceFreeSql`).
    */
-  claimRuntime(onLost: (error: Error) => void): Promise<(() => Promise<void>) | null>;
+  claimRuntime(
+    onLost: (error: Error) => void,
+    as?: { nodeId: string },
+  ): Promise<(() => Promise<void>) | null>;
   /**
    * Drops every idle connection (and hands out new ones from now on), after one was found
    * dead: others to the same server may be dead too. A no-op for PGlite.

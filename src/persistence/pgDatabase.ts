@@ -11,6 +11,7 @@ import {
   type QueryResult,
   sqlState,
 } from './database.ts';
+import { NODE_LOCK_CLASS } from './nodeLock.ts';
 
 /** Options for the PostgreSQL engine. */
 export interface PgDatabaseOptions {
@@ -296,25 +297,33 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
   };
 
   /** Unlocks on the session that holds the claim; false when that session cannot answer. */
+  // The session holds the claim's locks and no other: unlocking them all is unlocking it.
   async function unlockOnSession(client: pg.PoolClient): Promise<boolean> {
     try {
-      const { rows } = await timedQuery<{ unlocked: boolean }>(
-        client,
-        'SELECT pg_advisory_unlock($1) AS unlocked',
-        [RUNTIME_LOCK_KEY],
-        timeouts.statementTimeoutMs,
-      );
-      return rows[0]?.unlocked === true;
+      await timedQuery(client, 'SELECT pg_advisory_unlock_all()', [], timeouts.statementTimeoutMs);
+      return true;
     } catch {
       return false;
     }
   }
 
-  async function tryLock(client: pg.PoolClient): Promise<{ taken: boolean; pid: number }> {
+  /**
+   * The runtime lock alone, or (for a node) shared plus the node's own lock, in one
+   * statement: when the second cannot be had, the first is let go before it returns.
+   */
+  async function tryLock(
+    client: pg.PoolClient,
+    nodeId: string | undefined,
+  ): Promise<{ taken: boolean; pid: number }> {
     const { rows } = await timedQuery<{ taken: boolean; pid: number }>(
       client,
-      'SELECT pg_try_advisory_lock($1) AS taken, pg_backend_pid() AS pid',
-      [RUNTIME_LOCK_KEY],
+      nodeId === undefined
+        ? 'SELECT pg_try_advisory_lock($1) AS taken, pg_backend_pid() AS pid'
+        : `SELECT CASE WHEN NOT pg_try_advisory_lock_shared($1) THEN false
+                       WHEN pg_try_advisory_lock($2, hashtext($3)) THEN true
+                       ELSE NOT pg_advisory_unlock_shared($1) END AS taken,
+                  pg_backend_pid() AS pid`,
+      nodeId === undefined ? [RUNTIME_LOCK_KEY] : [RUNTIME_LOCK_KEY, NODE_LOCK_CLASS, nodeId],
       timeouts.statementTimeoutMs,
     );
     return rows[0] ?? { taken: false, pid: 0 };
@@ -394,7 +403,7 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
       };
     },
 
-    async claimRuntime(onLost: (error: Error) => void) {
+    async claimRuntime(onLost: (error: Error) => void, as?: { nodeId: string }) {
       const client = await pool.connect();
       let state: 'claiming' | 'held' | 'lost' | 'released' = 'claiming';
       let check: NodeJS.Timeout | undefined;
@@ -411,7 +420,7 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
       client.on('error', lose);
       let taken: { taken: boolean; pid: number } | undefined;
       try {
-        taken = await tryLock(client);
+        taken = await tryLock(client, as?.nodeId);
         // Our own earlier session still holds it (its connection went silently dead and
         // the server has not noticed): end it, as its holder, and take the lock.
         if (
@@ -419,7 +428,7 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
           previousHolder !== undefined &&
           (await endBackendHolding(previousHolder))
         ) {
-          taken = await tryLock(client);
+          taken = await tryLock(client, as?.nodeId);
         }
       } catch (error) {
         client.off('error', lose);

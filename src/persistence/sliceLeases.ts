@@ -1,5 +1,6 @@
 import type { SliceLease } from '../model/slices.ts';
 import type { Database, Queryable } from './database.ts';
+import { nodePresenceFreeSql } from './nodeLock.ts';
 
 // Every statement here is one statement, so a take or a renew is atomic without
 // BEGIN/COMMIT and has no read-then-write window, and every time is the database's clock
@@ -88,6 +89,19 @@ export interface SliceLeaseStore {
    * as nobody took them); returns the slices freed.
    */
   releaseSlices(nodeId: string, leases: readonly SliceLease[]): Promise<number[]>;
+  /**
+   * For nodes that hold their presence lock (`Database.claimRuntime` with a node id): ends
+   * the leases of every other node whose session is gone (its lock free: the process died
+   * or its connection closed) and deletes its row, so its slices are taken at once rather
+   * than after the TTL. Returns the nodes found gone.
+   */
+  expireDeparted(nodeId: string): Promise<string[]>;
+  /**
+   * Ends every lease still recorded under `nodeId`, which acts for none of them any more
+   * (it lost its session and dropped them): so it can take them again, under new epochs,
+   * without waiting for them to expire. Returns how many there were.
+   */
+  expireLeasesOf(nodeId: string): Promise<number>;
 }
 
 /** `ms` of a numeric parameter as an interval. */
@@ -261,6 +275,32 @@ export async function releaseSlices(
   return rows.map((row) => row.slice).sort((a, b) => a - b);
 }
 
+export async function expireDeparted(db: Queryable, nodeId: string): Promise<string[]> {
+  // The lock taken on a departed node's key is held to the end of this statement, so that
+  // node cannot come back half-way through it; a live node's lock is held by its session.
+  const { rows } = await db.query<{ node_id: string }>(
+    `WITH departed AS (
+       SELECT node_id FROM runtime_nodes
+       WHERE node_id <> $1 AND ${nodePresenceFreeSql('node_id')}
+     ), ended AS (
+       UPDATE slice_leases SET expires_at = now()
+       WHERE node_id IN (SELECT node_id FROM departed) AND expires_at > now()
+     )
+     DELETE FROM runtime_nodes WHERE node_id IN (SELECT node_id FROM departed)
+     RETURNING node_id`,
+    [nodeId],
+  );
+  return rows.map((row) => row.node_id).sort();
+}
+
+export async function expireLeasesOf(db: Queryable, nodeId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    'UPDATE slice_leases SET expires_at = now() WHERE node_id = $1 AND expires_at > now()',
+    [nodeId],
+  );
+  return rowCount ?? 0;
+}
+
 /**
  * The condition a write for a supervisor must meet, in the same statement as the write:
  * the node still holds the slice, under the epoch the write carries, and the lease has not
@@ -305,5 +345,7 @@ export function createSliceLeaseStore(db: Database): SliceLeaseStore {
     renewLeases: (nodeId, held, ttlMs) => renewLeases(db, nodeId, held, ttlMs),
     takeSlices: (nodeId, max, ttlMs) => takeSlices(db, nodeId, max, ttlMs),
     releaseSlices: (nodeId, leases) => releaseSlices(db, nodeId, leases),
+    expireDeparted: (nodeId) => expireDeparted(db, nodeId),
+    expireLeasesOf: (nodeId) => expireLeasesOf(db, nodeId),
   };
 }

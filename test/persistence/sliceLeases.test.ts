@@ -269,4 +269,47 @@ describePostgresOnly('slice leases taken at once by several nodes', (engine) => 
     const [again] = await createSliceLeaseStore(other).takeSlices('b', 1, 10_000);
     expect(again).toMatchObject({ slice: held.slice, epoch: held.epoch + 1, wasExpired: true });
   });
+
+  it('ends the leases of a node whose session is gone, not of one that holds its presence, and lets a node free its own', async () => {
+    await freeAll(db);
+    await db.query('DELETE FROM runtime_nodes');
+    const store = createSliceLeaseStore(db);
+    const lost: Error[] = [];
+    // 'a' holds its presence on a connection of its own; 'b' is a node whose process died.
+    const release = await db.claimRuntime((error) => lost.push(error), { nodeId: 'a' });
+    if (!release) throw new Error('presence not claimed');
+    try {
+      for (const node of ['a', 'b']) {
+        await store.registerNode(node, null);
+        await store.takeSlices(node, 10, 60_000);
+      }
+      // A second claim of 'a' (another process with its id) is refused while it is held.
+      expect(await other.claimRuntime(() => {}, { nodeId: 'a' })).toBeNull();
+      expect(await createSliceLeaseStore(other).expireDeparted('c')).toEqual(['b']);
+      const { rows } = await db.query<{ node_id: string; live: string }>(
+        `SELECT node_id, count(*) FILTER (WHERE expires_at > now()) AS live
+         FROM slice_leases WHERE node_id IS NOT NULL GROUP BY node_id ORDER BY node_id`,
+      );
+      expect(rows.map((r) => [r.node_id, Number(r.live)])).toEqual([
+        ['a', 10],
+        ['b', 0],
+      ]);
+      const nodes = await db.query<{ node_id: string }>('SELECT node_id FROM runtime_nodes');
+      expect(nodes.rows.map((r) => r.node_id)).toEqual(['a']);
+      // Its slices expired, 'b' takes none of them back unless it takes them anew.
+      expect(await store.renewLeases('b', [], 60_000)).toEqual([]);
+      expect(await store.expireLeasesOf('a')).toBe(10);
+      // Lowest first: the 20 slices 'a' and 'b' held, each taken as a failover.
+      const taken = await store.takeSlices('c', 20, 60_000);
+      expect(taken.map((l) => l.previousNode).sort()).toEqual([
+        ...Array(10).fill('a'),
+        ...Array(10).fill('b'),
+      ]);
+    } finally {
+      await release();
+    }
+    expect(lost).toEqual([]);
+    // Released, 'a' is gone to the others too.
+    expect(await store.expireDeparted('c')).toEqual(['a']);
+  });
 });

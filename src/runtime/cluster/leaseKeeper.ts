@@ -10,79 +10,22 @@ import type { SliceLease } from '../../model/slices.ts';
 import type { GrantedLease, RuntimeNode, SliceLeaseStore } from '../../persistence/sliceLeases.ts';
 import { fairShare, slicesToGiveBack } from './fairShare.ts';
 import { HeldLeases } from './heldLeases.ts';
+import type {
+  LeaseCounters,
+  LeaseHooks,
+  LeaseKeeperOptions,
+  LeaseLossReason,
+  TakenLease,
+} from './leaseOptions.ts';
 import { generateNodeId } from './nodeId.ts';
 
-/** A slice this node has just taken, and what its supervisors' restoration needs to know. */
-export interface TakenLease extends SliceLease {
-  /** The node that held it before, or `null` for a slice that was free. */
-  previousNode: string | null;
-  /** True when its previous lease expired: restore its supervisors as a failover. */
-  wasExpired: boolean;
-}
-
-/**
- * Why slices are no longer held: `deadline`, no renewal was confirmed in time (the
- * database unreachable or slow, or this process paused); `refused`, the database did not
- * renew them (the lease expired, or another node took the slice).
- */
-export type LeaseLossReason = 'deadline' | 'refused';
-
-/** What the host does when the slices it holds change: the one seam of the keeper. */
-export interface LeaseHooks {
-  /**
-   * These slices are now held: restore their supervisors. Not awaited, so that renewals
-   * go on while a large slice restores; an error thrown is logged.
-   */
-  taken(leases: readonly TakenLease[]): void;
-  /**
-   * These slices are given back: stop accepting calls for their supervisors, flush their
-   * writes and drop them. They stay held (and renewed) until this resolves, then they are
-   * released. A rejection keeps them held, to be given back later (except at `stop()`).
-   */
-  yielding(slices: readonly number[]): Promise<void>;
-  /**
-   * These slices are not held any more: stop acting for their supervisors at once and drop
-   * them without writing (a write would be refused by the fence anyway).
-   */
-  lost(slices: readonly number[], reason: LeaseLossReason): void;
-}
-
-/** The keeper's counters since it was made, for `/metrics`. */
-export interface LeaseCounters {
-  /** Leases renewed (one per slice per renewal). */
-  leasesRenewed: number;
-  /** Slices lost, to the deadline or to a refused renewal. */
-  leasesLost: number;
-  slicesTaken: number;
-  slicesGivenBack: number;
-}
-
-export interface LeaseKeeperOptions {
-  store: SliceLeaseStore;
-  hooks: LeaseHooks;
-  /** Generated (`generateNodeId`) unless given. */
-  nodeId?: string;
-  /** Where other nodes reach this one, recorded in `runtime_nodes`. */
-  address?: string | null;
-  /** Lease duration. Default 10 s: the failover time, against false failovers on a pause. */
-  ttlMs?: number;
-  /** How often leases are renewed (and the share looked at). Default `ttlMs / 3`. */
-  renewEveryMs?: number;
-  /**
-   * The node stops acting for a slice this long before its lease would expire, counted
-   * from when the renewal was sent: room for a timer that fires late. Default `ttlMs / 5`.
-   */
-  safetyMarginMs?: number;
-  /** The most slices given back per period. Default 16. */
-  givePerPeriod?: number;
-  /** A node whose heartbeat is older than this is not counted alive. Default `ttlMs`. */
-  staleAfterMs?: number;
-  /** A node whose heartbeat is older than this is deleted. Default `60 * ttlMs`. */
-  forgetAfterMs?: number;
-  log?: Logger;
-  /** Monotonic milliseconds; `performance.now` unless a test needs otherwise. */
-  now?: () => number;
-}
+export type {
+  LeaseCounters,
+  LeaseHooks,
+  LeaseKeeperOptions,
+  LeaseLossReason,
+  TakenLease,
+} from './leaseOptions.ts';
 
 type Phase = 'idle' | 'running' | 'stopping' | 'stopped';
 
@@ -112,6 +55,8 @@ export class LeaseKeeper {
   readonly #givePerPeriod: number;
   readonly #staleAfterMs: number;
   readonly #forgetAfterMs: number;
+  readonly #presence: boolean;
+  readonly #departedEveryMs: number;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #held: HeldLeases;
@@ -125,9 +70,13 @@ export class LeaseKeeper {
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #periodTimer: NodeJS.Timeout | undefined;
+  #departedTimer: NodeJS.Timeout | undefined;
+  /** A period is due as soon as the one in flight ends. */
+  #again = false;
   #period: Promise<void> | undefined;
   #givingBack: Promise<void> | undefined;
   #failing = false;
+  #suspended = false;
 
   constructor(options: LeaseKeeperOptions) {
     this.nodeId = options.nodeId ?? generateNodeId();
@@ -140,6 +89,8 @@ export class LeaseKeeper {
     this.#givePerPeriod = options.givePerPeriod ?? 16;
     this.#staleAfterMs = options.staleAfterMs ?? this.#ttlMs;
     this.#forgetAfterMs = options.forgetAfterMs ?? 60 * this.#ttlMs;
+    this.#presence = options.presence ?? false;
+    this.#departedEveryMs = options.departedEveryMs ?? Math.min(1_000, this.#renewEveryMs);
     this.#log = (options.log ?? silentLogger).child({ nodeId: this.nodeId });
     this.#now = options.now ?? (() => performance.now());
     this.#held = new HeldLeases(this.#now, (slices) => this.#lose(slices, 'deadline'));
@@ -174,6 +125,29 @@ export class LeaseKeeper {
     return this.#stopping;
   }
 
+  /**
+   * The node's session ended (its presence lock with it): other nodes may take its slices
+   * from now on, so it stops acting for every one at once, and takes none until `resume`.
+   */
+  suspend(): void {
+    this.#suspended = true;
+    if (this.#held.size > 0) this.#lose(this.#held.highest(this.#held.size), 'presence');
+  }
+
+  /**
+   * The session is back: ends the leases still recorded under this node (it acts for none
+   * of them) and runs a period at once, taking its share anew. Rejects, still suspended,
+   * when the database step fails.
+   */
+  async resume(): Promise<void> {
+    if (!this.#suspended || this.#phase !== 'running') return;
+    await this.#store.expireLeasesOf(this.nodeId);
+    this.#suspended = false;
+    await this.#period;
+    clearTimeout(this.#periodTimer);
+    if (this.#phase === 'running') await this.#runPeriod();
+  }
+
   /** The epoch under which this node holds `slice`, or `undefined` when it does not. */
   epochOf(slice: number): number | undefined {
     return this.#held.epochOf(slice);
@@ -200,6 +174,23 @@ export class LeaseKeeper {
     await this.#store.registerNode(this.nodeId, this.#address);
     this.#log.info({ ttlMs: this.#ttlMs }, 'lease keeper: node registered');
     await this.#runPeriod();
+    if (this.#presence) {
+      this.#departedTimer = setInterval(() => void this.#lookForDeparted(), this.#departedEveryMs);
+      this.#departedTimer.unref();
+    }
+  }
+
+  /** A node found gone leaves slices to take now, not at the next period. */
+  async #lookForDeparted(): Promise<void> {
+    if (this.#phase !== 'running' || this.#suspended || this.#period) return;
+    const gone = await this.#attempt('departed', () => this.#store.expireDeparted(this.nodeId));
+    if (!gone || gone.length === 0) return;
+    this.#log.info({ nodes: gone }, 'lease keeper: nodes gone; taking their slices');
+    if (this.#period) this.#again = true;
+    else if (this.#phase === 'running') {
+      clearTimeout(this.#periodTimer);
+      void this.#runPeriod();
+    }
   }
 
   // Periods go on while stopping, renewing only, so that the slices stay held while the
@@ -214,6 +205,7 @@ export class LeaseKeeper {
     }
     this.#phase = 'stopped';
     clearTimeout(this.#periodTimer);
+    clearInterval(this.#departedTimer);
     await this.#period;
     this.#held.close();
     if (wasRunning) {
@@ -228,19 +220,24 @@ export class LeaseKeeper {
   /** One period, then the next one scheduled from when this one began. */
   async #runPeriod(): Promise<void> {
     const began = this.#now();
+    this.#again = false;
     this.#period = this.#periodSteps();
     await this.#period;
     this.#period = undefined;
     if (this.#phase !== 'running' && this.#phase !== 'stopping') return;
-    const wait = Math.max(0, this.#renewEveryMs - (this.#now() - began));
+    const wait = this.#again ? 0 : Math.max(0, this.#renewEveryMs - (this.#now() - began));
     this.#periodTimer = setTimeout(() => void this.#runPeriod(), wait);
     this.#periodTimer.unref();
   }
 
   // Renewal first: it is what keeps the slices; the others only change them.
   async #periodSteps(): Promise<void> {
+    if (this.#suspended) return;
     await this.#attempt('renew', () => this.#renew());
     if (this.#phase !== 'running') return;
+    if (this.#presence) {
+      await this.#attempt('departed', () => this.#store.expireDeparted(this.nodeId));
+    }
     const nodes = await this.#attempt('heartbeat', () =>
       this.#store.heartbeatNode(this.nodeId, this.#address, {
         staleAfterMs: this.#staleAfterMs,
@@ -309,7 +306,7 @@ export class LeaseKeeper {
     const late: GrantedLease[] = [];
     for (const lease of taken) {
       const deadline = this.#deadlineFor(sentAt, lease);
-      if (this.#phase !== 'running' || deadline <= this.#now()) {
+      if (this.#phase !== 'running' || this.#suspended || deadline <= this.#now()) {
         late.push(lease);
         continue;
       }

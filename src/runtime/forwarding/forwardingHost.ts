@@ -5,6 +5,7 @@
 import { isStewardError, StewardError } from '../../errors.ts';
 import type { ChangeListener } from '../commit/committedChanges.ts';
 import type { AnswerOptions, AnswerResult, Committed, SupervisorHost } from '../hostApi.ts';
+import { databaseUnavailable } from '../hostErrors.ts';
 import type { RestorationInfo } from '../restore/restoration.ts';
 import type { CallForwarder } from './callForwarder.ts';
 import type { ForwardedCall } from './forwardedCall.ts';
@@ -108,6 +109,8 @@ function placing(
 ): Via {
   return async (id, here, call, keyed = true) => {
     const duties = host.slices;
+    // Without its database the node knows no owner to trust, and no inbox would take it.
+    if (host.commitHealth().suspended) throw databaseUnavailable();
     if (!duties || duties.owns(id)) {
       try {
         return await (line && keyed ? line.run(id, call(), here) : here());
