@@ -80,8 +80,8 @@ export const ERROR_REGISTRY = Object.freeze({
   ERR_RUNTIME_ALREADY_RUNNING: server(
     null,
     false,
-    'another `steward serve` already serves this PostgreSQL database (one runtime per database for now)',
-    'stop it first',
+    'a runtime started with `--no-cluster` claims this PostgreSQL database alone, or nodes serve it and this one has cluster off',
+    'stop it first, or run every runtime of the database as a node (cluster on, the default)',
   ),
   ERR_MIGRATION_CHECKSUM: server(
     null,

@@ -222,6 +222,35 @@ describeEachEngine('forwarded calls', (engine) => {
     expect(local.context.count).toBe(2);
   });
 
+  it('creates a supervisor asked of a node that holds no slice at the node that holds its id, a keyed create once', async () => {
+    const c = node(db, new TestLeases('node-c'), db.listen.bind(db));
+    await startNode(c);
+    try {
+      const { id, version } = await c.served.spawn('survey', { count: 1 }, { owner: 'alice' });
+      expect(version).toBeGreaterThan(0);
+      const owner = sliceOf(id) < SLICE_COUNT / 2 ? a : b;
+      expect(owner.host.local(id)).toBeDefined();
+      expect((await c.served.get(id)).owner).toBe('alice');
+      // Answered through the node without slices too: it travels to the owner.
+      await c.served.answer(id, 'q0', 1);
+      expect(await kinds(db, id, 'question_answered')).toHaveLength(1);
+
+      const keyed = { idempotency: { key: 'create-1', requestHash: 'h' }, owner: 'alice' };
+      const [first, ...repeats] = await Promise.all([
+        c.served.spawn('survey', { count: 1 }, keyed),
+        c.served.spawn('survey', { count: 1 }, keyed),
+        c.served.spawn('survey', { count: 1 }, keyed),
+      ]);
+      for (const repeat of repeats) expect(repeat).toEqual(first);
+      const spawned = (await kinds(db, (first as { id: string }).id, 'command')).filter(
+        (e) => (e.payload as { command: string }).command === 'spawn',
+      );
+      expect(spawned).toHaveLength(1);
+    } finally {
+      await stopNode(c);
+    }
+  });
+
   it('does not apply a keyed command twice when its first owner committed it but wrote no outcome', async () => {
     const { id } = await b.host.spawn('tally', {});
     const store = createForwardedCallStore(db);

@@ -15,6 +15,14 @@ const Options = {
 
 /** Every call that may be forwarded, with its arguments. */
 export const ForwardedCall = z.discriminatedUnion('kind', [
+  // A create on a node that holds no slice: the id is chosen by the caller, in a slice
+  // another node holds, and the supervisor is created there.
+  z.strictObject({
+    kind: z.literal('spawn'),
+    machineId: z.string(),
+    input: z.unknown(),
+    options: z.strictObject({ ...Options, owner: z.string().nullable().optional() }),
+  }),
   z.strictObject({
     kind: z.literal('answer'),
     questionId: z.string(),
@@ -72,6 +80,8 @@ export async function execute(
   const call = parsed.data;
   const options = withoutUndefined(call.options);
   switch (call.kind) {
+    case 'spawn':
+      return host.spawn(call.machineId, call.input, { ...options, id: supervisorId });
     case 'answer':
       return host.answer(supervisorId, call.questionId, call.value, options);
     case 'send':

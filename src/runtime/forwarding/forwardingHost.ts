@@ -2,9 +2,16 @@
 // acts for runs here; any other travels to its owner through the inbox and resolves after
 // the owner's commit. Reads come from the shared rows either way, and subscribers hear the
 // changes committed here and, when given, those committed by the other nodes.
+import { createHash, randomUUID } from 'node:crypto';
 import { isStewardError, StewardError } from '../../errors.ts';
 import type { ChangeListener } from '../commit/committedChanges.ts';
-import type { AnswerOptions, AnswerResult, Committed, SupervisorHost } from '../hostApi.ts';
+import type {
+  AnswerOptions,
+  AnswerResult,
+  Committed,
+  SpawnOptions,
+  SupervisorHost,
+} from '../hostApi.ts';
 import { databaseUnavailable } from '../hostErrors.ts';
 import type { RestorationInfo } from '../restore/restoration.ts';
 import type { CallForwarder } from './callForwarder.ts';
@@ -36,7 +43,28 @@ export function forwardingHost(
     );
 
   return {
-    spawn: (machineId, input, options) => host.spawn(machineId, input, options),
+    // Created in this node's slices while it holds some; else (still taking its share) by
+    // the node that holds the slice of an id chosen here.
+    spawn(machineId, input, options = {}) {
+      const duties = host.slices;
+      if (!duties || (options.id === undefined && duties.held().length > 0)) {
+        return host.spawn(machineId, input, options);
+      }
+      const id = options.id ?? travellingId(options);
+      return via(
+        id,
+        () => host.spawn(machineId, input, { ...options, id }),
+        () => ({
+          kind: 'spawn',
+          machineId,
+          input,
+          options: {
+            ...commandOptions(options),
+            ...(options.owner === undefined ? {} : { owner: options.owner }),
+          },
+        }),
+      );
+    },
     send,
     answer: (id, questionId, value, options = {}) =>
       via<AnswerResult>(
@@ -150,7 +178,23 @@ function passThrough(host: SupervisorHost): Omit<SupervisorHost, Travelling | 's
   };
 }
 
-/** The calls placed here: spawn stays on this node (in its slices), the others go to the owner. */
+/**
+ * The id of a supervisor created through another node: random, or, for a keyed create,
+ * derived from who asked and the key, so that its repeats (through any node) name the
+ * same supervisor and its owner's line finds the first one.
+ */
+function travellingId(options: SpawnOptions): string {
+  if (!options.idempotency) return randomUUID();
+  const { key, requestHash } = options.idempotency;
+  const hex = createHash('sha256')
+    .update(JSON.stringify([options.by ?? null, key, requestHash]))
+    .digest('hex');
+  // Shaped as a UUID of version 8 (custom), RFC variant.
+  const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The calls placed here: the others go to the owner. */
 type Travelling =
   | 'spawn'
   | 'send'

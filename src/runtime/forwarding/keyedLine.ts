@@ -49,6 +49,7 @@ export class KeyedLine {
     );
     if (!entry) return undefined;
     if (kind === 'retry') return (entry.payload as { reply?: unknown }).reply;
+    if (kind === 'spawn') return { id: supervisorId, version: entry.version };
     return { version: entry.version };
   }
 }
