@@ -66,7 +66,12 @@ export async function runVisualize(
     if (options.out === undefined) {
       io.stdout(text);
     } else {
-      await writeOutput(resolve(cwd, options.out), text);
+      const path = resolve(cwd, options.out);
+      await writeOutput(path, text);
+      // Said, so that a file written is never a surprise (and where it went is clear).
+      io.stderr(
+        `steward visualize: wrote ${path} (${options.format}, ${Buffer.byteLength(text)} bytes)\n`,
+      );
     }
     return 0;
   } catch (error) {

@@ -244,7 +244,7 @@ function stateText(node: GraphNode, graph: MachineGraph): StateText {
     ...node.spawns.map((a) => `spawn ${a.id} (${a.src})`),
     ...graph.transitions
       .filter((t) => t.source === node.id && t.targets.length === 0)
-      .map((t) => `${transitionText(t)} (no target)`),
+      .map((t) => `${transitionText(t)} (stays)`),
   ];
   const title = stateTitle(node);
   return { title, ...(tags.length > 0 ? { caption: tags.join(' · ') } : {}), details };

@@ -97,7 +97,12 @@ describe('runVisualize', () => {
     const svg = await readFile(join(dir, 'reference.svg'), 'utf8');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain('data-state-id="reference.active.planning"');
+    expect(svg).not.toContain('(no target)');
+    expect(svg).toContain('supervisor.pause (stays)');
     expect(run.stdout()).toBe('');
+    expect(run.stderr()).toBe(
+      `steward visualize: wrote ${join(dir, 'reference.svg')} (svg, ${Buffer.byteLength(svg)} bytes)\n`,
+    );
   });
 
   it('renders the machine a .ts file exports, or the one --export names', async () => {
