@@ -91,7 +91,7 @@ export const JOURNAL_REGISTRY = Object.freeze({
     BETWEEN_VIEWS,
   ),
   error: kind(
-    'the supervisor became `failed` (by its machine or by the runtime): `{ message }`',
+    'the supervisor became `failed` (by its machine or by the runtime): `{ message, stack? }`, `stack` (its first 4,000 characters) when the actor failed on a thrown Error',
     BETWEEN_VIEWS,
   ),
   // Restoration

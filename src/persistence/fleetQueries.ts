@@ -136,6 +136,13 @@ export async function countPendingQuestions(db: Queryable): Promise<number> {
   return Number(rows[0]?.count ?? 0);
 }
 
+/** How many supervisors are in one lifecycle state and one state value. */
+export interface StateValueCount {
+  state: LifecycleState;
+  stateValue: string;
+  count: number;
+}
+
 /**
  * How many supervisors of a machine are in each state value (an owner's only, when given):
  * what the dashboard badges a statechart with.
@@ -144,14 +151,22 @@ export async function countByStateValue(
   db: Queryable,
   machineId: string,
   owner?: string,
-): Promise<Record<string, number>> {
+): Promise<StateValueCount[]> {
   const params: unknown[] = [machineId];
   if (owner !== undefined) params.push(owner);
-  const { rows } = await db.query<{ state_value: string; count: string | number }>(
-    `SELECT state_value, count(*) AS count FROM supervisor_states
+  const { rows } = await db.query<{
+    state: LifecycleState;
+    state_value: string;
+    count: string | number;
+  }>(
+    `SELECT state, state_value, count(*) AS count FROM supervisor_states
       WHERE machine_id = $1 ${owner === undefined ? '' : 'AND owner = $2'}
-      GROUP BY state_value`,
+      GROUP BY state, state_value ORDER BY state, state_value`,
     params,
   );
-  return Object.fromEntries(rows.map((row) => [row.state_value, Number(row.count)]));
+  return rows.map((row) => ({
+    state: row.state,
+    stateValue: row.state_value,
+    count: Number(row.count),
+  }));
 }

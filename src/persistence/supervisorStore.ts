@@ -10,6 +10,7 @@ import {
   type FleetFilter,
   getSupervisorsWithPendingQuestions,
   listSupervisors,
+  type StateValueCount,
 } from './fleetQueries.ts';
 import {
   addReplyToKeyedEvent,
@@ -113,8 +114,8 @@ export interface SupervisorStore {
   countByState(): Promise<Record<LifecycleState, number>>;
   /** How many questions are pending across the fleet. */
   countPendingQuestions(): Promise<number>;
-  /** How many supervisors of a machine (an owner's, when given) are in each state value. */
-  countByStateValue(machineId: string, owner?: string): Promise<Record<string, number>>;
+  /** How many supervisors of a machine (an owner's, when given) are in each state and value. */
+  countByStateValue(machineId: string, owner?: string): Promise<StateValueCount[]>;
   /** The journaled answer to a question of a supervisor, or `null`. */
   findAnswer(supervisorId: string, questionId: string): Promise<RecordedAnswer | null>;
   /** True when the journal says the question expired (`question_expired`). */

@@ -13,7 +13,7 @@ import type {
   SupervisorState,
 } from '../model/supervisor.ts';
 import type { Checkpoint, JournalEvent } from '../model/task.ts';
-import type { FleetFilter } from '../persistence/fleetQueries.ts';
+import type { FleetFilter, StateValueCount } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { SliceMembership } from './cluster/membership.ts';
 import type { CommandName } from './commands.ts';
@@ -179,8 +179,11 @@ export interface SupervisorHost {
   countByState(): Promise<Record<LifecycleState, number>>;
   /** How many questions are pending across the stored fleet. */
   countPendingQuestions(): Promise<number>;
-  /** How many supervisors of a machine (an owner's, when given) are in each state value. */
-  countByStateValue(machineId: string, owner?: string): Promise<Record<string, number>>;
+  /**
+   * How many supervisors of a machine (an owner's, when given) are in each lifecycle state
+   * and state value, as stored.
+   */
+  countByStateValue(machineId: string, owner?: string): Promise<StateValueCount[]>;
   /** The newest journal entries of a supervisor, oldest first. */
   history(id: string, limit?: number): Promise<JournalEvent[]>;
   /**

@@ -53,7 +53,8 @@ export async function startStack(
   const metrics = createServerMetrics();
   const host = createSupervisorHost({
     store: createSupervisorStore(db),
-    registry: testRegistry(),
+    // The host runs the machines the server shows.
+    registry: serverOptions.registry ?? testRegistry(),
     heartbeatIntervalMs: 0,
     writer: { onBatch: metrics.observeBatch },
   });

@@ -27,7 +27,12 @@ export interface SupervisorView {
   questions: readonly PendingQuestion[];
   tasks: Readonly<Record<string, SpawnedTask>>;
   errorMessage: string | null;
+  /** Where the error came from, when the actor failed on a thrown Error: journaled with it. */
+  errorStack?: string;
 }
+
+/** The most of a stack the journal keeps: where it broke, not a whole dump. */
+const STACK_CHARS = 4_000;
 
 /**
  * The digest a capture's JSON is compared by: SHA-256, so that no snapshot a machine can
@@ -119,7 +124,10 @@ export function deriveView(snapshot: AnyMachineSnapshot): SupervisorView {
   const context = parsed.data;
   const errorMessage =
     context.error?.message ?? (snapshot.status === 'error' ? messageOf(snapshot.error) : null);
+  const thrown = snapshot.status === 'error' && snapshot.error instanceof Error;
+  const stack = thrown ? (snapshot.error as Error).stack : undefined;
   return {
+    ...(stack ? { errorStack: stack.slice(0, STACK_CHARS) } : {}),
     state: lifecycleOf(snapshot),
     stateValue,
     activity: context.activity,
@@ -227,7 +235,10 @@ export function journalBetween(
   const checkpoint = after.phase !== null && before?.phase !== after.phase;
   if (checkpoint) add('phase_changed', { from: before?.phase ?? null, to: after.phase });
   if (after.state === 'failed' && before?.state !== 'failed') {
-    add('error', { message: after.errorMessage });
+    add('error', {
+      message: after.errorMessage,
+      ...(after.errorStack ? { stack: after.errorStack } : {}),
+    });
   }
   return { events, checkpoint, tasks };
 }

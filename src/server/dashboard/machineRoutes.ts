@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import { MachineVersionQuery } from '../../protocol/http.ts';
 import type { SupervisorHost } from '../../runtime/supervisorHost.ts';
+import { placedStateValue } from '../../visualizer/placement.ts';
 import type { Principal } from '../auth.ts';
 import { parseQuery } from '../httpErrors.ts';
 import { createDiagramCache } from './diagramCache.ts';
@@ -22,7 +23,9 @@ export interface MachineSummary {
  * `GET /machines` (the registered machines), `GET /machines/:id/diagram.svg` and
  * `GET /machines/:id/graph.json` (a version's statechart, `?version=` or the newest), and
  * `GET /machines/:id/counts` (how many of the caller's supervisors of that machine are in
- * each state value). Mounted behind the authentication middleware.
+ * each state value, as drawn: one that failed or was cancelled outside the state its
+ * machine tags for that is counted there, see `placedStateValue`). Mounted behind the
+ * authentication middleware.
  *
  * @example
  * app.route('/machines', machineRoutes(registry, host));
@@ -75,8 +78,14 @@ export function machineRoutes(registry: MachineRegistry, host: SupervisorHost): 
     const machineId = registry.latest(c.req.param('id')).id;
     const principal = c.get('principal');
     const owner = principal.admin ? undefined : (principal.owner ?? '');
-    const stateValues = await host.countByStateValue(machineId, owner);
-    const total = Object.values(stateValues).reduce((sum, n) => sum + n, 0);
+    const { graph } = await diagrams.get(machineId);
+    const stateValues: Record<string, number> = {};
+    let total = 0;
+    for (const { state, stateValue, count } of await host.countByStateValue(machineId, owner)) {
+      const placed = placedStateValue(graph, state, stateValue);
+      stateValues[placed] = (stateValues[placed] ?? 0) + count;
+      total += count;
+    }
     return c.json({ machineId, total, stateValues });
   });
 

@@ -1,15 +1,36 @@
-// Pause, resume and cancel for the supervisor page. Each goes through the HTTP API, which
+// Pause, resume and cancel for the supervisor page, and retry for one that failed or was
+// cancelled (back to work from its newest checkpoint). Each goes through the HTTP API, which
 // sends the supervisor the event and answers once the result is committed; the page then
 // changes from the status frame that commit produced, like every other change.
 
 import { el, say } from './dom.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const RETRIABLE = new Set(['failed', 'cancelled']);
+
+const FORMS = {
+  cancel: {
+    label: 'Cancel',
+    reasonLabel: 'Reason for cancelling',
+    confirm: 'Cancel supervisor',
+    keep: 'Keep it running',
+    danger: true,
+  },
+  retry: {
+    label: 'Retry',
+    reasonLabel: 'Reason for retrying',
+    explain: 'Back to work from its newest checkpoint.',
+    confirm: 'Retry supervisor',
+    keep: 'Leave it as it is',
+    danger: false,
+  },
+};
 
 /** The control bar in `box`; `render(view)` shows the buttons the view's state allows. */
 export function createControls({ api, box, status }) {
   let supervisorId = null;
-  let confirming = false;
+  /** The action whose confirmation is on screen: `cancel`, `retry`, or none. */
+  let confirming = null;
   let busy = false;
   let lastView = null;
 
@@ -19,12 +40,13 @@ export function createControls({ api, box, status }) {
     render(lastView);
     try {
       const result = await api.post(`/supervisors/${encodeURIComponent(id)}/${path}`, body);
-      if (id === supervisorId) say(status, `${label}: done (version ${result.version ?? '–'})`);
+      const version = result.version === undefined ? '' : ` (version ${result.version})`;
+      if (id === supervisorId) say(status, `${label}: done${version}`);
     } catch (error) {
       if (id === supervisorId) say(status, `${label}: ${error.code}: ${error.message}`, true);
     } finally {
       busy = false;
-      confirming = false;
+      confirming = null;
       render(lastView);
     }
   }
@@ -35,43 +57,60 @@ export function createControls({ api, box, status }) {
     return b;
   }
 
-  function cancelForm() {
+  /** A reason and a confirmation for `cancel` or `retry`, which cannot be taken back. */
+  function confirmForm(action) {
+    const words = FORMS[action];
     const reason = el('input', {
       type: 'text',
       maxlength: 500,
       placeholder: 'reason (optional)',
-      'aria-label': 'Reason for cancelling',
+      'aria-label': words.reasonLabel,
     });
     const form = el(
       'form',
-      { class: 'cancel-form' },
+      { class: 'confirm-form', 'data-confirm': action },
+      words.explain ? el('span', { class: 'confirm-explain' }, words.explain) : null,
       reason,
-      el('button', { type: 'submit', class: 'danger', disabled: busy }, 'Cancel supervisor'),
-      button('Keep it running', { 'data-action': 'keep' }, () => {
-        confirming = false;
+      el(
+        'button',
+        { type: 'submit', class: words.danger ? 'danger' : '', disabled: busy },
+        words.confirm,
+      ),
+      button(words.keep, { 'data-action': 'keep' }, () => {
+        confirming = null;
         render(lastView);
       }),
     );
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const text = reason.value.trim();
-      run('Cancel', 'cancel', text ? { reason: text } : {});
+      run(words.label, action, text ? { reason: text } : {});
     });
     return form;
   }
 
   function render(view) {
     lastView = view;
-    if (!view || TERMINAL.has(view.state)) {
+    const allowed = view && (TERMINAL.has(view.state) ? RETRIABLE.has(view.state) : true);
+    if (!allowed) {
       box.replaceChildren();
       return;
     }
     if (confirming) {
       // A live update while someone types the reason keeps the form (and what is typed).
-      const form = box.querySelector('form.cancel-form');
+      const form = box.querySelector(`form[data-confirm="${confirming}"]`);
       if (form) {
         for (const b of form.querySelectorAll('button')) b.disabled = busy;
-      } else box.replaceChildren(cancelForm());
+      } else box.replaceChildren(confirmForm(confirming));
+      return;
+    }
+    if (RETRIABLE.has(view.state)) {
+      box.replaceChildren(
+        button('Retry…', { 'data-action': 'retry' }, () => {
+          confirming = 'retry';
+          render(lastView);
+        }),
+      );
       return;
     }
     box.replaceChildren(
@@ -79,7 +118,7 @@ export function createControls({ api, box, status }) {
         ? button('Resume', { 'data-action': 'resume' }, () => run('Resume', 'resume'))
         : button('Pause', { 'data-action': 'pause' }, () => run('Pause', 'pause')),
       button('Cancel…', { 'data-action': 'cancel', class: 'danger' }, () => {
-        confirming = true;
+        confirming = 'cancel';
         render(lastView);
       }),
     );
@@ -89,7 +128,7 @@ export function createControls({ api, box, status }) {
     /** A new supervisor is shown: forget the old one's half-done confirmation and message. */
     reset(id) {
       supervisorId = id;
-      confirming = false;
+      confirming = null;
       say(status, '');
       render(null);
     },

@@ -82,6 +82,23 @@ export function activeStateIds(diagram, stateValue) {
   return ids;
 }
 
+const ENDED = new Set(['failed', 'cancelled', 'completed']);
+
+/**
+ * Where a supervisor is drawn: its stored state value, unless it ended (failed, cancelled)
+ * without its machine entering the state tagged for that end (an action threw, say), and
+ * the machine has such a state: then there. The server counts the Machines page by the
+ * same rule (src/visualizer/placement.ts).
+ */
+export function placedStateValue(diagram, lifecycle, stateValue) {
+  if (!ENDED.has(lifecycle)) return stateValue;
+  const byId = new Map(diagram.graph.nodes.map((node) => [node.id, node]));
+  const active = [...activeStateIds(diagram, stateValue)].map((id) => byId.get(id));
+  if (active.some((node) => node?.lifecycle === lifecycle)) return stateValue;
+  const tagged = diagram.graph.nodes.find((n) => n.lifecycle === lifecycle && n.path.length > 0);
+  return tagged ? tagged.path.join('.') : stateValue;
+}
+
 /** Gives exactly the states in `ids` the class `className` (`active`, `checkpoint`). */
 export function markStates(svg, ids, className) {
   for (const group of svg.querySelectorAll(`.state.${className}`)) {

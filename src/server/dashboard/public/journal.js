@@ -102,7 +102,7 @@ export function createJournal(root, onSelect, onLoadMore = () => {}) {
                 ? []
                 : [el('dt', {}, 'State'), el('dd', {}, entry.stateValue)]),
             ),
-            el('pre', { class: 'payload' }, JSON.stringify(entry.payload, null, 2)),
+            el('pre', { class: 'payload', tabindex: 0 }, JSON.stringify(entry.payload, null, 2)),
           ]
         : []),
     );

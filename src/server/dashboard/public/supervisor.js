@@ -3,7 +3,13 @@
 
 import { questionCard } from './answerForm.js';
 import { createControls } from './controls.js';
-import { activeStateIds, diagramElement, loadDiagram, markStates } from './diagram.js';
+import {
+  activeStateIds,
+  diagramElement,
+  loadDiagram,
+  markStates,
+  placedStateValue,
+} from './diagram.js';
 import { debounce, el, formatAgo, formatTime, say, stateBadge, syncKeyed } from './dom.js';
 import { createJournal, timeline } from './journal.js';
 
@@ -75,9 +81,9 @@ export function createSupervisorView({ api, store, answer, root }) {
       store.loadRows([detail.supervisor]);
       if (!diagram) await showDiagram(store.view(shownId));
       if (shownId !== id) return;
-      render();
       checkpoints = kept.checkpoints;
       newest = page;
+      render();
       showJournal();
       say(message, '');
     } catch (error) {
@@ -123,12 +129,38 @@ export function createSupervisorView({ api, store, answer, root }) {
       ...field('Version', view.version),
       ...field('Last heartbeat', formatAgo(view.lastHeartbeat)),
       ...field('Restorations', view.restorationCount),
-      ...(view.errorMessage ? field('Error', view.errorMessage) : []),
+      ...(view.errorMessage ? field('Error', errorText(view.errorMessage, errorStack())) : []),
       ...field('In this state since', formatTime(view.stateEnteredAt)),
     );
-    if (svg) markStates(svg, activeStateIds(diagram, view.stateValue), 'active');
+    if (svg) {
+      const placed = placedStateValue(diagram, view.state, view.stateValue);
+      markStates(svg, activeStateIds(diagram, placed), 'active');
+    }
     controls.render(view);
     renderQuestions();
+  }
+
+  /** The stack the newest `error` entry of the journal keeps, if any. */
+  function errorStack() {
+    const entry = newest.entries.find((e) => e.kind === 'error');
+    return typeof entry?.payload?.stack === 'string' ? entry.payload.stack : null;
+  }
+
+  /** The error as a sentence; where it came from (its stack) folded away beneath it. */
+  function errorText(message, stack) {
+    const readable = el('span', { class: 'error-message' }, String(message));
+    if (!stack) return readable;
+    return el(
+      'div',
+      {},
+      readable,
+      el(
+        'details',
+        { class: 'error-stack' },
+        el('summary', {}, 'Where it broke'),
+        el('pre', { tabindex: 0 }, stack),
+      ),
+    );
   }
 
   function field(name, ...value) {

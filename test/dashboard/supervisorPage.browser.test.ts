@@ -1,0 +1,124 @@
+// A supervisor that failed outside the state its machine keeps for failing (an action threw
+// in `planning`): its page highlights `failed`, where it really is, not `planning`; the
+// Machines page counts it under `failed`; the error reads as a message with its stack
+// folded away; and a retry, confirmed first, puts it back to work.
+import { existsSync, readFileSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
+import { initialSupervisorContext, type SupervisorContext } from '../../src/machines/context.ts';
+import { engines } from '../helpers/engines.ts';
+import { TOKENS, useServer } from '../helpers/server.ts';
+import { testRegistry } from '../helpers/testMachines.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const AXE = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url).pathname;
+const pglite = engines.find((engine) => engine.name === 'pglite');
+if (!pglite) throw new Error('the PGlite test engine is missing from test/helpers/engines.ts');
+
+/** Plans, then breaks on `boom` with a stack, never entering its own `failed` state. */
+const brittleMachine = setup({
+  types: { context: {} as SupervisorContext, events: {} as { type: 'boom' } },
+  actions: {
+    explode: () => {
+      throw new TypeError('the plan has no steps');
+    },
+  },
+}).createMachine({
+  id: 'brittle',
+  context: () => initialSupervisorContext(),
+  initial: 'planning',
+  states: {
+    planning: { tags: ['working'], on: { boom: { actions: 'explode' } } },
+    failed: { tags: ['failed'], type: 'final' },
+  },
+});
+
+const registry = testRegistry();
+registry.register({ id: 'brittle', version: 1, machine: brittleMachine });
+
+/** Serious and critical violations axe-core finds in the page as it is now. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  // Evaluated rather than added as a script tag: the dashboard's CSP refuses inline scripts.
+  await page.evaluate(readFileSync(AXE, 'utf8'));
+  const results = (await page.evaluate('axe.run()')) as {
+    violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>;
+  };
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+describe('a failed supervisor in Chromium [pglite]', () => {
+  const fixture = useServer(pglite, { registry });
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}`);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+  });
+  afterAll(() => browser?.close());
+
+  it('is highlighted and counted in failed, says what broke, and can be retried after a confirmation', async () => {
+    const { id } = await fixture.host.spawn('brittle', {}, { owner: 'alice' });
+    await fixture.host.send(id, { type: 'boom' }).catch(() => {});
+    await expect.poll(async () => (await fixture.host.get(id)).state).toBe('failed');
+    expect((await fixture.host.get(id)).stateValue).toBe('planning');
+
+    for (const [width, height] of [
+      [1400, 900],
+      [400, 800],
+    ] as const) {
+      const page = await browser.newPage({ viewport: { width, height } });
+      await page.goto(`${fixture.server.url}/#token=${TOKENS.alice}`);
+      await page.goto(`${fixture.server.url}/#/supervisors/${id}`);
+      const active = page.locator('#supervisor-diagram .state.active');
+      await expect.poll(() => active.getAttribute('data-state-id')).toBe('brittle.failed');
+      expect(await active.count()).toBe(1);
+      const error = page.locator('#supervisor-summary .error-message');
+      await expect.poll(() => error.textContent()).toBe('the plan has no steps');
+      // The stack is there, folded.
+      expect(await page.locator('#supervisor-summary details').getAttribute('open')).toBeNull();
+      await page.screenshot({
+        path: `test-artifacts/supervisor-failed-${width}.png`,
+        fullPage: true,
+      });
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
+        width,
+      );
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: `test-artifacts/supervisor-failed-${width}.png` });
+
+      await page.goto(`${fixture.server.url}/#/machines`);
+      const badge = page.locator(
+        '[data-machine-id="brittle"] [data-state-id="brittle.failed"] .count-badge text',
+      );
+      await expect.poll(() => badge.textContent()).toBe('1');
+      expect(
+        await page
+          .locator('[data-machine-id="brittle"] [data-state-id="brittle.planning"] .count-badge')
+          .count(),
+      ).toBe(0);
+      await page.close();
+    }
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${fixture.server.url}/#token=${TOKENS.alice}`);
+    await page.goto(`${fixture.server.url}/#/supervisors/${id}`);
+    await page.locator('[data-action="retry"]').click();
+    // Nothing is sent before the confirmation; leaving it as it is sends nothing.
+    await page.locator('[data-action="keep"]').click();
+    expect((await fixture.host.get(id)).state).toBe('failed');
+    await page.locator('[data-action="retry"]').click();
+    await page.getByLabel('Reason for retrying').fill('fixed the plan');
+    await page.getByRole('button', { name: 'Retry supervisor' }).click();
+    await expect.poll(async () => (await fixture.host.get(id)).state).toBe('working');
+    const active = page.locator('#supervisor-diagram .state.active');
+    await expect.poll(() => active.getAttribute('data-state-id')).toBe('brittle.planning');
+    await expect.poll(() => page.locator('#control-status').textContent()).toMatch(/^Retry: done/);
+    await page.close();
+  }, 60_000);
+});
