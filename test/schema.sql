@@ -40,6 +40,7 @@ supervisor_events.version bigint
 supervisor_events.kind text NOT NULL
 supervisor_events.payload jsonb NOT NULL DEFAULT '{}'::jsonb
 supervisor_events.created_at timestamp with time zone NOT NULL DEFAULT now()
+supervisor_events.state_value text
 supervisor_states.id uuid NOT NULL
 supervisor_states.machine_id text NOT NULL
 supervisor_states.machine_version integer NOT NULL

@@ -50,6 +50,8 @@ export const JournalEvent = z.object({
   version: z.number().int().nonnegative().nullable(),
   kind: JournalKind,
   payload: z.unknown(),
+  /** The machine's state value at `version`; null when the entry was not captured with one. */
+  stateValue: z.string().nullable(),
   createdAt: z.date(),
 });
 export type JournalEvent = z.infer<typeof JournalEvent>;

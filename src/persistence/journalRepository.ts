@@ -10,6 +10,8 @@ export interface NewJournalEvent {
   version: number | null;
   kind: JournalKind;
   payload?: unknown;
+  /** The machine's state value at `version` (dotted paths joined by `;`), when captured. */
+  stateValue?: string;
 }
 
 /** Which journal entries of a batch go in, by relations of the same statement. */
@@ -36,12 +38,12 @@ export function insertEventsSql(param: string, filter?: EventFilter): string {
        WHERE x.version > coalesce(newer_than.version, -1)`
     : '';
   return `
-  INSERT INTO supervisor_events (supervisor_id, version, kind, payload)
-  SELECT x.supervisor_id, x.version, x.kind, x.payload
+  INSERT INTO supervisor_events (supervisor_id, version, kind, payload, state_value)
+  SELECT x.supervisor_id, x.version, x.kind, x.payload, x.state_value
   FROM (
     SELECT (e->>'supervisor_id')::uuid AS supervisor_id, (e->>'version')::bigint AS version,
            e->>'kind' AS kind, coalesce(nullif(e->'payload', 'null'::jsonb), '{}'::jsonb) AS payload,
-           ord
+           e->>'state_value' AS state_value, ord
     FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS j (e, ord)
   ) AS x
   ${filtered}
@@ -56,6 +58,7 @@ export function eventRows(events: readonly NewJournalEvent[]): string {
       version: e.version,
       kind: e.kind,
       payload: e.payload ?? null,
+      state_value: e.stateValue ?? null,
     })),
   );
 }
@@ -75,10 +78,11 @@ interface JournalRow {
   version: string | number | null;
   kind: string;
   payload: unknown;
+  state_value: string | null;
   created_at: Date;
 }
 
-const JOURNAL_COLUMNS = 'id, supervisor_id, version, kind, payload, created_at';
+const JOURNAL_COLUMNS = 'id, supervisor_id, version, kind, payload, state_value, created_at';
 
 /**
  * The kind of a stored entry, checked: the column is plain text, and an entry of a kind
@@ -102,6 +106,7 @@ function toJournalEvent(row: JournalRow): JournalEvent {
     version: row.version === null ? null : Number(row.version),
     kind: kindOf(row),
     payload: row.payload,
+    stateValue: row.state_value,
     createdAt: row.created_at,
   };
 }

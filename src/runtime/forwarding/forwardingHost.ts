@@ -43,28 +43,7 @@ export function forwardingHost(
     );
 
   return {
-    // Created in this node's slices while it holds some; else (still taking its share) by
-    // the node that holds the slice of an id chosen here.
-    spawn(machineId, input, options = {}) {
-      const duties = host.slices;
-      if (!duties || (options.id === undefined && duties.held().length > 0)) {
-        return host.spawn(machineId, input, options);
-      }
-      const id = options.id ?? travellingId(options);
-      return via(
-        id,
-        () => host.spawn(machineId, input, { ...options, id }),
-        () => ({
-          kind: 'spawn',
-          machineId,
-          input,
-          options: {
-            ...commandOptions(options),
-            ...(options.owner === undefined ? {} : { owner: options.owner }),
-          },
-        }),
-      );
-    },
+    spawn: spawning(host, via),
     send,
     answer: (id, questionId, value, options = {}) =>
       via<AnswerResult>(
@@ -175,6 +154,33 @@ function passThrough(host: SupervisorHost): Omit<SupervisorHost, Travelling | 's
     databaseBack: () => host.databaseBack(),
     commitHealth: () => host.commitHealth(),
     stop: (options) => host.stop(options),
+  };
+}
+
+/**
+ * Created in this node's slices while it holds some; else (still taking its share) by the
+ * node that holds the slice of an id chosen here.
+ */
+function spawning(host: SupervisorHost, via: Via): SupervisorHost['spawn'] {
+  return (machineId, input, options = {}) => {
+    const duties = host.slices;
+    if (!duties || (options.id === undefined && duties.held().length > 0)) {
+      return host.spawn(machineId, input, options);
+    }
+    const id = options.id ?? travellingId(options);
+    return via(
+      id,
+      () => host.spawn(machineId, input, { ...options, id }),
+      () => ({
+        kind: 'spawn',
+        machineId,
+        input,
+        options: {
+          ...commandOptions(options),
+          ...(options.owner === undefined ? {} : { owner: options.owner }),
+        },
+      }),
+    );
   };
 }
 

@@ -197,8 +197,9 @@ export function journalBetween(
   expired: ReadonlySet<string> = new Set(),
 ): { events: NewJournalEvent[]; checkpoint: boolean; tasks: TaskRowWrite[] } {
   const events: NewJournalEvent[] = [];
+  const { stateValue } = after;
   const add = (kind: JournalKind, payload: unknown) =>
-    events.push({ supervisorId, version, kind, payload });
+    events.push({ supervisorId, version, kind, payload, stateValue });
 
   const beforeQuestions = new Set(before?.questions.map((q) => q.id));
   const afterQuestions = new Set(after.questions.map((q) => q.id));

@@ -316,7 +316,7 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
     const id = this.id;
     const extra = this.#entries
       .splice(0)
-      .map((e) => ({ supervisorId: id, version, kind: e.kind, payload: e.payload }));
+      .map((e) => ({ supervisorId: id, version, ...e, stateValue: view.stateValue }));
     this.#answeredSinceCapture = undefined;
     this.#version = version;
     this.#lastDigest = digest;
