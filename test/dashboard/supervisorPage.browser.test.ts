@@ -34,8 +34,24 @@ const brittleMachine = setup({
   },
 });
 
+/** Red, green, yellow, red… on each `next`: a history with a different state at every step. */
+const trafficMachine = setup({
+  types: { context: {} as SupervisorContext, events: {} as { type: 'next' } },
+}).createMachine({
+  id: 'traffic',
+  context: () => initialSupervisorContext(),
+  initial: 'red',
+  states: {
+    red: { tags: ['working'], on: { next: 'green' } },
+    green: { tags: ['working'], on: { next: 'yellow' } },
+    yellow: { tags: ['working'], on: { next: 'red' } },
+  },
+});
+const CYCLE = ['red', 'green', 'yellow'];
+
 const registry = testRegistry();
 registry.register({ id: 'brittle', version: 1, machine: brittleMachine });
+registry.register({ id: 'traffic', version: 1, machine: trafficMachine });
 
 /** Serious and critical violations axe-core finds in the page as it is now. */
 async function seriousViolations(page: Page): Promise<string[]> {
@@ -119,6 +135,40 @@ describe('a failed supervisor in Chromium [pglite]', () => {
     const active = page.locator('#supervisor-diagram .state.active');
     await expect.poll(() => active.getAttribute('data-state-id')).toBe('brittle.planning');
     await expect.poll(() => page.locator('#control-status').textContent()).toMatch(/^Retry: done/);
+    await page.close();
+  }, 60_000);
+
+  it('replays the journal on the statechart: the state at each of 20 entries, by slider and by play', async () => {
+    const { id } = await fixture.host.spawn('traffic', {}, { owner: 'alice' });
+    for (let i = 0; i < 20; i++) await fixture.host.send(id, { type: 'next' });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${fixture.server.url}/#token=${TOKENS.alice}`);
+    await page.goto(`${fixture.server.url}/#/supervisors/${id}`);
+    const position = page.locator('#supervisor-journal .position');
+    await expect.poll(() => position.textContent()).toBe('21 of 21');
+    const slider = page.locator('#supervisor-journal input.replay');
+    const shown = page.locator('#supervisor-diagram .state.checkpoint');
+    // Entry 0 is the spawn (red); entry k the k-th `next`.
+    for (let k = 0; k <= 20; k++) {
+      await slider.fill(String(k));
+      await expect.poll(() => position.textContent()).toBe(`${k + 1} of 21`);
+      await expect.poll(() => shown.getAttribute('data-state-id')).toBe(`traffic.${CYCLE[k % 3]}`);
+      expect(await shown.count()).toBe(1);
+      expect(await page.locator('#supervisor-journal .entry-state').textContent()).toBe(
+        CYCLE[k % 3],
+      );
+    }
+    // The live state stays marked apart from the replayed one: 20 steps from red is yellow.
+    expect(
+      await page.locator('#supervisor-diagram .state.active').getAttribute('data-state-id'),
+    ).toBe('traffic.yellow');
+    await slider.fill('17');
+    await page.locator('#supervisor-journal button.play').click();
+    await expect.poll(() => position.textContent(), { timeout: 10_000 }).toBe('21 of 21');
+    await expect
+      .poll(() => page.locator('#supervisor-journal button.play').textContent())
+      .toBe('Play');
+    await page.screenshot({ path: 'test-artifacts/supervisor-replay-1400.png', fullPage: true });
     await page.close();
   }, 60_000);
 });
