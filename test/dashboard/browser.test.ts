@@ -320,7 +320,9 @@ describe('dashboard in Chromium [pglite]', () => {
     await controls.locator('input').fill('no longer needed');
     await controls.locator('button[type="submit"]').click();
     await eventually(() => textOf(badge)).toBe('cancelled');
-    await eventually(() => controls.locator('button').count()).toBe(0);
+    // Cancelled, it can only be retried (behind a confirmation).
+    await eventually(() => controls.locator('button').count()).toBe(1);
+    expect(await controls.locator('button').getAttribute('data-action')).toBe('retry');
     await eventually(() => page.locator('[data-question-id="approve-plan"]').count()).toBe(0);
     const stored = await fixture.host.get(id);
     expect(stored.state).toBe('cancelled');
