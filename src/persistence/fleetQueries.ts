@@ -170,3 +170,59 @@ export async function countByStateValue(
     count: Number(row.count),
   }));
 }
+
+/** How long supervisors stayed in one state value, from the journal. */
+export interface TimeInState {
+  stateValue: string;
+  /** The median of the stays that ended (left for another state), in milliseconds. */
+  medianMs: number;
+  /** How many stays that ended it counts. */
+  stays: number;
+}
+
+/**
+ * The median time supervisors of a machine (an owner's, when given) stayed in each state
+ * value before leaving it, from the state values journal entries record: a stay starts at
+ * the first entry in a value and ends at the first entry in another. Entries of the last
+ * `sinceMs` only (default 30 days), so the read stays bounded on a long journal; a stay
+ * still going is not counted (the fleet's `state_entered_at` says how long that one is).
+ */
+export async function timeInState(
+  db: Queryable,
+  machineId: string,
+  owner?: string,
+  sinceMs = 30 * 24 * 60 * 60 * 1000,
+): Promise<TimeInState[]> {
+  const params: unknown[] = [machineId, sinceMs];
+  if (owner !== undefined) params.push(owner);
+  const { rows } = await db.query<{
+    state_value: string;
+    median_ms: number | string;
+    stays: number | string;
+  }>(
+    `WITH entries AS (
+       SELECT e.id, e.supervisor_id, e.state_value, e.created_at,
+              lag(e.state_value) OVER (PARTITION BY e.supervisor_id ORDER BY e.id) AS before
+       FROM supervisor_events e JOIN supervisor_states s ON s.id = e.supervisor_id
+       WHERE s.machine_id = $1 ${owner === undefined ? '' : 'AND s.owner = $3'}
+         AND e.state_value IS NOT NULL
+         AND e.created_at > now() - ($2::double precision * interval '1 millisecond')
+     ), entered AS (
+       SELECT state_value, created_at,
+              lead(created_at) OVER (PARTITION BY supervisor_id ORDER BY id) AS left_at
+       FROM entries WHERE before IS DISTINCT FROM state_value
+     )
+     SELECT state_value,
+            percentile_cont(0.5) WITHIN GROUP (
+              ORDER BY extract(epoch FROM left_at - created_at) * 1000) AS median_ms,
+            count(*) AS stays
+     FROM entered WHERE left_at IS NOT NULL
+     GROUP BY state_value ORDER BY state_value`,
+    params,
+  );
+  return rows.map((row) => ({
+    stateValue: row.state_value,
+    medianMs: Math.round(Number(row.median_ms)),
+    stays: Number(row.stays),
+  }));
+}

@@ -11,6 +11,8 @@ import {
   getSupervisorsWithPendingQuestions,
   listSupervisors,
   type StateValueCount,
+  type TimeInState,
+  timeInState,
 } from './fleetQueries.ts';
 import {
   addReplyToKeyedEvent,
@@ -116,6 +118,8 @@ export interface SupervisorStore {
   countPendingQuestions(): Promise<number>;
   /** How many supervisors of a machine (an owner's, when given) are in each state and value. */
   countByStateValue(machineId: string, owner?: string): Promise<StateValueCount[]>;
+  /** The median time supervisors of a machine stayed in each state value (the journal's). */
+  timeInState(machineId: string, owner?: string): Promise<TimeInState[]>;
   /** The journaled answer to a question of a supervisor, or `null`. */
   findAnswer(supervisorId: string, questionId: string): Promise<RecordedAnswer | null>;
   /** True when the journal says the question expired (`question_expired`). */
@@ -276,6 +280,7 @@ export function createSupervisorStore(db: Database): SupervisorStore {
     countByState: () => countByState(db),
     countPendingQuestions: () => countPendingQuestions(db),
     countByStateValue: (machineId, owner) => countByStateValue(db, machineId, owner),
+    timeInState: (machineId, owner) => timeInState(db, machineId, owner),
     async findAnswer(supervisorId, questionId) {
       const { rows } = await db.query<{
         version: string | number | null;

@@ -163,6 +163,14 @@ export const MachineCounts = z.object({
   machineId: z.string(),
   total: z.number().int().nonnegative(),
   stateValues: z.record(z.string(), z.number().int().nonnegative()),
+  /**
+   * The median time supervisors stayed in each state value before leaving it, and over how
+   * many stays, from the journal of the last 30 days.
+   */
+  timeInState: z.record(
+    z.string(),
+    z.object({ medianMs: z.number().int().nonnegative(), stays: z.number().int().positive() }),
+  ),
 });
 
 /**

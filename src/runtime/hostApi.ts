@@ -13,7 +13,11 @@ import type {
   SupervisorState,
 } from '../model/supervisor.ts';
 import type { Checkpoint, JournalEvent } from '../model/task.ts';
-import type { FleetFilter, StateValueCount } from '../persistence/fleetQueries.ts';
+import type {
+  FleetFilter,
+  StateValueCount,
+  TimeInState,
+} from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { SliceMembership } from './cluster/membership.ts';
 import type { CommandName } from './commands.ts';
@@ -184,6 +188,8 @@ export interface SupervisorHost {
    * and state value, as stored.
    */
   countByStateValue(machineId: string, owner?: string): Promise<StateValueCount[]>;
+  /** The median time supervisors of a machine stayed in each state value, from the journal. */
+  timeInState(machineId: string, owner?: string): Promise<TimeInState[]>;
   /** The newest journal entries of a supervisor, oldest first. */
   history(id: string, limit?: number): Promise<JournalEvent[]>;
   /**

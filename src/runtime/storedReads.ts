@@ -23,6 +23,7 @@ export abstract class StoredReads
       | 'countByState'
       | 'countPendingQuestions'
       | 'countByStateValue'
+      | 'timeInState'
       | 'history'
       | 'journal'
       | 'checkpoints'
@@ -53,6 +54,10 @@ export abstract class StoredReads
 
   countByStateValue(machineId: string, owner?: string) {
     return this.#read(() => this.store.countByStateValue(machineId, owner));
+  }
+
+  timeInState(machineId: string, owner?: string) {
+    return this.#read(() => this.store.timeInState(machineId, owner));
   }
 
   async history(id: string, limit = 50) {

@@ -265,7 +265,7 @@ const PATHS: ZodOpenApiPathsObject = {
   '/machines/{id}/counts': {
     get: operation(
       'machineCounts',
-      "How many of the caller's supervisors of a machine are in each state value",
+      "How many of the caller's supervisors of a machine are in each state value, and how long they stay in each (the median over the last 30 days of the journal)",
       { 200: json('the counts', MachineCounts) },
       { requestParams: { path: MachinePath } },
     ),

@@ -178,4 +178,29 @@ describeEachEngine('dashboard routes', (engine) => {
     const admin = await counts(TOKENS.admin);
     expect(admin.total).toBe(alice.total + bob.total);
   });
+
+  it('tells how long supervisors of a machine stayed in each state, from the journal', async () => {
+    const ids = await Promise.all(
+      [1, 2].map(async () => {
+        const { id } = await fixture.host.spawn(
+          'reference',
+          { goal: 'time me', steps: ['a'] },
+          { owner: 'bob' },
+        );
+        return id;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const id of ids) await fixture.host.answer(id, 'approve-plan', true);
+    const { timeInState } = (await (
+      await get('/machines/reference/counts', TOKENS.bob)
+    ).json()) as {
+      timeInState: Record<string, { medianMs: number; stays: number }>;
+    };
+    // Both left the approval after about 300 ms; where they are now is still going, uncounted.
+    expect(timeInState['active.awaitingApproval']?.stays).toBe(2);
+    expect(timeInState['active.awaitingApproval']?.medianMs).toBeGreaterThanOrEqual(250);
+    expect(timeInState['active.awaitingApproval']?.medianMs).toBeLessThan(10_000);
+    expect(Object.keys(timeInState)).toEqual(['active.awaitingApproval']);
+  });
 });

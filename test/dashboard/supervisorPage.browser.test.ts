@@ -48,6 +48,8 @@ const trafficMachine = setup({
   },
 });
 const CYCLE = ['red', 'green', 'yellow'];
+/** How long the replayed supervisor stays green each time; its other stays are quick. */
+const LINGER_MS = 600;
 
 const registry = testRegistry();
 registry.register({ id: 'brittle', version: 1, machine: brittleMachine });
@@ -140,7 +142,11 @@ describe('a failed supervisor in Chromium [pglite]', () => {
 
   it('replays the journal on the statechart: the state at each of 20 entries, by slider and by play', async () => {
     const { id } = await fixture.host.spawn('traffic', {}, { owner: 'alice' });
-    for (let i = 0; i < 20; i++) await fixture.host.send(id, { type: 'next' });
+    // Green is where it lingers: the Machines page colours it the slowest.
+    for (let k = 1; k <= 20; k++) {
+      await fixture.host.send(id, { type: 'next' });
+      if (CYCLE[k % 3] === 'green') await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
+    }
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${fixture.server.url}/#token=${TOKENS.alice}`);
     await page.goto(`${fixture.server.url}/#/supervisors/${id}`);
@@ -169,6 +175,34 @@ describe('a failed supervisor in Chromium [pglite]', () => {
       .poll(() => page.locator('#supervisor-journal button.play').textContent())
       .toBe('Play');
     await page.screenshot({ path: 'test-artifacts/supervisor-replay-1400.png', fullPage: true });
+
+    await page.goto(`${fixture.server.url}/#/machines`);
+    const card = page.locator('section.machine[data-machine-id="traffic"]');
+    const green = card.locator('[data-state-id="traffic.green"]');
+    await expect.poll(() => green.getAttribute('data-median-ms')).not.toBeNull();
+    expect(Number(await green.getAttribute('data-median-ms'))).toBeGreaterThanOrEqual(
+      LINGER_MS - 10,
+    );
+    const fill = (state: string) =>
+      card
+        .locator(`[data-state-id="traffic.${state}"] > .outline`)
+        .evaluate((node) => getComputedStyle(node).fill);
+    const green_ = (rgb: string) => Number(rgb.match(/\d+/g)?.[1]);
+    // Slowest reddest (little green in it), quickest palest.
+    expect(green_(await fill('green'))).toBeLessThan(120);
+    for (const quick of ['red', 'yellow']) {
+      expect(
+        Number(
+          await card.locator(`[data-state-id="traffic.${quick}"]`).getAttribute('data-median-ms'),
+        ),
+      ).toBeLessThan(LINGER_MS - 100);
+      expect(green_(await fill(quick))).toBeGreaterThan(200);
+    }
+    expect(await card.locator('tr[data-state-value="green"] td').nth(2).textContent()).toMatch(
+      / ms$/,
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+    await card.screenshot({ path: 'test-artifacts/machines-heat-1400.png' });
     await page.close();
   }, 60_000);
 });

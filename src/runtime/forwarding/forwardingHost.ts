@@ -138,6 +138,7 @@ function passThrough(host: SupervisorHost): Omit<SupervisorHost, Travelling | 's
     countByState: () => host.countByState(),
     countPendingQuestions: () => host.countPendingQuestions(),
     countByStateValue: (machineId, owner) => host.countByStateValue(machineId, owner),
+    timeInState: (machineId, owner) => host.timeInState(machineId, owner),
     history: (id, limit) => host.history(id, limit),
     journal: (id, page) => host.journal(id, page),
     keyedEntries: (key, since) => host.keyedEntries(key, since),

@@ -86,7 +86,11 @@ export function machineRoutes(registry: MachineRegistry, host: SupervisorHost): 
       stateValues[placed] = (stateValues[placed] ?? 0) + count;
       total += count;
     }
-    return c.json({ machineId, total, stateValues });
+    const timeInState: Record<string, { medianMs: number; stays: number }> = {};
+    for (const { stateValue, medianMs, stays } of await host.timeInState(machineId, owner)) {
+      timeInState[stateValue] = { medianMs, stays };
+    }
+    return c.json({ machineId, total, stateValues, timeInState });
   });
 
   return app;

@@ -131,3 +131,50 @@ export function showCounts(svg, counts) {
     group.append(badge);
   }
 }
+
+/** How a time reads at a glance: 850 ms, 12 s, 4 min, 3 h, 2 d. */
+export function formatDuration(ms) {
+  if (ms < 1000) return `${ms} ms`;
+  const units = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'min'],
+    [1000, 's'],
+  ];
+  const [size, unit] = units.find(([size]) => ms >= size);
+  return `${Math.round(ms / size)} ${unit}`;
+}
+
+/**
+ * Colours each state in `medians` (state node id → { medianMs, stays }) from pale yellow
+ * (the quickest) to deep red (the slowest of this machine), and names the figure in the
+ * state's tooltip. The scale is logarithmic: stays run from milliseconds to days.
+ */
+export function showTimeInState(svg, medians) {
+  for (const group of svg.querySelectorAll('[data-state-id]')) {
+    const outline = group.querySelector(':scope > .outline');
+    group.classList.remove('heat');
+    if (outline) outline.style.fill = '';
+    group.querySelector(':scope > title.heat-title')?.remove();
+  }
+  const values = [...medians.values()].map((m) => Math.log10(Math.max(1, m.medianMs)));
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  for (const group of svg.querySelectorAll('[data-state-id]')) {
+    const median = medians.get(group.getAttribute('data-state-id'));
+    const outline = group.querySelector(':scope > .outline');
+    if (!median || !outline) continue;
+    const share = high > low ? (Math.log10(Math.max(1, median.medianMs)) - low) / (high - low) : 1;
+    // Hue 55 (yellow) to 0 (red), lightness 88 % to 62 %: dark text stays legible on all.
+    outline.style.fill = `hsl(${Math.round(55 - 55 * share)} 90% ${Math.round(88 - 26 * share)}%)`;
+    group.classList.add('heat');
+    group.setAttribute('data-median-ms', String(median.medianMs));
+    group.prepend(
+      svgEl(
+        'title',
+        { class: 'heat-title' },
+        `median ${formatDuration(median.medianMs)} here, over ${median.stays} stay${median.stays === 1 ? '' : 's'}`,
+      ),
+    );
+  }
+}

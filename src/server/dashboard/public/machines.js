@@ -1,7 +1,15 @@
 // The machines view: each registered machine's statechart, with a badge on every state
-// giving how many of the caller's supervisors are in it (from `GET /machines/:id/counts`).
+// giving how many of the caller's supervisors are in it, and each state coloured by the
+// median time supervisors stay there, slowest reddest (from `GET /machines/:id/counts`).
 
-import { activeStateIds, diagramElement, loadDiagram, showCounts } from './diagram.js';
+import {
+  activeStateIds,
+  diagramElement,
+  formatDuration,
+  loadDiagram,
+  showCounts,
+  showTimeInState,
+} from './diagram.js';
 import { debounce, el, say } from './dom.js';
 
 export function createMachinesView({ api, store, root }) {
@@ -47,7 +55,7 @@ export function createMachinesView({ api, store, root }) {
   async function count(machineId) {
     const card = cards.get(machineId);
     if (!card) return;
-    const { total, stateValues } = await api.get(
+    const { total, stateValues, timeInState } = await api.get(
       `/machines/${encodeURIComponent(machineId)}/counts`,
     );
     // A supervisor counts once for each state it is in: its leaves and their ancestors.
@@ -58,13 +66,35 @@ export function createMachinesView({ api, store, root }) {
       }
     }
     showCounts(card.svg, byState);
+    // A stay is the leaf's: the state value names the leaf last.
+    const medians = new Map();
+    for (const [stateValue, median] of Object.entries(timeInState ?? {})) {
+      const leaf = [...activeStateIds(card.diagram, stateValue)].at(-1);
+      if (leaf) medians.set(leaf, median);
+    }
+    showTimeInState(card.svg, medians);
     card.total.textContent = `${total} supervisor${total === 1 ? '' : 's'}`;
+    const rows = new Set([...Object.keys(stateValues), ...Object.keys(timeInState ?? {})]);
     card.table.replaceChildren(
-      ...Object.entries(stateValues)
-        .sort(([, a], [, b]) => b - a)
-        .map(([stateValue, n]) =>
-          el('tr', {}, el('td', {}, stateValue), el('td', { class: 'number' }, n)),
-        ),
+      el(
+        'tr',
+        {},
+        el('th', { scope: 'col' }, 'State'),
+        el('th', { scope: 'col', class: 'number' }, 'Now'),
+        el('th', { scope: 'col', class: 'number' }, 'Median stay'),
+      ),
+      ...[...rows]
+        .sort((a, b) => (stateValues[b] ?? 0) - (stateValues[a] ?? 0) || a.localeCompare(b))
+        .map((stateValue) => {
+          const median = timeInState?.[stateValue];
+          return el(
+            'tr',
+            { 'data-state-value': stateValue },
+            el('td', {}, stateValue),
+            el('td', { class: 'number' }, stateValues[stateValue] ?? 0),
+            el('td', { class: 'number' }, median ? formatDuration(median.medianMs) : '–'),
+          );
+        }),
     );
   }
 
