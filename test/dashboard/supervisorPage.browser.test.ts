@@ -186,7 +186,12 @@ describe('a failed supervisor in Chromium [pglite]', () => {
     const fill = (state: string) =>
       card
         .locator(`[data-state-id="traffic.${state}"] > .outline`)
-        .evaluate((node) => getComputedStyle(node).fill);
+        .evaluate(
+          (node) =>
+            (
+              globalThis as unknown as { getComputedStyle(n: unknown): { fill: string } }
+            ).getComputedStyle(node).fill,
+        );
     const green_ = (rgb: string) => Number(rgb.match(/\d+/g)?.[1]);
     // Slowest reddest (little green in it), quickest palest.
     expect(green_(await fill('green'))).toBeLessThan(120);
