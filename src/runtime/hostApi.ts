@@ -13,11 +13,7 @@ import type {
   SupervisorState,
 } from '../model/supervisor.ts';
 import type { Checkpoint, JournalEvent } from '../model/task.ts';
-import type {
-  FleetFilter,
-  StateValueCount,
-  TimeInState,
-} from '../persistence/fleetQueries.ts';
+import type { FleetFilter, StateValueCount, TimeInState } from '../persistence/fleetQueries.ts';
 import type { SupervisorStore } from '../persistence/supervisorStore.ts';
 import type { SliceMembership } from './cluster/membership.ts';
 import type { CommandName } from './commands.ts';
