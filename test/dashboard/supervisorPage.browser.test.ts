@@ -115,6 +115,11 @@ describe('a failed supervisor in Chromium [pglite]', () => {
         '[data-machine-id="brittle"] [data-state-id="brittle.failed"] .count-badge text',
       );
       await expect.poll(() => badge.textContent()).toBe('1');
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
+        width,
+      );
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: `test-artifacts/machines-${width}.png` });
       expect(
         await page
           .locator('[data-machine-id="brittle"] [data-state-id="brittle.planning"] .count-badge')
