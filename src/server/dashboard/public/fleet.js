@@ -18,13 +18,23 @@ function paintHeartbeat(cell, view) {
   const { text, stalled, title } = heartbeatCell(view);
   if (cell.textContent !== text) cell.textContent = text;
   cell.classList.toggle('stalled', stalled);
+  cell.classList.toggle('empty', text === '–' || text === '');
   if (title) cell.title = title;
   else cell.removeAttribute('title');
 }
 
+/**
+ * A cell naming its column in `data-label` (a narrow screen shows rows as labelled cards),
+ * marked `empty` when there is nothing to say, so a card can leave it out.
+ */
+function cell(name, label, value) {
+  const empty = value === null || value === undefined;
+  return el('td', { class: empty ? `${name} empty` : name, 'data-label': label }, value ?? '–');
+}
+
 function row(view, pending) {
   const short = view.id.slice(0, 8);
-  const heartbeat = el('td', { class: 'heartbeat' });
+  const heartbeat = el('td', { class: 'heartbeat', 'data-label': 'Heartbeat' });
   paintHeartbeat(heartbeat, view);
   return el(
     'tr',
@@ -35,19 +45,19 @@ function row(view, pending) {
       el('a', { href: `#/supervisors/${view.id}`, title: view.id }, view.title ?? short),
       view.title ? el('span', { class: 'short-id' }, short) : null,
     ),
-    el('td', { class: 'machine' }, `${view.machineId} v${view.machineVersion}`),
-    el('td', { class: 'owner' }, view.owner ?? '–'),
+    cell('machine-id', 'Machine', `${view.machineId} v${view.machineVersion}`),
+    cell('owner', 'Owner', view.owner),
     el(
       'td',
       { class: 'state' },
       stateBadge(view.state),
       el('span', { class: 'state-value' }, view.stateValue),
     ),
-    el('td', {}, view.phase ?? '–'),
-    el('td', { class: 'activity' }, view.activity ?? '–'),
+    cell('phase', 'Phase', view.phase),
+    cell('activity', 'Activity', view.activity),
     el(
       'td',
-      { class: 'progress' },
+      { class: 'progress', 'data-label': 'Progress' },
       el('progress', {
         max: 100,
         value: view.progress,
@@ -55,9 +65,13 @@ function row(view, pending) {
       }),
       ` ${view.progress}%`,
     ),
-    el('td', { class: 'number pending' }, pending),
+    cell('number pending', 'Pending', pending),
     heartbeat,
-    el('td', { class: 'number' }, view.restorationCount),
+    cell(
+      view.restorationCount === 0 ? 'number restorations zero' : 'number restorations',
+      'Restorations',
+      view.restorationCount,
+    ),
   );
 }
 
