@@ -260,6 +260,11 @@ describe('the fleet page in Chromium [pglite]', () => {
       .locator('header.top > *:not([hidden])')
       .evaluateAll((items) => items.map((item) => item.getBoundingClientRect().right));
     for (const right of header) expect(right).toBeLessThanOrEqual(400);
+    // Nor is a link of the nav broken over two lines.
+    const navLines = (await page.evaluate(
+      `[...document.querySelectorAll('header.top nav a')].map((a) => a.getClientRects().length)`,
+    )) as number[];
+    expect(navLines).toEqual([1, 1, 1]);
     expect(problems).toEqual([]);
   });
 
