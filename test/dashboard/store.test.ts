@@ -2,6 +2,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 interface View {
+  title: string | null;
+  stateEnteredAt: string;
+  updatedAt: string;
   state: string;
   stateValue: string;
   version: number;
@@ -98,6 +101,23 @@ describe('dashboard store', () => {
     expect(store.pendingQuestions(ID)).toEqual([]);
     expect(store.applyFrame(asked(4, 'approve-plan'))).toBe(false);
     expect(store.pendingQuestions(ID)).toEqual([]);
+  });
+
+  it("names a supervisor by its context's title, else its goal, and restarts its state clock on a new state", () => {
+    const store = createStore();
+    store.loadRows([row(3, { snapshot: { context: { goal: 'ship it' } } })]);
+    expect(store.view(ID)?.title).toBe('ship it');
+    store.loadRows([row(4, { snapshot: { context: { title: 'Ship', goal: 'ship it' } } })]);
+    expect(store.view(ID)?.title).toBe('Ship');
+    store.loadRows([row(5, { snapshot: { context: { title: '  ' } } })]);
+    expect(store.view(ID)?.title).toBeNull();
+
+    const before = Date.now();
+    store.applyFrame(status(6, 'waiting_for_user', 'active.awaitingApproval'));
+    expect(store.view(ID)?.stateEnteredAt).toBe('2026-01-01T00:00:00.000Z');
+    expect(Date.parse(store.view(ID)?.updatedAt ?? '')).toBeGreaterThanOrEqual(before);
+    store.applyFrame(status(7, 'waiting_for_tasks', 'active.executing.running'));
+    expect(Date.parse(store.view(ID)?.stateEnteredAt ?? '')).toBeGreaterThanOrEqual(before);
   });
 
   it('keeps the fields of newer frames when an older row arrives, and takes the rest', () => {

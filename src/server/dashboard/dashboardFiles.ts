@@ -21,6 +21,8 @@ export const DASHBOARD_FILES: Readonly<Record<string, { file: string; contentTyp
     '/dashboard/dom.js': { file: 'dom.js', contentType: JS },
     '/dashboard/diagram.js': { file: 'diagram.js', contentType: JS },
     '/dashboard/fleet.js': { file: 'fleet.js', contentType: JS },
+    '/dashboard/fleetOrder.js': { file: 'fleetOrder.js', contentType: JS },
+    '/dashboard/fleetHeartbeat.js': { file: 'fleetHeartbeat.js', contentType: JS },
     '/dashboard/machines.js': { file: 'machines.js', contentType: JS },
     '/dashboard/supervisor.js': { file: 'supervisor.js', contentType: JS },
     '/dashboard/answerForm.js': { file: 'answerForm.js', contentType: JS },

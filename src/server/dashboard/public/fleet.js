@@ -1,24 +1,100 @@
 // The fleet view: a table of supervisors from `GET /supervisors` with the fleet filters as
-// form controls. Rows change in place as status and question frames arrive.
+// form controls, in attention order, narrowed as a person types in the search box. Rows
+// change, and move, in place as status and question frames arrive.
 
 import { queryString } from './api.js';
-import { debounce, el, formatAgo, formatTime, say, stateBadge } from './dom.js';
+import { debounce, el, say, stateBadge } from './dom.js';
+import { heartbeatCell } from './fleetHeartbeat.js';
+import { byAttention, matchesSearch, searchWords } from './fleetOrder.js';
 
 const PAGE = 200;
 /** Heartbeats and restoration counts travel in no frame: the table re-reads them this often. */
 const REFRESH_MS = 30_000;
+/** "3 s ago" must not stand still: the heartbeat cells are rewritten this often. */
+const TICK_MS = 1_000;
+
+/** Writes the heartbeat cell for `view`; called again each tick, so it reads the clock. */
+function paintHeartbeat(cell, view) {
+  const { text, stalled, title } = heartbeatCell(view);
+  if (cell.textContent !== text) cell.textContent = text;
+  cell.classList.toggle('stalled', stalled);
+  cell.classList.toggle('empty', text === '–' || text === '');
+  if (title) cell.title = title;
+  else cell.removeAttribute('title');
+}
+
+/**
+ * A cell naming its column in `data-label` (a narrow screen shows rows as labelled cards),
+ * marked `empty` when there is nothing to say, so a card can leave it out.
+ */
+function cell(name, label, value) {
+  const empty = value === null || value === undefined;
+  return el('td', { class: empty ? `${name} empty` : name, 'data-label': label }, value ?? '–');
+}
+
+function row(view, pending) {
+  const short = view.id.slice(0, 8);
+  const heartbeat = el('td', { class: 'heartbeat', 'data-label': 'Heartbeat' });
+  paintHeartbeat(heartbeat, view);
+  return el(
+    'tr',
+    { 'data-supervisor-id': view.id, 'data-state': view.state },
+    el(
+      'td',
+      { class: 'supervisor' },
+      el('a', { href: `#/supervisors/${view.id}`, title: view.id }, view.title ?? short),
+      view.title ? el('span', { class: 'short-id' }, short) : null,
+    ),
+    cell('machine-id', 'Machine', `${view.machineId} v${view.machineVersion}`),
+    cell('owner', 'Owner', view.owner),
+    el(
+      'td',
+      { class: 'state' },
+      stateBadge(view.state),
+      el('span', { class: 'state-value' }, view.stateValue),
+    ),
+    cell('phase', 'Phase', view.phase),
+    cell('activity', 'Activity', view.activity),
+    el(
+      'td',
+      { class: 'progress', 'data-label': 'Progress' },
+      el('progress', {
+        max: 100,
+        value: view.progress,
+        'aria-label': `progress of ${view.title ?? short}`,
+      }),
+      ` ${view.progress}%`,
+    ),
+    cell('number pending', 'Pending', pending),
+    heartbeat,
+    cell(
+      view.restorationCount === 0 ? 'number restorations zero' : 'number restorations',
+      'Restorations',
+      view.restorationCount,
+    ),
+  );
+}
 
 export function createFleetView({ api, store, root }) {
   const form = root.querySelector('#fleet-filters');
+  const search = root.querySelector('#fleet-search');
   const body = root.querySelector('#fleet-table tbody');
   const message = root.querySelector('#fleet-message');
   const more = root.querySelector('#fleet-more');
-  /** Ids in the table, in the server's order. */
+  /** Ids the server answered with, in its order (by id). */
   let shown = [];
+  /**
+   * id → { node, drawn }: the row drawn for each supervisor and what it was drawn from. A
+   * re-sort moves nodes and a row is rebuilt only when what it shows changed, so a link a
+   * person has focused survives reloads and frames about other supervisors.
+   */
+  const rows = new Map();
   let nextAfterId = null;
   let visible = false;
   let refreshTimer;
+  let tickTimer;
   let loading = 0;
+  let loadError = '';
   /** Frames named these supervisors, not loaded yet: the next load says if they match. */
   const unseen = new Set();
   /** Supervisors a load left out: frames about them wait for the periodic refresh. */
@@ -56,10 +132,12 @@ export function createFleetView({ api, store, root }) {
       shown = append ? [...shown, ...ids] : ids;
       nextAfterId = supervisors.length === PAGE ? (ids.at(-1) ?? null) : null;
       more.hidden = nextAfterId === null;
+      loadError = '';
       render();
-      say(message, shown.length === 0 ? 'No supervisor matches these filters.' : '');
     } catch (error) {
-      if (ticket === loading) say(message, `${error.code}: ${error.message}`, true);
+      if (ticket !== loading) return;
+      loadError = `${error.code}: ${error.message}`;
+      say(message, loadError, true);
     }
   }
 
@@ -67,52 +145,53 @@ export function createFleetView({ api, store, root }) {
   // loaded yet may match them: both need the server's filters, asked once per burst.
   const reload = debounce(() => visible && load(), 500);
 
-  function render() {
-    body.replaceChildren(...shown.map((id) => row(store.view(id))).filter(Boolean));
+  function rowFor(view) {
+    const pending = store.pendingQuestions(view.id).length;
+    const drawn = JSON.stringify([view, pending]);
+    const known = rows.get(view.id);
+    if (known?.drawn === drawn) return known.node;
+    const node = row(view, pending);
+    rows.set(view.id, { node, drawn });
+    return node;
   }
 
-  function row(view) {
-    if (!view) return null;
-    const pending = store.pendingQuestions(view.id).length;
-    return el(
-      'tr',
-      { 'data-supervisor-id': view.id, 'data-state': view.state },
-      el(
-        'td',
-        {},
-        el('a', { href: `#/supervisors/${view.id}`, title: view.id }, view.id.slice(0, 8)),
-      ),
-      el('td', {}, `${view.machineId} v${view.machineVersion}`),
-      el('td', {}, view.owner ?? '–'),
-      el(
-        'td',
-        { class: 'state' },
-        stateBadge(view.state),
-        el('span', { class: 'state-value' }, view.stateValue),
-      ),
-      el('td', {}, view.phase ?? '–'),
-      el('td', {}, view.activity ?? '–'),
-      el(
-        'td',
-        {},
-        el('progress', { max: 100, value: view.progress, title: `${view.progress}%` }),
-        ` ${view.progress}%`,
-      ),
-      el('td', { class: 'number pending' }, pending),
-      el('td', { title: formatTime(view.lastHeartbeat) }, formatAgo(view.lastHeartbeat)),
-      el('td', { class: 'number' }, view.restorationCount),
-    );
+  /** Puts the matching rows in attention order, moving only the nodes out of place. */
+  function render() {
+    const words = searchWords(search.value);
+    const loaded = shown.map((id) => store.view(id)).filter(Boolean);
+    for (const id of rows.keys()) if (!shown.includes(id)) rows.delete(id);
+    const matching = loaded.filter((view) => matchesSearch(view, words)).sort(byAttention);
+    const wanted = matching.map(rowFor);
+    const keep = new Set(wanted);
+    for (const child of [...body.children]) if (!keep.has(child)) child.remove();
+    wanted.forEach((node, i) => {
+      if (body.children[i] !== node) body.insertBefore(node, body.children[i] ?? null);
+    });
+    if (!loadError) say(message, summary(loaded.length, matching.length, words.length > 0));
+  }
+
+  function summary(loaded, matching, searching) {
+    if (loaded === 0) return 'No supervisor matches these filters.';
+    if (!searching) return '';
+    if (matching === 0) return `No loaded supervisor matches “${search.value.trim()}”.`;
+    return `${matching} of ${loaded} loaded supervisors match.`;
+  }
+
+  function tick() {
+    for (const node of body.children) {
+      const view = store.view(node.dataset.supervisorId);
+      const cell = node.querySelector('td.heartbeat');
+      if (view && cell) paintHeartbeat(cell, view);
+    }
   }
 
   store.events.addEventListener('change', ({ detail }) => {
     if (!visible) return;
-    for (const id of detail.ids) {
-      const current = body.querySelector(`tr[data-supervisor-id="${CSS.escape(id)}"]`);
-      if (!current) continue;
-      const view = store.view(id);
-      if (filtering() && current.getAttribute('data-state') !== view.state) reload();
-      current.replaceWith(row(view));
-    }
+    const loaded = [...detail.ids].filter((id) => shown.includes(id));
+    if (loaded.length === 0) return;
+    const moved = loaded.some((id) => rows.get(id)?.node.dataset.state !== store.view(id)?.state);
+    if (filtering() && moved) reload();
+    render();
   });
   store.events.addEventListener('unknown', ({ detail }) => {
     if (outside.has(detail.id) || unseen.has(detail.id)) return;
@@ -120,6 +199,7 @@ export function createFleetView({ api, store, root }) {
     reload();
   });
 
+  search.addEventListener('input', () => render());
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     load();
@@ -144,10 +224,12 @@ export function createFleetView({ api, store, root }) {
       visible = true;
       load();
       refreshTimer = setInterval(load, REFRESH_MS);
+      tickTimer = setInterval(tick, TICK_MS);
     },
     hide() {
       visible = false;
       clearInterval(refreshTimer);
+      clearInterval(tickTimer);
       reload.cancel();
     },
     /** After a reconnect: frames were missed, read the rows again. */

@@ -14,10 +14,18 @@ function statusOf(frame) {
   };
 }
 
+/** What a person calls the supervisor, if its context names it: a title, else its goal. */
+function titleOf(row) {
+  const context = row.snapshot?.context;
+  const title = context?.title ?? context?.goal;
+  return typeof title === 'string' && title.trim() !== '' ? title : null;
+}
+
 /** A supervisor row of the HTTP API, reduced to what the page shows. */
 function viewOf(row) {
   return {
     id: row.id,
+    title: titleOf(row),
     machineId: row.machineId,
     machineVersion: row.machineVersion,
     owner: row.owner,
@@ -31,6 +39,7 @@ function viewOf(row) {
     lastHeartbeat: row.lastHeartbeat,
     restorationCount: row.restorationCount,
     stateEnteredAt: row.stateEnteredAt,
+    updatedAt: row.updatedAt,
   };
 }
 
@@ -116,6 +125,11 @@ export function createStore() {
     if (frame.type === 'supervisor.status') {
       const status = statusOf(frame);
       statuses.set(id, status);
+      // No frame carries the row's timestamps; the commit it reports happened just now,
+      // and moved the state clock as the database does (on a new state or state value).
+      if (view && (view.state !== status.state || view.stateValue !== status.stateValue)) {
+        view.stateEnteredAt = new Date().toISOString();
+      }
       if (view) Object.assign(view, status);
     } else if (frame.type === 'question.asked') {
       questionsOf(id).set(frame.questionId, questionOf(frame));
@@ -123,8 +137,10 @@ export function createStore() {
     } else {
       questionsOf(id).delete(frame.questionId);
     }
-    if (view) view.version = Math.max(view.version, frame.version);
-    else emit('unknown', { id });
+    if (view) {
+      view.version = Math.max(view.version, frame.version);
+      view.updatedAt = new Date().toISOString();
+    } else emit('unknown', { id });
     emit('change', { ids: new Set([id]) });
     return true;
   }
