@@ -10,7 +10,8 @@ import {
   markStates,
   placedStateValue,
 } from './diagram.js';
-import { debounce, el, formatAgo, formatTime, say, stateBadge, syncKeyed } from './dom.js';
+import { debounce, el, formatTime, say, stateBadge, syncKeyed } from './dom.js';
+import { heartbeatCell } from './fleetHeartbeat.js';
 import { createJournal, timeline } from './journal.js';
 
 export function createSupervisorView({ api, store, answer, root }) {
@@ -127,7 +128,7 @@ export function createSupervisorView({ api, store, answer, root }) {
         ` ${view.progress}%`,
       ),
       ...field('Version', view.version),
-      ...field('Last heartbeat', formatAgo(view.lastHeartbeat)),
+      ...heartbeatField(view),
       ...field('Restorations', view.restorationCount),
       ...(view.errorMessage ? field('Error', errorText(view.errorMessage, errorStack())) : []),
       ...field('In this state since', formatTime(view.stateEnteredAt)),
@@ -160,6 +161,16 @@ export function createSupervisorView({ api, store, answer, root }) {
         el('summary', {}, 'Where it broke'),
         el('pre', { tabindex: 0 }, stack),
       ),
+    );
+  }
+
+  /** The heartbeat as the fleet says it: only while work is in flight, amber when stalled. */
+  function heartbeatField(view) {
+    const { text, stalled, title: tooltip } = heartbeatCell(view);
+    if (!text) return [];
+    return field(
+      'Last sign of life',
+      el('span', { class: stalled ? 'stalled' : '', ...(tooltip ? { title: tooltip } : {}) }, text),
     );
   }
 
