@@ -78,6 +78,7 @@ describe('the journal kinds', () => {
       version: 1,
       kind: 'phase_changed',
       payload: { from: null, to: 'plan' },
+      stateValue: 'active.planning',
     };
     expect(JournalEvent.safeParse({ ...entry, createdAt: new Date() }).success).toBe(true);
     expect(JournalEntry.safeParse({ ...entry, createdAt: new Date().toJSON() }).success).toBe(true);

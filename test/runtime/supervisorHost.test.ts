@@ -270,9 +270,16 @@ describeEachEngine('supervisor host', (engine) => {
         currentActivity: 'poked',
       });
       const errors = (await listEvents(fixture.db, fragile.id)).filter((e) => e.kind === 'error');
+      // Where it broke is kept with it: the stack, from the thrown Error, naming the action.
       expect(errors.map((e) => e.payload)).toEqual([
-        { message: 'the fragile supervisor exploded' },
+        {
+          message: 'the fragile supervisor exploded',
+          stack: expect.stringMatching(
+            /^Error: the fragile supervisor exploded\n\s+at Object\.explode/,
+          ),
+        },
       ]);
+      expect(errors[0]?.stateValue).toBe('idle');
     });
 
     it('fails a supervisor whose invoked work rejects with no handler, and only it', async () => {
