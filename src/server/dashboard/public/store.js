@@ -14,6 +14,12 @@ function statusOf(frame) {
   };
 }
 
+/** The optional `title` of the standard context; rows carry it only inside their snapshot. */
+function titleInSnapshot(snapshot) {
+  const title = snapshot?.context?.title;
+  return typeof title === 'string' && title !== '' ? title : null;
+}
+
 /** A supervisor row of the HTTP API, reduced to what the page shows. */
 function viewOf(row) {
   return {
@@ -31,6 +37,7 @@ function viewOf(row) {
     lastHeartbeat: row.lastHeartbeat,
     restorationCount: row.restorationCount,
     stateEnteredAt: row.stateEnteredAt,
+    title: titleInSnapshot(row.snapshot),
   };
 }
 
@@ -42,6 +49,8 @@ function questionOf(frame) {
     audience: frame.audience,
     askedAt: frame.askedAt,
     deadline: frame.deadline,
+    remindAt: frame.remindAt ?? null,
+    escalation: frame.escalation ?? null,
     escalated: frame.escalated === true,
     reminded: frame.reminder === true,
   };
