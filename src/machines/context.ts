@@ -24,6 +24,12 @@ export const SupervisorContext = z.looseObject({
   /** How a task failure affects its siblings when it is restarted. */
   taskStrategy: TaskStrategy,
   error: SupervisorError.nullable(),
+  /**
+   * What this supervisor is about, in a few words, for the people who answer its questions
+   * (the dashboard heads its cards with it). Optional: snapshots stored before it existed,
+   * and machines that name nothing, stay valid.
+   */
+  title: z.string().optional(),
 });
 export type SupervisorContext = z.infer<typeof SupervisorContext>;
 

@@ -120,6 +120,7 @@ export const referenceSupervisor = setup({
   id: 'reference',
   context: ({ input }) => ({
     ...initialSupervisorContext(),
+    title: input.goal,
     goal: input.goal,
     steps: input.steps,
     decidedFailures: [],

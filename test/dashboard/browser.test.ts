@@ -254,6 +254,9 @@ describe('dashboard in Chromium [pglite]', () => {
     const q0 = mine.and(page.locator('[data-question-id="q0"]'));
     await q0.locator('input[type="number"]').fill('42');
     await q0.locator('button[type="submit"]').click();
+    // The answered card stays in place, confirmed, until the pointer leaves the list.
+    await eventually(() => textOf(q0.locator('.outcome'))).toMatch(/^Answered by you · v\d+$/);
+    await page.mouse.move(5, 5);
     await eventually(() => mine.count()).toBe(1);
     await eventually(() => textOf(badge)).toBe(String(waiting - 1));
     expect((await fixture.host.get(first.id)).pendingQuestions.map((q) => q.id)).toEqual(['q1']);
@@ -275,8 +278,8 @@ describe('dashboard in Chromium [pglite]', () => {
     await eventually(() => textOf(badge)).toBe(String(waiting));
     // Its card names the machine once the page has read the supervisor's row.
     await eventually(() =>
-      textOf(page.locator(`#questions-list [data-supervisor-id="${second.id}"] .from`)),
-    ).toBe(`${second.id} · survey`);
+      textOf(page.locator(`#questions-list [data-supervisor-id="${second.id}"] .card-machine`)),
+    ).toBe('machine survey');
     expect(await page.locator(`[data-supervisor-id="${theirs.id}"]`).count()).toBe(0);
     await mkdir('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/questions.png', fullPage: true });

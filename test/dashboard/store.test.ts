@@ -157,4 +157,14 @@ describe('dashboard store', () => {
     store.endResync();
     expect(store.pendingQuestions(ID).map((q) => q.id)).toEqual(['second']);
   });
+
+  it("takes a supervisor's title from its snapshot's context, and keeps it through frames", () => {
+    const store = createStore();
+    store.loadRows([row(1, { snapshot: { context: { title: 'ship it' } } })]);
+    store.applyFrame(status(2, 'working', 'active.executing'));
+    expect(store.view(ID)?.title).toBe('ship it');
+    const untitled = createStore();
+    untitled.loadRows([row(1, { snapshot: { context: {} } })]);
+    expect(untitled.view(ID)?.title).toBeNull();
+  });
 });

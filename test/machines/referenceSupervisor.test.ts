@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Actor, createActor, getNextSnapshot, type Snapshot, type SnapshotFrom } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
-import { SupervisorContext } from '../../src/machines/context.ts';
+import { initialSupervisorContext, SupervisorContext } from '../../src/machines/context.ts';
 import type { StandardEvent } from '../../src/machines/events.ts';
 import { lifecycleOf } from '../../src/machines/lifecycle.ts';
 import { ReferenceInput, referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
@@ -83,6 +83,10 @@ describe('referenceSupervisor', () => {
         askedAt: '2026-05-01T09:00:00.000Z',
       },
     ]);
+  });
+
+  it('is titled by its goal, so the people it asks can tell it from its siblings', () => {
+    expect(context(start()).title).toBe('ship it');
   });
 
   it('completes the happy path: plan approved, tasks done, result accepted', () => {
@@ -349,6 +353,15 @@ describe('referenceSupervisor', () => {
       actor.send({ type: 'supervisor.cancel' });
       expect(context(actor).activity).toBe('cancelled');
     });
+  });
+});
+
+describe('SupervisorContext', () => {
+  it('takes a title as an optional string: a context stored without one stays valid', () => {
+    const standard = initialSupervisorContext();
+    expect(SupervisorContext.safeParse(standard).success).toBe(true);
+    expect(SupervisorContext.safeParse({ ...standard, title: 'ship it' }).success).toBe(true);
+    expect(SupervisorContext.safeParse({ ...standard, title: 5 }).success).toBe(false);
   });
 });
 

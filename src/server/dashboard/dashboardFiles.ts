@@ -29,6 +29,11 @@ export const DASHBOARD_FILES: Readonly<Record<string, { file: string; contentTyp
     '/dashboard/journal.js': { file: 'journal.js', contentType: JS },
     '/dashboard/controls.js': { file: 'controls.js', contentType: JS },
     '/dashboard/questions.js': { file: 'questions.js', contentType: JS },
+    '/dashboard/inboxCard.js': { file: 'inboxCard.js', contentType: JS },
+    '/dashboard/inboxOrder.js': { file: 'inboxOrder.js', contentType: JS },
+    '/dashboard/inboxKeys.js': { file: 'inboxKeys.js', contentType: JS },
+    '/dashboard/inboxBulk.js': { file: 'inboxBulk.js', contentType: JS },
+    '/dashboard/questionTimes.js': { file: 'questionTimes.js', contentType: JS },
   });
 
 // The page loads only its own files and talks only to its own origin (HTTP and WebSocket).

@@ -6,9 +6,11 @@ import { el, formatTime } from './dom.js';
 
 /**
  * The card of a question. `submit(value)` returns a promise of the `answer.ack` frame, or
- * rejects with `{ code, message }`; the outcome is written in the card.
+ * rejects with `{ code, message }`; the outcome is written in the card. A page may give
+ * `meta`, a node to show instead of the line of ids and times, and `ackText(ack)`, the
+ * outcome's words for an ack.
  */
-export function questionCard(question, submit) {
+export function questionCard(question, submit, { meta, ackText = defaultAckText } = {}) {
   const outcome = el('output', { class: 'outcome', role: 'status' });
   const form = el('form', { class: 'answer', 'data-kind': question.answer.kind });
 
@@ -17,9 +19,7 @@ export function questionCard(question, submit) {
     outcome.textContent = 'Sending…';
     try {
       const ack = await submit(value);
-      outcome.textContent = ack.duplicate
-        ? `Already answered (version ${ack.version})`
-        : `Answered (version ${ack.version})`;
+      outcome.textContent = ackText(ack);
     } catch (error) {
       outcome.textContent = `${error.code}: ${error.message}`;
       for (const control of form.elements) control.disabled = false;
@@ -33,18 +33,22 @@ export function questionCard(question, submit) {
     'article',
     { class: 'question', 'data-question-id': question.id },
     el('p', { class: 'prompt' }, question.prompt),
-    el(
-      'p',
-      { class: 'meta' },
-      `${question.id} · ${audience} · asked ${formatTime(question.askedAt)}`,
-      question.deadline ? ` · deadline ${formatTime(question.deadline)}` : null,
-      question.escalated ? ' · escalated' : null,
-      question.reminded ? ' · reminder' : null,
-    ),
+    meta ??
+      el(
+        'p',
+        { class: 'meta' },
+        `${question.id} · ${audience} · asked ${formatTime(question.askedAt)}`,
+        question.deadline ? ` · deadline ${formatTime(question.deadline)}` : null,
+        question.escalated ? ' · escalated' : null,
+        question.reminded ? ' · reminder' : null,
+      ),
     form,
     outcome,
   );
 }
+
+const defaultAckText = (ack) =>
+  ack.duplicate ? `Already answered (version ${ack.version})` : `Answered (version ${ack.version})`;
 
 function fillForm(form, kind, send, outcome) {
   const button = (label, value) => {
@@ -63,6 +67,7 @@ function fillForm(form, kind, send, outcome) {
       const input = el('input', {
         type: 'number',
         name: 'value',
+        'aria-label': 'Your answer (a number)',
         required: true,
         min: kind.min,
         max: kind.max,
@@ -79,6 +84,7 @@ function fillForm(form, kind, send, outcome) {
       const input = el('input', {
         type: 'text',
         name: 'value',
+        'aria-label': 'Your answer',
         required: true,
         maxlength: kind.maxLength,
       });
@@ -90,7 +96,12 @@ function fillForm(form, kind, send, outcome) {
       return;
     }
     case 'json': {
-      const area = el('textarea', { name: 'value', required: true, spellcheck: 'false' });
+      const area = el('textarea', {
+        name: 'value',
+        required: true,
+        spellcheck: 'false',
+        'aria-label': 'Your answer (JSON)',
+      });
       area.placeholder = `JSON matching ${JSON.stringify(kind.schema)}`;
       form.append(area, el('button', { type: 'submit' }, 'Answer'));
       form.addEventListener('submit', (event) => {

@@ -51,6 +51,8 @@ function questionOf(frame) {
     audience: frame.audience,
     askedAt: frame.askedAt,
     deadline: frame.deadline,
+    remindAt: frame.remindAt ?? null,
+    escalation: frame.escalation ?? null,
     escalated: frame.escalated === true,
     reminded: frame.reminder === true,
   };
