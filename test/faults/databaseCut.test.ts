@@ -20,15 +20,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // A node of a cluster (the default on PostgreSQL) and a runtime that claims its database
 // alone (cluster off) ride out a cut alike: the node's presence goes with its connection.
+// The default rides out a short cut and one past its lease TTL; the runtime alone, a short
+// one (its long cut was this test's before nodes were the default), to keep CI short.
 const MODES = [
-  { mode: 'as a node (cluster on, the default)', args: [] },
-  { mode: 'alone (cluster off)', args: ['--no-cluster'] },
+  { mode: 'as a node (cluster on, the default)', args: [], cuts: [5_000, 30_000] },
+  { mode: 'alone (cluster off)', args: ['--no-cluster'], cuts: [5_000] },
 ];
 
 describePostgresOnly('a database cut, seen from outside', (engine) => {
   it.each(MODES)(
-    'keeps a runtime $mode running through cuts of 5 s and 30 s: refusals that say so, readiness that tells, every question again, answers back within 5 s, no acked answer lost',
-    async ({ args }) => {
+    'keeps a runtime $mode running through cuts of $cuts ms: refusals that say so, readiness that tells, every question again, answers back within 5 s, no acked answer lost',
+    async ({ args, cuts: lengths }) => {
       const db = await engine.openMigrated();
       onTestFinished(() => db.close());
       const { proxy, url } = await proxiedUrl(db);
@@ -81,7 +83,7 @@ describePostgresOnly('a database cut, seen from outside', (engine) => {
       });
 
       const cuts: Array<{ from: number; to: number; onAt: Map<string, number> }> = [];
-      for (const length of [5_000, 30_000]) {
+      for (const length of lengths) {
         await sleep(2_000);
         const from = Date.now();
         const onAt = new Map(current);
