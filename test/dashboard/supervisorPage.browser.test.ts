@@ -2,16 +2,16 @@
 // in `planning`): its page highlights `failed`, where it really is, not `planning`; the
 // Machines page counts it under `failed`; the error reads as a message with its stack
 // folded away; and a retry, confirmed first, puts it back to work.
-import { existsSync, readFileSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { initialSupervisorContext, type SupervisorContext } from '../../src/machines/context.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { engines } from '../helpers/engines.ts';
 import { TOKENS, useServer } from '../helpers/server.ts';
 import { testRegistry } from '../helpers/testMachines.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const AXE = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url).pathname;
 const pglite = engines.find((engine) => engine.name === 'pglite');
 if (!pglite) throw new Error('the PGlite test engine is missing from test/helpers/engines.ts');
@@ -72,11 +72,7 @@ describe('a failed supervisor in Chromium [pglite]', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(() => browser?.close());
 

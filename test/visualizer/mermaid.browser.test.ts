@@ -1,25 +1,20 @@
 // The Mermaid text `steward visualize` writes is read by the real `mermaid` package, in
 // Chromium, as GitHub would render it: every machine we ship or test with renders to an
 // SVG that draws each of its states, without a parse error.
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceSupervisor } from '../../src/machines/referenceSupervisor.ts';
 import { toGraph } from '../../src/visualizer/graph.ts';
 import { toMermaid } from '../../src/visualizer/mermaid.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { testRegistry } from '../helpers/testMachines.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const MERMAID = new URL('../../node_modules/mermaid/dist/mermaid.min.js', import.meta.url).pathname;
 
 describe('Mermaid output in the real mermaid package', () => {
   let browser: Browser;
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   afterAll(() => browser?.close());
 
