@@ -112,12 +112,6 @@ describe('dashboard in Chromium [pglite]', () => {
     await eventually(() => textOf(row.locator('.pending'))).toBe('1');
     // A reload would lose this mark.
     await fleet.evaluate('window.notReloaded = true');
-    const listRequests: string[] = [];
-    fleet.on('request', (request) => {
-      if (new URL(request.url()).pathname.startsWith('/supervisors')) {
-        listRequests.push(request.url());
-      }
-    });
 
     // Tab 2: the supervisor page, reached from its row.
     const page = await openAsAlice();
@@ -134,6 +128,15 @@ describe('dashboard in Chromium [pglite]', () => {
     const question = page.locator('[data-question-id="approve-plan"]');
     await eventually(() => textOf(question.locator('.prompt'))).toContain('Approve the plan');
 
+    // Counted from the answer on: a reload the fleet tab scheduled before it (a frame about
+    // a row not loaded yet, debounced 500 ms) has had its time.
+    await fleet.waitForTimeout(700);
+    const listRequests: string[] = [];
+    fleet.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/supervisors')) {
+        listRequests.push(request.url());
+      }
+    });
     await question.locator('button[data-value="Yes"]').click();
 
     await eventually(() => textOf(page.locator('#answer-status'))).toMatch(
