@@ -178,25 +178,17 @@ export async function claimForHost(
   log: Logger,
   undo: Array<(remainingMs: number) => unknown>,
 ): Promise<void> {
-  const claim = await holdDatabaseClaim(
-    db,
-    {
-      lost(reason) {
-        host.databaseLost();
-        if (availability.current().database === 'unavailable') return;
-        log.error({ reason }, 'database lost: refusing calls until it can be claimed again');
-        availability.set('unavailable', reason);
-      },
-      async regained() {
-        const { restored, failed, deferred } = await host.restoreAll('restart');
-        host.databaseBack();
-        availability.set('available');
-        log.info({ restored, failed, deferred }, `database back: ${restored} supervisors restored`);
-      },
-    },
-    log,
-  );
-  undo.push(() => claim.release());
+  const takeUp = async () => {
+    const done = await host.restoreAll('restart');
+    host.databaseBack();
+    return done;
+  };
+  const work = {
+    stop: () => host.databaseLost(),
+    takeUp,
+    refusing: 'refusing calls until it can be claimed again',
+  };
+  await claimAvailable(db, work, availability, log, undo);
 }
 
 /**
@@ -214,23 +206,48 @@ export async function claimForNode(
   log: Logger,
   undo: Array<(remainingMs: number) => unknown>,
 ): Promise<void> {
+  const work = {
+    stop: () => node.databaseLost(),
+    takeUp: () => node.databaseBack(),
+    refusing: 'no slice held, refusing calls until it is back',
+  };
+  await claimAvailable(db, work, availability, log, undo, { nodeId: node.keeper.nodeId });
+}
+
+/**
+ * Holds the claim and keeps `availability` in step with it: lost, the work stops and
+ * clients are told; claimed again, the work is taken up (restored) and only then are they
+ * told it is available.
+ */
+async function claimAvailable(
+  db: Database,
+  work: {
+    stop(): void;
+    takeUp(): Promise<{ restored: number; failed: number; deferred: number }>;
+    refusing: string;
+  },
+  availability: Availability,
+  log: Logger,
+  undo: Array<(remainingMs: number) => unknown>,
+  as?: { nodeId: string },
+): Promise<void> {
   const claim = await holdDatabaseClaim(
     db,
     {
       lost(reason) {
-        node.databaseLost();
+        work.stop();
         if (availability.current().database === 'unavailable') return;
-        log.error({ reason }, 'database lost: no slice held, refusing calls until it is back');
+        log.error({ reason }, `database lost: ${work.refusing}`);
         availability.set('unavailable', reason);
       },
       async regained() {
-        const { restored, failed, deferred } = await node.databaseBack();
+        const { restored, failed, deferred } = await work.takeUp();
         availability.set('available');
         log.info({ restored, failed, deferred }, `database back: ${restored} supervisors restored`);
       },
     },
     log,
-    { nodeId: node.keeper.nodeId },
+    as,
   );
   undo.push(() => claim.release());
 }
