@@ -83,7 +83,6 @@ const ROOT_OPTIONS = {
   'elk.json.shapeCoords': 'ROOT',
   'elk.json.edgeCoords': 'ROOT',
   'elk.edgeRouting': 'ORTHOGONAL',
-  'elk.edgeLabels.placement': 'CENTER',
   // Where ELK has a free choice, keep the order the machine declares: the picture then
   // reads like the source, and small edits to the machine move little in the diagram.
   'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
@@ -94,6 +93,8 @@ const ROOT_OPTIONS = {
   'elk.spacing.edgeLabel': '4',
   'elk.padding': '[top=12,left=12,bottom=12,right=12]',
 };
+
+const LABEL_OPTIONS = { 'org.eclipse.elk.edgeLabels.placement': 'TAIL' };
 
 /**
  * Lays the graph out: one ELK node per state (compound states hold their children and
@@ -140,7 +141,10 @@ export async function layoutGraph(graph: MachineGraph): Promise<Layout> {
     if (transition) {
       const text = transitionText(transition);
       const width = textWidth(text, METRICS.labelSize) + 6;
-      edge.labels = [{ text, width, height: METRICS.labelSize + 4 }];
+      // At the tail: each label starts where its own arrow leaves its state. Centred labels
+      // of long edges met in one layer above the targets, a row nobody could match to its
+      // lines. The option is the label's own, under its full id: ELK reads it nowhere else.
+      edge.labels = [{ text, width, height: METRICS.labelSize + 4, layoutOptions: LABEL_OPTIONS }];
     }
     elkNodes.get(container(parentOf, source, target) ?? graph.root)?.edges?.push(edge);
     drawn.set(id, { ...(transition ? { transition } : {}), target });

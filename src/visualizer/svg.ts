@@ -54,8 +54,8 @@ function styles(): string {
     '.detail{font-size:11px;fill:#334155}',
     '.initial{fill:#0f172a}',
     '.transition>path,.initial-transition>path{fill:none;stroke:#475569;stroke-width:1.2}',
-    '.transition>rect{fill:#ffffff;fill-opacity:0.85}',
-    '.transition>text{font-size:11px;fill:#1e293b}',
+    '.transition-label>rect{fill:#ffffff;fill-opacity:0.9}',
+    '.transition-label>text{font-size:11px;fill:#1e293b}',
     ...lifecycle,
     // Last, so it wins over the lifecycle colours: the live-state hook (docs/visualizer.md).
     '.state.active>.outline{stroke:#e11d48;stroke-width:3}',
@@ -110,31 +110,39 @@ function drawState({ node, box, text, region }: PlacedState): string {
   return `${parts.join('')}</g>`;
 }
 
+/** The arrows, then every label above all of them: no later arrow is drawn across a label. */
 function drawEdges(layout: Layout, markerId: string): string[] {
-  return layout.edges.map((edge: PlacedEdge) => {
+  const arrows = layout.edges.map((edge: PlacedEdge) => {
     const d = edge.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${n(p.x)},${n(p.y)}`).join(' ');
     const path = `<path d="${d}" marker-end="url(#${markerId})"/>`;
     const t = edge.transition;
     if (!t) return `<g class="initial-transition">${path}</g>`;
-    const attributes = [
-      'class="transition"',
-      `data-transition-id="${t.id}"`,
-      `data-source="${escapeXml(t.source)}"`,
-      `data-target="${escapeXml(edge.target ?? '')}"`,
-      `data-event="${escapeXml(t.event)}"`,
-    ].join(' ');
-    const label = edge.label
-      ? rect('', edge.label.box, 3) +
-        textLine(
-          '',
-          edge.label.text,
-          edge.label.box.x + edge.label.box.width / 2,
-          edge.label.box.y + edge.label.box.height - 4,
-          'middle',
-        )
-      : '';
-    return `<g ${attributes}>${path}${label}</g>`;
+    return `<g class="transition" ${edgeAttributes(edge, t)}>${path}</g>`;
   });
+  const labels = layout.edges.flatMap((edge: PlacedEdge) => {
+    const { label, transition } = edge;
+    if (!label || !transition) return [];
+    const text = textLine(
+      '',
+      label.text,
+      label.box.x + label.box.width / 2,
+      label.box.y + label.box.height - 4,
+      'middle',
+    );
+    return [
+      `<g class="transition-label" ${edgeAttributes(edge, transition)}>${rect('', label.box, 3)}${text}</g>`,
+    ];
+  });
+  return [...arrows, ...labels];
+}
+
+function edgeAttributes(edge: PlacedEdge, t: NonNullable<PlacedEdge['transition']>): string {
+  return [
+    `data-transition-id="${t.id}"`,
+    `data-source="${escapeXml(t.source)}"`,
+    `data-target="${escapeXml(edge.target ?? '')}"`,
+    `data-event="${escapeXml(t.event)}"`,
+  ].join(' ');
 }
 
 function rect(
