@@ -91,6 +91,8 @@ try {
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line.startsWith(RESTORE_RESULT_PREFIX)) {
         reported = JSON.parse(line.slice(RESTORE_RESULT_PREFIX.length));
+      } else if (process.env.BENCH_CHILD_OUTPUT === '1') {
+        console.log(line);
       }
     });
     child.on('exit', (code) => {

@@ -25,6 +25,7 @@ import {
   rebuild,
   resentQuestions,
   restoreInPages,
+  takesNotice,
 } from './restore/restoration.ts';
 import { deferredPages, restorablePages } from './restore/restorePlan.ts';
 import { type RetryRequest, rebuildForRetry } from './restore/retryPlan.ts';
@@ -40,10 +41,22 @@ export interface RestorerDeps extends RestoreDeps {
   durable(id: string, version: number): Promise<void>;
 }
 
-/** The outcome of restoring some rows: each one restored, or why not. */
-export interface RowsRestored {
-  restored: RestorationInfo[];
+/**
+ * The outcome of restoring some rows: how many were restored (with the RestorationInfo of
+ * each when it was asked for), and which were not, and why.
+ */
+interface RowsRestored {
+  restored: number;
+  infos: RestorationInfo[];
   failed: Array<{ id: string; error: unknown }>;
+}
+
+/** How #rows restores: asks questions again, informs (RestorationInfo), journals who asked. */
+interface RowsOptions {
+  askAgain?: boolean;
+  /** The caller reads each RestorationInfo (otherwise made only for a machine taking it). */
+  inform?: boolean;
+  asked?: CommandOptions;
 }
 
 /**
@@ -77,8 +90,11 @@ export class Restorer {
     const stored = isSupervisorId(id) ? await this.#deps.store.getSupervisor(id) : null;
     if (!stored) throw notFound(id);
     if (isTerminal(stored.state)) throw terminated(id, stored.state, ': nothing to restore');
-    const { restored, failed } = await this.#rows([stored], source, this.#losses, true, asked);
-    const info = restored[0];
+    const { infos, failed } = await this.#rows([stored], source, this.#losses, {
+      inform: true,
+      asked,
+    });
+    const info = infos[0];
     if (!info) throw failed[0]?.error ?? new Error(`supervisor ${id} was not restored`);
     this.#deps.log.info(
       { supervisorId: id, source: info.source, restorationCount: info.restorationCount },
@@ -151,11 +167,6 @@ export class Restorer {
     return live !== undefined && !live.isFinished();
   }
 
-  /** The seed's protocol for the given rows. */
-  rows(rows: readonly SupervisorState[], source: RestorationSource): Promise<RowsRestored> {
-    return this.#rows(rows, source, this.#losses);
-  }
-
   /**
    * Every restorable row, a page at a time, except those `inService` already; progress is
    * logged per page. With `dueBefore` (lazy restore), only those that must run by then are
@@ -207,9 +218,11 @@ export class Restorer {
    * restore counted now; its questions were asked again at the restart already.
    */
   async firstTouch(stored: SupervisorState): Promise<LiveSupervisor> {
-    const { restored, failed } = await this.#rows([stored], 'restart', this.#losses, false);
+    const { restored, failed } = await this.#rows([stored], 'restart', this.#losses, {
+      askAgain: false,
+    });
     const live = this.#deps.lives.get(stored.id);
-    if (!restored[0] || !live) {
+    if (restored === 0 || !live) {
       throw failed[0]?.error ?? new Error(`supervisor ${stored.id} was not restored`);
     }
     return live;
@@ -248,9 +261,11 @@ export class Restorer {
     rows: readonly SupervisorState[],
     source: RestorationSource,
     losses: number,
-    askAgain = true,
-    asked: CommandOptions = {},
+    { askAgain = true, inform = false, asked = {} }: RowsOptions = {},
   ): Promise<RowsRestored> {
+    // The task rows are read while the page is rebuilt (rows of one not admitted go unused).
+    const taskRows = this.#deps.store.listTasksOf(rows.filter(hasTasks).map((row) => row.id));
+    taskRows.catch(() => {});
     const admitted: Rebuilt[] = [];
     const failed: RowsRestored['failed'] = [];
     for (const stored of rows) {
@@ -262,22 +277,23 @@ export class Restorer {
         failed.push({ id: stored.id, error });
       }
     }
-    const counted = await countRestores(this.#deps.store, admitted, asked);
-    const taskRows = await this.#deps.store.listTasksOf(
-      admitted.filter((one) => hasTasks(one.stored)).map((one) => one.stored.id),
-    );
-    const finishing: Array<() => Promise<RestorationInfo>> = [];
+    const informs = (one: Rebuilt) => inform || takesNotice(one.chosen.definition.machine);
+    const counted = await countRestores(this.#deps.store, admitted, asked, informs);
+    const tasksOf = await taskRows;
+    const finishing: Array<() => Promise<RestorationInfo | undefined>> = [];
     for (const one of admitted) {
       const count = counted.get(one.stored.id);
       if (!count) continue;
       if (askAgain) this.#deps.effects.emit(resentQuestions(one));
-      finishing.push(() => finishRestore(this.#deps, one, count, taskRows.get(one.stored.id)));
+      const rows = tasksOf.get(one.stored.id);
+      finishing.push(() => finishRestore(this.#deps, one, count, rows, inform));
     }
     // Each finish is its own supervisor's (its task rows, its resumed tasks): several at
     // once keep the pool busy, where one after another a page of supervisors with tasks
     // waited out a few round trips each (10,000 with a task in flight: 20 s).
-    const restored = await inOrder(finishing, FINISH_CONCURRENCY);
-    return { restored, failed };
+    const finished = await inOrder(finishing, FINISH_CONCURRENCY);
+    const infos = finished.filter((info) => info !== undefined);
+    return { restored: finishing.length, infos, failed };
   }
 
   /** In service with the view of its last commit (the row), unless the database was lost meanwhile. */

@@ -10,6 +10,7 @@ import {
   validateSpawnedTasks,
 } from '../../src/persistence/taskRepository.ts';
 import type { CommittedChange } from '../../src/runtime/commit/committedChanges.ts';
+import { takesNotice } from '../../src/runtime/restore/restoration.ts';
 import { validateSnapshot } from '../../src/runtime/restore/snapshotValidation.ts';
 import type { SupervisorHost } from '../../src/runtime/supervisorHost.ts';
 import { describeEachEngine } from '../helpers/engines.ts';
@@ -218,6 +219,45 @@ describeEachEngine('restoration', (engine) => {
       'Tasks: no tasks.',
     ]);
     await host.stop();
+  });
+
+  it('a restart of all tells a machine that takes the notice, history included', async () => {
+    const registry = testRegistry();
+    registry.register({ id: 'listener', version: 1, machine: listenerMachine });
+    const first = testHost(fixture.db, { registry });
+    const { id } = await first.spawn('listener', undefined, { owner: 'olga' });
+    await first.stop();
+
+    const host = testHost(fixture.db, { registry });
+    await host.restoreAll('restart');
+    const notices = async () =>
+      ((await host.get(id)).snapshot as { context: { notices: Array<Record<string, unknown>> } })
+        .context.notices;
+    await expect.poll(notices).toHaveLength(1);
+    const [notice] = await notices();
+    expect(notice).toMatchObject({ supervisorId: id, source: 'restart', restorationCount: 1 });
+    const message = String(notice?.contextMessage);
+    expect(message).toContain('Recent history:');
+    expect(message).toMatch(/question_asked/);
+    await host.stop();
+  });
+
+  it('knows which machines take the restoration notice, in any state or by wildcard', () => {
+    const nested = setup({}).createMachine({
+      initial: 'a',
+      states: { a: { initial: 'b', states: { b: { on: { 'supervisor.restored': {} } } } } },
+    });
+    const wildcard = setup({}).createMachine({ on: { 'supervisor.*': { actions: () => {} } } });
+    const none = setup({}).createMachine({
+      initial: 'a',
+      states: { a: { on: { 'task.completed': {} } } },
+    });
+    expect([takesNotice(nested), takesNotice(wildcard), takesNotice(none)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(takesNotice(listenerMachine)).toBe(true);
   });
 
   it('repairs task rows that disagree with the snapshot while restoring', async () => {

@@ -103,10 +103,15 @@ function messageOf(error: unknown): string {
 /**
  * Derives what the database stores from a live snapshot. A context that breaks the
  * standard schema makes the row `failed` with the schema's complaint as its error: the
- * columns are never written from anything but a valid snapshot.
+ * columns are never written from anything but a valid snapshot. `parsed` is the context
+ * parsed already (a restore validated it), else it is parsed here.
  */
-export function deriveView(snapshot: AnyMachineSnapshot): SupervisorView {
-  const parsed = SupervisorContext.safeParse(snapshot.context);
+export function deriveView(
+  snapshot: AnyMachineSnapshot,
+  parsed: ReturnType<typeof SupervisorContext.safeParse> = SupervisorContext.safeParse(
+    snapshot.context,
+  ),
+): SupervisorView {
   const stateValue = statePaths(snapshot.value).join(';');
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

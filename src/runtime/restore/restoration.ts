@@ -2,7 +2,7 @@
 // the host puts them in service between the steps. Load → validate → fall back → rebuild
 // (this file's `rebuild`), count the restores (`countRestores`), re-deliver questions
 // (`resentQuestions`), resume tasks and tell the supervisor (`finishRestore`).
-import type { InspectionEvent, Snapshot } from 'xstate';
+import type { AnyStateMachine, InspectionEvent, Snapshot } from 'xstate';
 import type { Logger } from '../../logger.ts';
 import type { MachineRegistry } from '../../machines/registry.ts';
 import type { SpawnedTask } from '../../machines/tasks.ts';
@@ -79,7 +79,7 @@ export async function rebuild(
   }
   live.start();
   if (chosen.from === 'stored') {
-    live.adoptRestored();
+    live.adoptRestored(chosen.context);
     const migratedFrom = chosen.upgraded.migratedFrom;
     if (migratedFrom !== null) {
       // Upgraded to a newer machine version: written at once with the version it now has.
@@ -168,16 +168,45 @@ export async function countRestores(
   store: SupervisorStore,
   rebuilt: readonly Rebuilt[],
   asked: CommandOptions = {},
+  withHistory: (one: Rebuilt) => boolean = () => true,
 ): Promise<Map<string, { mark: RestoreMark; history: JournalEvent[] }>> {
   const { by = null, idempotency } = asked;
   const marks = await store.markRestored(
     rebuilt.map((r) => ({ id: r.stored.id, source: r.source, by, idempotency })),
   );
-  const history = await store.recentHistory(
-    rebuilt.map((r) => r.stored.id),
-    HISTORY_ENTRIES,
-  );
-  return new Map(marks.map((mark) => [mark.id, { mark, history: history.get(mark.id) ?? [] }]));
+  const wanted = rebuilt.filter(withHistory).map((r) => r.stored.id);
+  const history = wanted.length > 0 ? await store.recentHistory(wanted, HISTORY_ENTRIES) : null;
+  return new Map(marks.map((mark) => [mark.id, { mark, history: history?.get(mark.id) ?? [] }]));
+}
+
+/** Machines by whether any of their states has a transition for the restoration notice. */
+const noticeTakers = new WeakMap<AnyStateMachine, boolean>();
+
+/**
+ * Whether some state of `machine` has a transition for `supervisor.restored` (guards aside):
+ * when none has, nobody reads a restore's RestorationInfo unless its caller asked for it,
+ * and its history need not be read nor its message written.
+ */
+export function takesNotice(machine: AnyStateMachine): boolean {
+  let takes = noticeTakers.get(machine);
+  if (takes === undefined) {
+    takes = someNodeTakes(machine.root, 'supervisor.restored');
+    noticeTakers.set(machine, takes);
+  }
+  return takes;
+}
+
+interface EventTaker {
+  transitions: Map<string, unknown>;
+  states: Record<string, EventTaker>;
+}
+
+function someNodeTakes(node: EventTaker, type: string): boolean {
+  for (const descriptor of node.transitions.keys()) {
+    if (descriptor === type || descriptor === '*') return true;
+    if (descriptor.endsWith('.*') && type.startsWith(descriptor.slice(0, -1))) return true;
+  }
+  return Object.values(node.states).some((child) => someNodeTakes(child, type));
 }
 
 /**
@@ -203,17 +232,40 @@ export function askedAgain(
   }));
 }
 
+type FinishDeps = Pick<RestoreDeps, 'store' | 'log'> & {
+  runner: Pick<TaskRunner, 'resumeAfterRestore'>;
+};
+
+/** A restore counted, and the history read for it (none when its info is not wanted). */
+type Counted = { mark: RestoreMark; history: JournalEvent[] };
+
 /**
  * The last steps, once the supervisor is in service: task rows repaired from the snapshot,
  * tasks resumed, and the supervisor told with a `supervisor.restored` event carrying the
- * RestorationInfo (its context message among it).
+ * RestorationInfo (its context message among it). With `inform` false the caller does not
+ * want the RestorationInfo: it is made only for a machine that takes the notice.
  */
 export async function finishRestore(
-  deps: Pick<RestoreDeps, 'store' | 'log'> & { runner: Pick<TaskRunner, 'resumeAfterRestore'> },
+  deps: FinishDeps,
   rebuilt: Rebuilt,
-  counted: { mark: RestoreMark; history: JournalEvent[] },
+  counted: Counted,
   taskRows?: readonly TaskRecord[],
-): Promise<RestorationInfo> {
+  inform?: true,
+): Promise<RestorationInfo>;
+export async function finishRestore(
+  deps: FinishDeps,
+  rebuilt: Rebuilt,
+  counted: Counted,
+  taskRows: readonly TaskRecord[] | undefined,
+  inform: boolean,
+): Promise<RestorationInfo | undefined>;
+export async function finishRestore(
+  deps: FinishDeps,
+  rebuilt: Rebuilt,
+  counted: Counted,
+  taskRows?: readonly TaskRecord[],
+  inform = true,
+): Promise<RestorationInfo | undefined> {
   const { stored, chosen, live, source, now } = rebuilt;
   const { mark, history } = counted;
   const context = live.context();
@@ -222,6 +274,7 @@ export async function finishRestore(
   // Rows read with the page are still what the runner needs, unless a repair rewrote them.
   const rows = repairs.length === 0 ? taskRows : undefined;
   if (tasks.waiting.length > 0) await deps.runner.resumeAfterRestore(live, rows);
+  if (!inform && !takesNotice(chosen.definition.machine)) return undefined;
   const checkpointVersion = chosen.from === 'checkpoint' ? chosen.checkpoint.version : null;
   const info: RestorationInfo = {
     supervisorId: stored.id,
@@ -301,7 +354,7 @@ export async function restoreInPages(
   pages: AsyncIterable<SupervisorState[]>,
   restorePage: (
     rows: SupervisorState[],
-  ) => Promise<{ restored: unknown[]; failed: Array<{ id: string; error: unknown }> }>,
+  ) => Promise<{ restored: number; failed: Array<{ id: string; error: unknown }> }>,
   log: Logger,
   source: RestorationSource,
 ): Promise<{ restored: number; failed: number }> {
@@ -310,7 +363,7 @@ export async function restoreInPages(
   let failed = 0;
   for await (const page of pages) {
     const result = await restorePage(page);
-    restored += result.restored.length;
+    restored += result.restored;
     failed += result.failed.length;
     for (const { id, error } of result.failed) {
       log.error({ supervisorId: id, err: error }, 'supervisor could not be restored');

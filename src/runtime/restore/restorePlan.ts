@@ -1,5 +1,6 @@
 // What restoring a stored supervisor would start from: the decision both a restore and
 // the migration dry run (`steward check-migration`) make, from the row alone.
+import type { SupervisorContext } from '../../machines/context.ts';
 import type { MachineDefinition, MachineRegistry } from '../../machines/registry.ts';
 import type { StateViolation } from '../../model/restoration.ts';
 import type { SupervisorState } from '../../model/supervisor.ts';
@@ -7,11 +8,20 @@ import type { Checkpoint } from '../../model/task.ts';
 import type { DeferredSupervisor } from '../../persistence/supervisorRepository.ts';
 import type { SupervisorStore } from '../../persistence/supervisorStore.ts';
 import { type Upgraded, upgradeSnapshot } from './machineUpgrade.ts';
-import { validateSnapshot } from './snapshotValidation.ts';
+import { inspectSnapshot } from './snapshotValidation.ts';
 
-/** What a restore starts from: the stored snapshot, a checkpoint, or nothing (afresh). */
+/**
+ * What a restore starts from: the stored snapshot (with its standard context as validated),
+ * a checkpoint, or nothing (afresh).
+ */
 export type Plan =
-  | { from: 'stored'; definition: MachineDefinition; upgraded: Upgraded; timers: unknown[] }
+  | {
+      from: 'stored';
+      definition: MachineDefinition;
+      upgraded: Upgraded;
+      timers: unknown[];
+      context: SupervisorContext;
+    }
   | {
       from: 'checkpoint';
       definition: MachineDefinition;
@@ -34,13 +44,10 @@ export function checkSnapshot(
   version: number,
   snapshot: unknown,
   dryRun = true,
-): { upgraded?: Upgraded; violations: StateViolation[] } {
+): { upgraded?: Upgraded; violations: StateViolation[]; context?: SupervisorContext } {
   const upgraded = upgradeSnapshot(registry, machineId, version, snapshot);
   if ('code' in upgraded) return { violations: [upgraded] };
-  return {
-    upgraded,
-    violations: validateSnapshot(upgraded.definition, upgraded.snapshot, dryRun),
-  };
+  return { upgraded, ...inspectSnapshot(upgraded.definition, upgraded.snapshot, dryRun) };
 }
 
 /**
@@ -77,12 +84,13 @@ export async function newestValidCheckpoint(
 export async function plan(deps: PlanDeps, stored: SupervisorState, dryRun = true): Promise<Plan> {
   const { machineId, machineVersion, snapshot } = stored;
   const mine = checkSnapshot(deps.registry, machineId, machineVersion, snapshot, dryRun);
-  if (mine.upgraded && mine.violations.length === 0) {
+  if (mine.upgraded && mine.context && mine.violations.length === 0) {
     return {
       from: 'stored',
       definition: mine.upgraded.definition,
       upgraded: mine.upgraded,
       timers: stored.timers,
+      context: mine.context,
     };
   }
   // Refused anyway: tried by the machine too, so that every violation is named.
@@ -110,7 +118,8 @@ export async function fallBack(
 }
 
 /**
- * Every stored, unfinished supervisor, a page of 500 at a time in id order; with
+ * Every stored, unfinished supervisor, a page of 500 at a time in id order (the next one
+ * read while the caller restores this one); with
  * `dueBefore`, only those that must run by then (work in flight, a timer due); with
  * `slices`, only those of the slices.
  */
@@ -119,19 +128,30 @@ export async function* restorablePages(
   dueBefore?: Date,
   slices?: readonly number[],
 ): AsyncGenerator<SupervisorState[]> {
-  let afterId: string | undefined;
-  for (;;) {
-    const page = await store.listRestorable({
-      limit: 500,
+  const read = (afterId?: string) =>
+    store.listRestorable({
+      limit: RESTORE_PAGE,
       ...(afterId ? { afterId } : {}),
       ...(dueBefore ? { dueBefore } : {}),
       ...(slices ? { slices } : {}),
     });
+  let next = read();
+  for (;;) {
+    const page = await next;
     if (page.length === 0) return;
-    afterId = page.at(-1)?.id;
+    const more = page.length === RESTORE_PAGE;
+    if (more) {
+      // The next page is read while this one is restored: the database and Node both work.
+      next = read(page.at(-1)?.id);
+      next.catch(() => {});
+    }
     yield page;
+    if (!more) return;
   }
 }
+
+/** Supervisors read and restored at a time. */
+const RESTORE_PAGE = 500;
 
 /** The unfinished supervisors that need not run by `dueBefore`, a page of 1,000 at a time. */
 export async function* deferredPages(

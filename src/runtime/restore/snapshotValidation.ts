@@ -57,9 +57,25 @@ export function validateSnapshot(
   snapshot: unknown,
   dryRun = true,
 ): StateViolation[] {
+  return inspectSnapshot(definition, snapshot, dryRun).violations;
+}
+
+/**
+ * validateSnapshot's violations, and the standard context as it parsed when it did: a
+ * restore derives the supervisor's first view from it instead of parsing it again.
+ */
+export function inspectSnapshot(
+  definition: MachineDefinition,
+  snapshot: unknown,
+  dryRun = true,
+): { violations: StateViolation[]; context?: SupervisorContext } {
   const shaped = snapshot as { status?: unknown; value?: unknown; context?: unknown } | null;
   if (!shaped || typeof shaped !== 'object' || shaped.value === undefined) {
-    return [{ code: 'snapshot_unreadable', message: 'the stored snapshot has no state value' }];
+    return {
+      violations: [
+        { code: 'snapshot_unreadable', message: 'the stored snapshot has no state value' },
+      ],
+    };
   }
   const violations: StateViolation[] = [];
   if (dryRun) {
@@ -103,5 +119,5 @@ export function validateSnapshot(
     []) {
     violations.push({ code: 'invariant', message });
   }
-  return violations;
+  return context.success ? { violations, context: context.data } : { violations };
 }
