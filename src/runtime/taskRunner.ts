@@ -102,10 +102,11 @@ class SupervisedTasks implements TaskRunner {
 
   async resumeAfterRestore(live: LiveSupervisor, read?: readonly TaskRecord[]): Promise<void> {
     const rows = new Map((read ?? (await this.#store.listTasks(live.id))).map((r) => [r.id, r]));
-    const running = this.#runsOf(live.id);
+    // Looked up, not made: a supervisor whose cut tasks are not restarted keeps no map.
+    const running = this.#runs.get(live.id);
     for (const [taskId, task] of Object.entries(contextOf(live).tasks)) {
       // Already running here (started after a commit made during the restore): not cut.
-      if (running.get(taskId)?.attempt === task.attempt) continue;
+      if (running?.get(taskId)?.attempt === task.attempt) continue;
       if (task.status === 'pending') {
         this.#start(live, taskId, task);
         continue;
