@@ -18,16 +18,36 @@ export const FleetFilter = z.object({
   stuckForMs: z.number().int().positive().optional(),
   progressMin: z.number().int().min(0).max(100).optional(),
   progressMax: z.number().int().min(0).max(100).optional(),
-  /** Keyset pagination: only ids after this one. */
+  /**
+   * Words that must each appear (case aside) in the id, title or goal, owner, machine, state,
+   * state path, phase or activity.
+   */
+  search: z.string().trim().min(1).max(200).optional(),
+  /**
+   * `id` (the default), or `attention`: waiting for a person first, then failed, then
+   * running, then finished; the longest in their state first, the finished newest first.
+   */
+  order: z.enum(['id', 'attention']).default('id'),
+  /** Keyset pagination: only supervisors after this one, in the order asked for. */
   afterId: z.uuid().optional(),
   limit: z.number().int().min(1).max(1000).default(100),
 });
 export type FleetFilter = z.input<typeof FleetFilter>;
 
-/** Escapes LIKE wildcards so a state path is matched literally as a prefix. */
-function likePrefix(value: string): string {
-  return `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** Escapes LIKE wildcards so that a value is matched literally. */
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/** A state path matched literally as a prefix. */
+function likePrefix(value: string): string {
+  return `${escapeLike(value)}%`;
+}
+
+/** What a search looks in: the fields the fleet page shows, one per line. */
+const SEARCHED = `concat_ws(E'\\n', id::text, snapshot->'context'->>'title',
+  snapshot->'context'->>'goal', owner, machine_id, state::text, state_value, phase,
+  current_activity)`;
 
 /** Builds the query for a filter. Exported so tests can EXPLAIN it. */
 export function fleetQuery(input: FleetFilter): { text: string; params: unknown[] } {
@@ -55,14 +75,20 @@ export function fleetQuery(input: FleetFilter): { text: string; params: unknown[
   }
   if (filter.progressMin !== undefined) where.push(`progress >= ${param(filter.progressMin)}`);
   if (filter.progressMax !== undefined) where.push(`progress <= ${param(filter.progressMax)}`);
+  for (const word of filter.search?.toLowerCase().split(/\s+/) ?? []) {
+    where.push(`lower(${SEARCHED}) LIKE ${param(`%${escapeLike(word)}%`)}`);
+  }
+  const states =
+    filter.state === undefined ? [] : Array.isArray(filter.state) ? filter.state : [filter.state];
+  if (filter.order === 'attention') {
+    return { text: attentionQuery(filter, states, where, param), params };
+  }
   if (filter.afterId !== undefined) where.push(`id > ${param(filter.afterId)}::uuid`);
   const limit = param(filter.limit);
 
   const page = (conditions: string[]) => `SELECT ${SUPERVISOR_COLUMNS} FROM supervisor_states
     ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
     ORDER BY id LIMIT ${limit}`;
-  const states =
-    filter.state === undefined ? [] : Array.isArray(filter.state) ? filter.state : [filter.state];
   if (states.length <= 1) {
     const byState = states.map((state) => `state = ${param(state)}::supervisor_state`);
     return { text: page([...byState, ...where]), params };
@@ -76,6 +102,60 @@ export function fleetQuery(input: FleetFilter): { text: string; params: unknown[
     text: `SELECT * FROM (${parts.join(' UNION ALL ')}) AS pages ORDER BY id LIMIT ${limit}`,
     params,
   };
+}
+
+/**
+ * Attention groups, first to last, and whether a group is read newest first: what needs a
+ * person, then what broke, then what runs, then what is over (the newest of it first).
+ */
+const ATTENTION: ReadonlyArray<{ states: LifecycleState[]; newestFirst: boolean }> = [
+  { states: ['waiting_for_user'], newestFirst: false },
+  { states: ['failed'], newestFirst: false },
+  { states: ['initializing', 'working', 'waiting_for_tasks', 'paused'], newestFirst: false },
+  { states: ['completed', 'cancelled'], newestFirst: true },
+];
+
+/**
+ * The query text of a page in attention order: one branch per lifecycle state, each read from the (state,
+ * state_entered_at) index in its group's direction and cut at the page's size, then merged.
+ * After `afterId` means after that supervisor's place as it is now (one that changed state
+ * meanwhile moves the cursor with it; one deleted meanwhile ends the paging).
+ */
+function attentionQuery(
+  filter: z.output<typeof FleetFilter>,
+  states: readonly LifecycleState[],
+  where: readonly string[],
+  param: (value: unknown) => string,
+): string {
+  const groupOf = `CASE state ${ATTENTION.flatMap((g, i) => g.states.map((st) => `WHEN '${st}' THEN ${i}`)).join(' ')} END`;
+  const limit = param(filter.limit);
+  const anchor =
+    filter.afterId === undefined
+      ? ''
+      : `WITH anchor AS MATERIALIZED (SELECT id, state_entered_at AS at, ${groupOf} AS g
+           FROM supervisor_states WHERE id = ${param(filter.afterId)}::uuid) `;
+  const branches = ATTENTION.flatMap((group, g) =>
+    group.states
+      .filter((state) => states.length === 0 || states.includes(state))
+      .map((state) => {
+        const after = group.newestFirst
+          ? '(s.state_entered_at < a.at OR (s.state_entered_at = a.at AND s.id > a.id))'
+          : '(s.state_entered_at, s.id) > (a.at, a.id)';
+        const cursor = anchor
+          ? [`EXISTS (SELECT 1 FROM anchor a WHERE ${g} > a.g OR (${g} = a.g AND ${after}))`]
+          : [];
+        const conditions = [`state = '${state}'::supervisor_state`, ...where, ...cursor];
+        return `(SELECT ${SUPERVISOR_COLUMNS}, ${g} AS attention_group
+          FROM supervisor_states s WHERE ${conditions.join(' AND ')}
+          ORDER BY state_entered_at ${group.newestFirst ? 'DESC' : 'ASC'}, id LIMIT ${limit})`;
+      }),
+  );
+  // Within a group, the oldest first (the newest first among the finished), then by id.
+  return `${anchor}SELECT * FROM (${branches.join(' UNION ALL ')}) AS pages
+    ORDER BY attention_group,
+      CASE WHEN attention_group = ${ATTENTION.length - 1} THEN NULL ELSE state_entered_at END ASC,
+      state_entered_at DESC, id
+    LIMIT ${limit}`;
 }
 
 /**

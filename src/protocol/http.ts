@@ -62,6 +62,11 @@ export const FleetQuery = z.strictObject({
   stuckForMs: Count.positive().optional(),
   progressMin: Count.min(0).max(100).optional(),
   progressMax: Count.min(0).max(100).optional(),
+  /** Words each found (case aside) in the id, title, owner, machine, state, phase or activity. */
+  search: z.string().trim().min(1).max(200).optional(),
+  /** `id` (the default) or `attention`: waiting for a person, failed, running, finished. */
+  order: z.enum(['id', 'attention']).optional(),
+  /** The last supervisor of the previous page, in the order asked for. */
   afterId: z.uuid().optional(),
   limit: Count.min(1).max(1000).optional(),
 });

@@ -305,7 +305,14 @@ describe('dashboard in Chromium [pglite]', () => {
     const paused = page.locator('#supervisor-diagram [data-state-id="reference.paused"]');
     await eventually(() => textOf(badge)).toBe('waiting_for_user');
 
+    // Each control asks first: nothing changes until it is confirmed.
     await controls.locator('button[data-action="pause"]').click();
+    await controls.locator('button[data-action="keep"]').click();
+    expect((await fixture.host.get(id)).state).toBe('waiting_for_user');
+    await controls.locator('button[data-action="pause"]').click();
+    expect(await textOf(controls.locator('.confirm-explain'))).toContain('until resumed');
+    await page.screenshot({ path: 'test-artifacts/supervisor-pause-confirm.png' });
+    await controls.locator('button[type="submit"]').click();
     await eventually(() => textOf(badge)).toBe('paused');
     await eventually(() => classesOf(paused)).toContain('active');
     await eventually(() => textOf(page.locator('#control-status'))).toMatch(
@@ -314,6 +321,7 @@ describe('dashboard in Chromium [pglite]', () => {
     expect((await fixture.host.get(id)).state).toBe('paused');
 
     await controls.locator('button[data-action="resume"]').click();
+    await controls.locator('button[type="submit"]').click();
     await eventually(() => textOf(badge)).toBe('waiting_for_user');
     await eventually(() => classesOf(paused)).not.toContain('active');
     // History brings it back where it was: the question is still there.

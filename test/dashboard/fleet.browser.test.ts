@@ -164,11 +164,21 @@ describe('the fleet page in Chromium [pglite]', () => {
     const search = page.getByRole('searchbox', { name: 'Search' });
     const all = await rowIds(page);
 
+    // The server searches the whole fleet, not only the rows loaded, once typing pauses.
+    const searched: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/supervisors' && url.searchParams.has('search')) {
+        expect(url.searchParams.get('order')).toBe('attention');
+        searched.push(url.searchParams.get('search') ?? '');
+      }
+    });
     await search.pressSequentially('bob');
     await eventually(() => rowIds(page)).toEqual([fleet.waitingNew, fleet.working]);
     await eventually(() => page.locator('#fleet-message').textContent()).toBe(
-      '2 of 7 loaded supervisors match.',
+      '2 supervisors match “bob”.',
     );
+    await eventually(async () => searched.at(-1)).toBe('bob');
     // Every word must match: an owner and a state together.
     await search.pressSequentially(' waiting');
     await eventually(() => rowIds(page)).toEqual([fleet.waitingNew]);
@@ -184,7 +194,7 @@ describe('the fleet page in Chromium [pglite]', () => {
     await search.fill('no such thing');
     await eventually(() => rowIds(page)).toEqual([]);
     await eventually(() => page.locator('#fleet-message').textContent()).toBe(
-      'No loaded supervisor matches “no such thing”.',
+      'No supervisor matches “no such thing”.',
     );
 
     await search.fill('');

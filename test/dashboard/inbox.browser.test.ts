@@ -365,9 +365,27 @@ describe('the Questions page in Chromium [pglite]', () => {
     await sleep(300);
     expect(await answersIn(same)).toEqual([0, 0, 0]);
 
-    page.once('dialog', (dialog) => void dialog.accept());
+    // One of them answered on its own card, the list held under the pointer: the bulk row
+    // stays where it is and counts the two left, as its confirmation does.
+    const single = page.locator('.inbox-card', { hasText: 'batch a' });
+    await single.locator('button[data-value="Yes"]').click();
+    await eventually(() => single.locator('.outcome').textContent()).toMatch(/^Answered by you/);
+    await eventually(() => group.getAttribute('data-count')).toBe('2');
+    expect(await group.locator('.bulk-what').textContent()).toBe(
+      `2 identical questions from machine reference: ${FINAL_PROMPT}`,
+    );
+    expect(await group.locator('button[data-bulk="Yes"]').textContent()).toBe(
+      'Answer all 2 with Yes',
+    );
+    page.once('dialog', (dialog) => {
+      asked.push(dialog.message());
+      void dialog.accept();
+    });
     await group.locator('button[data-bulk="Yes"]').click();
     await eventually(() => answersIn(same)).toEqual([1, 1, 1]);
+    expect(asked[1]).toContain(
+      `Answer "Yes" to 2 questions "${FINAL_PROMPT}" from machine reference?`,
+    );
     for (const id of same) expect((await fixture.host.get(id)).state).toBe('completed');
     expect(await answersIn([other.id, deadline.id])).toEqual([0, 0]);
     expect(await group.locator('button[data-bulk="Yes"]').isDisabled()).toBe(true);

@@ -1,10 +1,12 @@
 // The fleet filters are served by indexes: EXPLAIN on 100,000 supervisors.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { LifecycleState } from '../../src/model/supervisor.ts';
 import type { Database } from '../../src/persistence/database.ts';
 import {
   type FleetFilter,
   fleetQuery,
   getSupervisorsWithPendingQuestions,
+  listSupervisors,
 } from '../../src/persistence/fleetQueries.ts';
 import { describeEachEngine, describePostgresOnly } from '../helpers/engines.ts';
 import { question, saveRows, supervisorWrite } from '../helpers/fixtures.ts';
@@ -28,6 +30,82 @@ describeEachEngine('supervisors with pending questions', (engine) => {
     // A filter that asks for the opposite is overruled: this is the pending-questions list.
     const overruled = await getSupervisorsWithPendingQuestions(db, { hasPendingQuestions: false });
     expect(overruled.map((s) => s.id)).toEqual(all);
+  });
+});
+
+describeEachEngine('fleet in attention order', (engine) => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await engine.openMigrated();
+  });
+  afterAll(() => db.close());
+
+  /** One supervisor per row: its state, and how many minutes ago it entered it. */
+  async function fleet(owner: string, rows: Array<[LifecycleState, number, string?]>) {
+    const writes = rows.map(([state, , title]) =>
+      supervisorWrite({
+        owner,
+        state,
+        ...(title ? { snapshot: { status: 'active', value: 'a', context: { title } } } : {}),
+      }),
+    );
+    await saveRows(db, ...writes);
+    for (const [i, [, minutes]] of rows.entries()) {
+      await db.query(
+        `UPDATE supervisor_states SET state_entered_at = now() - make_interval(mins => $2) WHERE id = $1`,
+        [writes[i]?.id, minutes],
+      );
+    }
+    return writes.map((w) => w.id);
+  }
+
+  it('puts who waits for a person first, then failed, running, finished; pages keep the order', async () => {
+    const ids = await fleet('attn', [
+      ['completed', 50], // 0
+      ['working', 30], // 1
+      ['waiting_for_user', 5], // 2
+      ['failed', 10], // 3
+      ['cancelled', 5], // 4
+      ['waiting_for_user', 40], // 5
+      ['paused', 60], // 6
+      ['initializing', 1], // 7
+      ['waiting_for_tasks', 20], // 8
+      ['failed', 70], // 9
+    ]);
+    const expected = [5, 2, 9, 3, 6, 1, 8, 7, 4, 0].map((i) => ids[i]);
+    const order = async (filter: FleetFilter) =>
+      (await listSupervisors(db, { owner: 'attn', order: 'attention', ...filter })).map(
+        (s) => s.id,
+      );
+    expect(await order({})).toEqual(expected);
+    // Three at a time, each page after the last one's final supervisor: the same order.
+    const paged: string[] = [];
+    for (let afterId: string | undefined; ; ) {
+      const page = await order({ limit: 3, ...(afterId ? { afterId } : {}) });
+      paged.push(...page);
+      if (page.length < 3) break;
+      afterId = page.at(-1);
+    }
+    expect(paged).toEqual(expected);
+    expect(await order({ state: ['failed', 'completed'] })).toEqual([9, 3, 0].map((i) => ids[i]));
+  });
+
+  it('finds supervisors by words in their title, owner, machine or state, beyond any page', async () => {
+    const ids = await fleet('finder', [
+      ['working', 3, 'Quarterly Report for ACME'],
+      ['waiting_for_user', 2, 'Hire a designer'],
+      ['completed', 1, 'ACME invoice 100%'],
+    ]);
+    const found = async (search: string, order: 'id' | 'attention' = 'attention') =>
+      (await listSupervisors(db, { owner: 'finder', search, order })).map((s) => s.id).sort();
+    expect(await found('acme')).toEqual([ids[0], ids[2]].sort());
+    expect(await found('acme report')).toEqual([ids[0]]);
+    expect(await found('WAITING_for')).toEqual([ids[1]]);
+    expect(await found('finder reference', 'id')).toEqual([...ids].sort());
+    // A LIKE wildcard in a word is matched as itself.
+    expect(await found('100%')).toEqual([ids[2]]);
+    expect(await found('10_%')).toEqual([]);
+    expect(await found((ids[1] as string).slice(0, 8))).toEqual([ids[1]]);
   });
 });
 
@@ -87,6 +165,20 @@ describePostgresOnly('fleet query plans', (engine) => {
     const plan = await planOf({ stateValue: 'active.executing' });
     expect(plan, plan).toMatch(/Index Scan|Bitmap Index Scan/);
     expect(plan, plan).not.toMatch(/Seq Scan/);
+  });
+
+  it('serves the attention order, first page and the next, from the (state, entered) index', async () => {
+    const page = fleetQuery({ order: 'attention', limit: 200 });
+    const { rows } = await db.query<{ id: string }>(page.text, page.params);
+    expect(rows).toHaveLength(200);
+    for (const filter of [
+      { order: 'attention' as const, limit: 200 },
+      { order: 'attention' as const, limit: 200, afterId: rows.at(-1)?.id },
+    ]) {
+      const plan = await planOf(filter);
+      expect(plan, plan).toMatch(/Index Scan (Backward )?using supervisor_states_stuck_idx/);
+      expect(plan, plan).not.toMatch(/Seq Scan/);
+    }
   });
 
   it.each(FILTERS)('serves "%s" from its index', async (_name, filter, index) => {

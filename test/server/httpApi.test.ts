@@ -142,6 +142,25 @@ describeEachEngine('HTTP API', (engine) => {
       body: { error: { code: 'ERR_MESSAGE_INVALID' } },
     });
     expect((await call('GET', '/supervisors?limit=0')).status).toBe(400);
+    expect((await call('GET', '/supervisors?order=urgent')).status).toBe(400);
+  });
+
+  it('pages the fleet in attention order and searches all of it', async () => {
+    const owner = 'attention-owner';
+    const done = await fixture.host.spawn('quiz', { count: 1 }, { owner });
+    await fixture.host.answer(done.id, 'q0', 1);
+    const tally = await fixture.host.spawn('tally', {}, { owner });
+    const asking = await fixture.host.spawn('survey', { count: 1 }, { owner });
+    const ids = async (query: string) =>
+      (
+        await call('GET', `/supervisors?owner=${owner}&${query}`, undefined, TOKENS.admin)
+      ).body.supervisors.map((s: { id: string }) => s.id);
+    // Waiting for a person first, however new, then running, then finished; a page at a time.
+    expect(await ids('order=attention')).toEqual([asking.id, tally.id, done.id]);
+    const [first] = await ids('order=attention&limit=1');
+    expect(await ids(`order=attention&limit=2&afterId=${first}`)).toEqual([tally.id, done.id]);
+    expect(await ids('order=attention&search=TALLY')).toEqual([tally.id]);
+    expect(await ids('search=quiz%20completed')).toEqual([done.id]);
   });
 
   it('refuses bad input with a stable code and changes nothing', async () => {

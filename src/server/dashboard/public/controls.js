@@ -1,7 +1,8 @@
 // Pause, resume and cancel for the supervisor page, and retry for one that failed or was
-// cancelled (back to work from its newest checkpoint). Each goes through the HTTP API, which
-// sends the supervisor the event and answers once the result is committed; the page then
-// changes from the status frame that commit produced, like every other change.
+// cancelled (back to work from its newest checkpoint), each behind a confirmation that says
+// what it does. Each goes through the HTTP API, which sends the supervisor the event and
+// answers once the result is committed; the page then changes from the status frame that
+// commit produced, like every other change.
 
 import { el, say } from './dom.js';
 
@@ -9,6 +10,20 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const RETRIABLE = new Set(['failed', 'cancelled']);
 
 const FORMS = {
+  pause: {
+    label: 'Pause',
+    explain: 'It takes no events until resumed; its questions stay asked.',
+    confirm: 'Pause supervisor',
+    keep: 'Keep it running',
+    danger: false,
+  },
+  resume: {
+    label: 'Resume',
+    explain: 'It goes on where it was paused.',
+    confirm: 'Resume supervisor',
+    keep: 'Leave it paused',
+    danger: false,
+  },
   cancel: {
     label: 'Cancel',
     reasonLabel: 'Reason for cancelling',
@@ -29,7 +44,7 @@ const FORMS = {
 /** The control bar in `box`; `render(view)` shows the buttons the view's state allows. */
 export function createControls({ api, box, status }) {
   let supervisorId = null;
-  /** The action whose confirmation is on screen: `cancel`, `retry`, or none. */
+  /** The action whose confirmation is on screen (a key of FORMS), or none. */
   let confirming = null;
   let busy = false;
   let lastView = null;
@@ -57,15 +72,17 @@ export function createControls({ api, box, status }) {
     return b;
   }
 
-  /** A reason and a confirmation for `cancel` or `retry`, which cannot be taken back. */
+  /** The confirmation of `action`: what it does, and a reason where the API keeps one. */
   function confirmForm(action) {
     const words = FORMS[action];
-    const reason = el('input', {
-      type: 'text',
-      maxlength: 500,
-      placeholder: 'reason (optional)',
-      'aria-label': words.reasonLabel,
-    });
+    const reason = words.reasonLabel
+      ? el('input', {
+          type: 'text',
+          maxlength: 500,
+          placeholder: 'reason (optional)',
+          'aria-label': words.reasonLabel,
+        })
+      : null;
     const form = el(
       'form',
       { class: 'confirm-form', 'data-confirm': action },
@@ -83,7 +100,7 @@ export function createControls({ api, box, status }) {
     );
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      const text = reason.value.trim();
+      const text = reason?.value.trim();
       run(words.label, action, text ? { reason: text } : {});
     });
     return form;
@@ -105,23 +122,21 @@ export function createControls({ api, box, status }) {
       return;
     }
     if (RETRIABLE.has(view.state)) {
-      box.replaceChildren(
-        button('Retry…', { 'data-action': 'retry' }, () => {
-          confirming = 'retry';
-          render(lastView);
-        }),
-      );
+      box.replaceChildren(asking('retry'));
       return;
     }
     box.replaceChildren(
-      view.state === 'paused'
-        ? button('Resume', { 'data-action': 'resume' }, () => run('Resume', 'resume'))
-        : button('Pause', { 'data-action': 'pause' }, () => run('Pause', 'pause')),
-      button('Cancel…', { 'data-action': 'cancel', class: 'danger' }, () => {
-        confirming = 'cancel';
-        render(lastView);
-      }),
+      asking(view.state === 'paused' ? 'resume' : 'pause'),
+      asking('cancel', { class: 'danger' }),
     );
+  }
+
+  /** The button that puts the confirmation of `action` on screen. */
+  function asking(action, attributes = {}) {
+    return button(`${FORMS[action].label}…`, { 'data-action': action, ...attributes }, () => {
+      confirming = action;
+      render(lastView);
+    });
   }
 
   return {

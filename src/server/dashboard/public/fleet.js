@@ -1,6 +1,7 @@
 // The fleet view: a table of supervisors from `GET /supervisors` with the fleet filters as
-// form controls, in attention order, narrowed as a person types in the search box. Rows
-// change, and move, in place as status and question frames arrive.
+// form controls, in attention order (the server's, page after page), narrowed as a person
+// types in the search box: at once among the rows loaded, then by the server's search over
+// the whole fleet. Rows change, and move, in place as status and question frames arrive.
 
 import { queryString } from './api.js';
 import { debounce, el, say, stateBadge } from './dom.js';
@@ -119,6 +120,8 @@ export function createFleetView({ api, store, root }) {
     try {
       const query = queryString({
         ...filters(),
+        search: search.value.trim(),
+        order: 'attention',
         limit: PAGE,
         afterId: append ? nextAfterId : undefined,
       });
@@ -144,6 +147,9 @@ export function createFleetView({ api, store, root }) {
   // A row whose state changed may no longer match the filters, and a supervisor nobody
   // loaded yet may match them: both need the server's filters, asked once per burst.
   const reload = debounce(() => visible && load(), 500);
+  // The search box narrows the loaded rows at once; the server's search, once typing pauses,
+  // finds those of the whole fleet.
+  const searchFleet = debounce(() => visible && load(), 300);
 
   function rowFor(view) {
     const pending = store.pendingQuestions(view.id).length;
@@ -171,10 +177,12 @@ export function createFleetView({ api, store, root }) {
   }
 
   function summary(loaded, matching, searching) {
+    const words = search.value.trim();
+    if (searching && matching === 0) return `No supervisor matches “${words}”.`;
     if (loaded === 0) return 'No supervisor matches these filters.';
     if (!searching) return '';
-    if (matching === 0) return `No loaded supervisor matches “${search.value.trim()}”.`;
-    return `${matching} of ${loaded} loaded supervisors match.`;
+    const more = nextAfterId === null ? '' : ' (more below)';
+    return `${matching} ${matching === 1 ? 'supervisor matches' : 'supervisors match'} “${words}”${more}.`;
   }
 
   function tick() {
@@ -199,7 +207,10 @@ export function createFleetView({ api, store, root }) {
     reload();
   });
 
-  search.addEventListener('input', () => render());
+  search.addEventListener('input', () => {
+    render();
+    searchFleet();
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     load();
@@ -231,6 +242,7 @@ export function createFleetView({ api, store, root }) {
       clearInterval(refreshTimer);
       clearInterval(tickTimer);
       reload.cancel();
+      searchFleet.cancel();
     },
     /** After a reconnect: frames were missed, read the rows again. */
     refresh() {

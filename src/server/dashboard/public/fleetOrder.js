@@ -1,5 +1,6 @@
-// Which supervisors the fleet table shows, and in what order. The server pages by id; the
-// page orders what it loaded by what needs a person first, and narrows it by the search box.
+// Which supervisors the fleet table shows, and in what order. The server pages in attention
+// order (`order=attention`) and searches the whole fleet; the page keeps the same order as
+// frames move rows between groups, and narrows what it loaded at once as a person types.
 
 /** Lower comes first. A state missing here (a newer server's) sorts with the running ones. */
 const GROUP = Object.freeze({

@@ -1,7 +1,9 @@
 // "Answer all N with Yes/No" for identical confirm questions (same prompt, same machine) on
 // the Questions page. A row answers the cards it counted when it was drawn and no other —
 // a question that arrived since is not in it — and only after the person confirmed a
-// dialog that names how many and which. Answers cannot be taken back, so there is no undo.
+// dialog that names how many and which. Its count follows those cards while the list is
+// held (one answered or withdrawn meanwhile leaves the count), without moving the row.
+// Answers cannot be taken back, so there is no undo.
 
 import { el } from './dom.js';
 import { isAnswerable } from './inboxCard.js';
@@ -34,37 +36,57 @@ export function createBulkAnswers(box, { cardOf }) {
     for (const card of cards) card.querySelector(`button[data-value="${label}"]`)?.click();
   }
 
+  /** The row's words for `count` of its cards still to answer. */
+  function paint(line, group, count) {
+    line.dataset.count = String(count);
+    line.querySelector('.bulk-count').textContent = `${count} identical questions`;
+    for (const button of line.querySelectorAll('button[data-bulk]')) {
+      button.textContent = `Answer all ${count} with ${button.dataset.bulk}`;
+      if (count === 0) button.disabled = true;
+    }
+    line.title = count === 0 ? `every question "${group.prompt}" here has its answer` : '';
+  }
+
   function row(group) {
     const keys = group.entries.map((entry) => entry.key);
-    const count = keys.length;
     const line = el(
       'div',
-      { class: 'bulk-group', 'data-machine-id': group.machineId, 'data-count': count },
+      { class: 'bulk-group', 'data-machine-id': group.machineId },
       el(
         'p',
         { class: 'bulk-what' },
-        `${count} identical questions from machine ${group.machineId}: `,
+        el('span', { class: 'bulk-count' }),
+        ` from machine ${group.machineId}: `,
         el('q', {}, group.prompt),
       ),
     );
     for (const label of ['Yes', 'No']) {
-      const button = el(
-        'button',
-        { type: 'button', 'data-bulk': label },
-        `Answer all ${count} with ${label}`,
-      );
+      const button = el('button', { type: 'button', 'data-bulk': label });
       button.addEventListener('click', () => answerAll(group, keys, label, line));
       line.append(button);
     }
     line.append(el('output', { class: 'bulk-outcome', role: 'status' }));
+    rows.set(line, { group, keys });
+    paint(line, group, keys.length);
     return line;
   }
 
+  /** The rows drawn, with what each counted when it was drawn. */
+  const rows = new Map();
+
   return {
+    /** Brings each row's count to the cards it counted that are still answerable. */
+    recount() {
+      for (const [line, { group, keys }] of rows) {
+        const count = keys.map(cardOf).filter((card) => card && isAnswerable(card)).length;
+        if (String(count) !== line.dataset.count) paint(line, group, count);
+      }
+    },
     draw(groups) {
       const signature = JSON.stringify(groups.map((g) => g.entries.map((e) => e.key)));
       if (signature === drawn) return;
       drawn = signature;
+      rows.clear();
       box.replaceChildren(...groups.map(row));
     },
   };

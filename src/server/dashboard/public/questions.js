@@ -194,6 +194,7 @@ export function createQuestionsView({ api, store, root, answer }) {
       for (const node of list.querySelectorAll('[data-held]')) delete node.dataset.held;
       bulk.draw(identicalGroups(items));
     }
+    bulk.recount();
     // A card moved into its place loses the focus; it is given back.
     if (focused?.isConnected && document.activeElement !== focused) {
       focused.focus({ preventScroll: true });
