@@ -15,6 +15,8 @@ import {
   it,
   onTestFinished,
 } from 'vitest';
+import { setup } from 'xstate';
+import { initialSupervisorContext, type SupervisorContext } from '../../src/machines/context.ts';
 import { engines } from '../helpers/engines.ts';
 import { TOKENS, useServer } from '../helpers/server.ts';
 import { testRegistry } from '../helpers/testMachines.ts';
@@ -28,22 +30,36 @@ if (!pglite) throw new Error('the PGlite test engine is missing from test/helper
 const eventually = <T>(read: () => Promise<T>) =>
   expect.poll(read, { timeout: 10_000, interval: 50 });
 
-/** The supervisors of the fleet, by the part each plays. */
+/** The supervisors of the fleet, by the part each plays: every lifecycle state is here. */
 interface Fleet {
   waitingOld: string;
   waitingNew: string;
   failed: string;
   working: string;
   stalled: string;
+  paused: string;
+  initializing: string;
+  waitingForTasks: string;
   completed: string;
   cancelled: string;
 }
+
+/** Stays in `initializing`: the one lifecycle state no other test machine keeps. */
+const bootingMachine = setup({ types: { context: {} as SupervisorContext } }).createMachine({
+  id: 'booting',
+  context: () => initialSupervisorContext(),
+  initial: 'booting',
+  states: { booting: { tags: ['initializing'] } },
+});
+
+const registry = testRegistry();
+registry.register({ id: 'booting', version: 1, machine: bootingMachine });
 
 /** Distinct timestamps for the ones whose order depends on when they entered their state. */
 const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('the fleet page in Chromium [pglite]', () => {
-  const fixture = useServer(pglite, { registry: testRegistry() });
+  const fixture = useServer(pglite, { registry });
   let browser: Browser;
   let context: BrowserContext;
   let problems: string[];
@@ -78,6 +94,17 @@ describe('the fleet page in Chromium [pglite]', () => {
     fleet.working = (await host.spawn('tally', {}, { owner: 'bob' })).id;
     await tick();
     fleet.stalled = (await host.spawn('tally', {}, { owner: 'alice' })).id;
+    await tick();
+    fleet.paused = (await host.spawn('tally', {}, { owner: 'alice' })).id;
+    await host.pause(fleet.paused);
+    await state(fleet.paused, 'paused');
+    await tick();
+    fleet.initializing = (await host.spawn('booting', {}, { owner: 'alice' })).id;
+    await tick();
+    fleet.waitingForTasks = (
+      await host.spawn('worker', { tasks: [{ name: 'step' }] }, { owner: 'alice' })
+    ).id;
+    await state(fleet.waitingForTasks, 'waiting_for_tasks');
     fleet.cancelled = (
       await host.spawn('reference', { goal: 'retire the old page', steps: [] }, { owner: 'alice' })
     ).id;
@@ -116,7 +143,7 @@ describe('the fleet page in Chromium [pglite]', () => {
     page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
     await page.goto(`${fixture.server.url}/#token=${TOKENS.admin}`);
     await page.locator('#connection[data-state="live"]').waitFor();
-    await eventually(() => rowIds(page).then((ids) => ids.length)).toBe(7);
+    await eventually(() => rowIds(page).then((ids) => ids.length)).toBe(10);
     return page;
   }
 
@@ -140,12 +167,31 @@ describe('the fleet page in Chromium [pglite]', () => {
 
   it('orders the rows by attention: waiting for a person (oldest first), failed, running, finished', async () => {
     const page = await openFleet();
+    const states = await page
+      .locator('#fleet-table tbody tr')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-state')));
+    expect(new Set(states)).toEqual(
+      new Set([
+        'waiting_for_user',
+        'failed',
+        'working',
+        'paused',
+        'initializing',
+        'waiting_for_tasks',
+        'completed',
+        'cancelled',
+      ]),
+    );
     await eventually(() => rowIds(page)).toEqual([
       fleet.waitingOld,
       fleet.waitingNew,
       fleet.failed,
+      // Running, in the order they entered their states: the oldest first.
       fleet.working,
       fleet.stalled,
+      fleet.paused,
+      fleet.initializing,
+      fleet.waitingForTasks,
       // The newest finished first: it finished after the cancelled one.
       fleet.completed,
       fleet.cancelled,
@@ -236,7 +282,7 @@ describe('the fleet page in Chromium [pglite]', () => {
         range.selectNodeContents(cell);
         return { text: cell.textContent, lines: range.getClientRects().length };
       })`)) as { text: string; lines: number }[];
-    expect(lines.length).toBe(14);
+    expect(lines.length).toBe(20);
     for (const cell of lines) expect(cell, String(cell.text)).toMatchObject({ lines: 1 });
     const widths = async () =>
       (await page.evaluate(`({
@@ -261,7 +307,7 @@ describe('the fleet page in Chromium [pglite]', () => {
         state: row.querySelector('.state-badge')?.getBoundingClientRect().right ?? Infinity,
       })),
     );
-    expect(cards.length).toBe(7);
+    expect(cards.length).toBe(10);
     for (const card of cards) {
       expect(card.row).toBeLessThanOrEqual(400);
       expect(card.state).toBeLessThanOrEqual(400);
@@ -298,7 +344,8 @@ describe('the fleet page in Chromium [pglite]', () => {
     onTestFinished(async () => {
       await fixture.db.query('DELETE FROM supervisor_states WHERE id = $1', [id]);
     });
-    await eventually(() => rowIds(page).then((ids) => ids.indexOf(id))).toBe(5);
+    // The newest of the five running, last of them: after 3 ahead and the other 5.
+    await eventually(() => rowIds(page).then((ids) => ids.indexOf(id))).toBe(8);
     await fixture.host.send(id, { type: 'boom' }).catch(() => {});
     // Failed after the other one: among failures, the oldest comes first.
     await eventually(() => rowIds(page).then((ids) => ids.indexOf(id))).toBe(3);
