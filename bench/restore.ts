@@ -69,7 +69,8 @@ try {
     heapUsedBytes: number;
   }
   const result = await new Promise<RestoreResult>((resolve, reject) => {
-    // BENCH_CHILD_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the restore.
+    // BENCH_CHILD_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the restore;
+    // BENCH_CHILD_OUTPUT=1 prints the child's other output (`--trace-gc`, say).
     const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const child = spawn(
       process.execPath,
