@@ -103,15 +103,16 @@ function messageOf(error: unknown): string {
 /**
  * Derives what the database stores from a live snapshot. A context that breaks the
  * standard schema makes the row `failed` with the schema's complaint as its error: the
- * columns are never written from anything but a valid snapshot. `parsed` is the context
- * parsed already (a restore validated it), else it is parsed here.
+ * columns are never written from anything but a valid snapshot. `validated` is the context
+ * as parsed already (a restore validated it), else it is parsed here.
  */
 export function deriveView(
   snapshot: AnyMachineSnapshot,
-  parsed: ReturnType<typeof SupervisorContext.safeParse> = SupervisorContext.safeParse(
-    snapshot.context,
-  ),
+  validated?: SupervisorContext,
 ): SupervisorView {
+  const parsed = validated
+    ? { success: true as const, data: validated }
+    : SupervisorContext.safeParse(snapshot.context);
   const stateValue = statePaths(snapshot.value).join(';');
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -335,18 +335,14 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
   }
 
   /**
-   * Takes a restored actor's snapshot as already stored: the next capture compares against
-   * it, so restoring writes nothing and journals nothing twice. A snapshot XState could not
-   * restore (a removed state, say) fails the supervisor with XState's reason. `validated`:
-   * its standard context as the restore's validation parsed it (not parsed again here).
+   * Takes a restored actor's snapshot (`validated`: its context as validation parsed it) as
+   * stored: the next capture compares against it, so restoring writes and journals nothing
+   * twice. A snapshot XState could not restore fails the supervisor with XState's reason.
    */
   adoptRestored(validated?: SupervisorContext): void {
     const snapshot = this.snapshot();
     this.#lastDigest = digestOf(JSON.stringify(this.#actor.getPersistedSnapshot()));
-    this.#lastView = deriveView(
-      snapshot,
-      validated ? { success: true, data: validated } : undefined,
-    );
+    this.#lastView = deriveView(snapshot, validated);
     this.#dirty = false;
     if (snapshot.status === 'error') {
       const error = snapshot.error;
@@ -371,8 +367,8 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
    * state still cancels them. Returns the ids whose actor is gone.
    */
   rearm(timers: readonly TimerRecord[], now: number): string[] {
-    const view = this.#dirty ? undefined : this.#lastView;
-    return this.#timers.rearm(timers, (view ?? deriveView(this.snapshot())).questions, now);
+    const view = (this.#dirty ? null : this.#lastView) ?? deriveView(this.snapshot());
+    return this.#timers.rearm(timers, view.questions, now);
   }
 
   /** Stops the actor (its stopped snapshot is never written). */
