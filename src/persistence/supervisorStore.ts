@@ -197,18 +197,22 @@ export interface SupervisorStore {
 // the lease not expired. The lease rows are read FOR KEY SHARE: a take (FOR UPDATE SKIP
 // LOCKED, sliceLeases.ts) passes over a slice while a commit of it is under way, and a
 // take that committed first is seen here (the locked row is re-checked), so a stale
-// owner's write cannot land after it; a renewal does not wait. No node id: no fencing.
-const COMMIT_SQL = `WITH incoming AS (
+// owner's write cannot land after it; a renewal does not wait. No node id: no fencing, and
+// a statement of its own that neither reads nor locks the lease table.
+const commitSql = (fenced: boolean) => `WITH incoming AS (
   SELECT unnest($5::uuid[]) AS id
-), fence AS (
+), ${
+  fenced
+    ? `fence AS (
   SELECT l.slice FROM slice_leases l
   JOIN unnest($7::smallint[], $8::bigint[]) AS f (slice, epoch) ON f.slice = l.slice
   WHERE l.node_id = $6::text AND l.epoch = f.epoch AND l.expires_at > now()
   FOR KEY SHARE OF l
 ), allowed AS (
-  SELECT id FROM incoming
-  WHERE $6::text IS NULL OR ${sliceOfIdSql('id')} IN (SELECT slice FROM fence)
-), stored AS (
+  SELECT id FROM incoming WHERE ${sliceOfIdSql('id')} IN (SELECT slice FROM fence)
+)`
+    : 'allowed AS (SELECT id FROM incoming)'
+}, stored AS (
   SELECT s.id, s.version FROM supervisor_states s WHERE s.id = ANY ($5::uuid[])
 ), saved AS (${upsertStatesSql('$1', 'allowed')}),
 journal AS (${insertEventsSql('$2', { onlyFor: 'saved', newerThan: 'stored' })}),
@@ -217,6 +221,8 @@ task_rows AS (${upsertTasksSql('$4', 'saved')})
 SELECT i.id, i.id IN (SELECT id FROM saved) AS saved, stored.version AS stored_version,
        i.id IN (SELECT id FROM allowed) AS owned
 FROM incoming i LEFT JOIN stored USING (id)`;
+const COMMIT_SQL = commitSql(false);
+const FENCED_COMMIT_SQL = commitSql(true);
 
 /**
  * Full state save (the seed's `save_supervisor_state_full`) of many supervisors at once:
@@ -244,16 +250,16 @@ export async function saveSupervisorStateFull(
     stored_version: string | null;
     owned: boolean;
   }>(
-    COMMIT_SQL,
+    fence ? FENCED_COMMIT_SQL : COMMIT_SQL,
     [
       stateRows(batch.states),
       eventRows(batch.events),
       checkpointRows(batch.checkpoints),
       taskRows(batch.tasks ?? []),
       batch.states.map((state) => state.id),
-      fence?.nodeId ?? null,
-      fence?.leases.map((l) => l.slice) ?? [],
-      fence?.leases.map((l) => l.epoch) ?? [],
+      ...(fence
+        ? [fence.nodeId, fence.leases.map((l) => l.slice), fence.leases.map((l) => l.epoch)]
+        : []),
     ],
     { prepared: true },
   );
