@@ -181,18 +181,26 @@ describeEachEngine('restoration', (engine) => {
     await host.stop();
   });
 
-  it('tells the machine supervisor.restored with the RestorationInfo and its context message', async () => {
+  /**
+   * A listener stored by a runtime that stopped, a second runtime to restore it, and the
+   * notices its machine has taken there (as committed).
+   */
+  async function storedListener() {
     const registry = testRegistry();
     registry.register({ id: 'listener', version: 1, machine: listenerMachine });
     const first = testHost(fixture.db, { registry });
     const { id } = await first.spawn('listener', undefined, { owner: 'olga' });
     await first.stop();
-
     const host = testHost(fixture.db, { registry });
-    const info = await host.restore(id, 'restart');
     const notices = async () =>
       ((await host.get(id)).snapshot as { context: { notices: Array<Record<string, unknown>> } })
         .context.notices;
+    return { id, host, notices };
+  }
+
+  it('tells the machine supervisor.restored with the RestorationInfo and its context message', async () => {
+    const { id, host, notices } = await storedListener();
+    const info = await host.restore(id, 'restart');
     // Taken by the machine, and committed with its state.
     await expect.poll(notices).toHaveLength(1);
     const [notice] = await notices();
@@ -222,17 +230,8 @@ describeEachEngine('restoration', (engine) => {
   });
 
   it('a restart of all tells a machine that takes the notice, history included', async () => {
-    const registry = testRegistry();
-    registry.register({ id: 'listener', version: 1, machine: listenerMachine });
-    const first = testHost(fixture.db, { registry });
-    const { id } = await first.spawn('listener', undefined, { owner: 'olga' });
-    await first.stop();
-
-    const host = testHost(fixture.db, { registry });
+    const { id, host, notices } = await storedListener();
     await host.restoreAll('restart');
-    const notices = async () =>
-      ((await host.get(id)).snapshot as { context: { notices: Array<Record<string, unknown>> } })
-        .context.notices;
     await expect.poll(notices).toHaveLength(1);
     const [notice] = await notices();
     expect(notice).toMatchObject({ supervisorId: id, source: 'restart', restorationCount: 1 });
