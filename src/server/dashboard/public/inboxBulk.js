@@ -39,13 +39,19 @@ export function createBulkAnswers(box, { cardOf }) {
   /** The row's words for `count` of its cards still to answer. */
   function paint(line, group, count) {
     line.dataset.count = String(count);
-    line.querySelector('.bulk-count').textContent = `${count} identical questions`;
+    line.querySelector('.bulk-count').textContent =
+      count === 0
+        ? 'No identical question left'
+        : `${count} identical ${count === 1 ? 'question' : 'questions'}`;
     for (const button of line.querySelectorAll('button[data-bulk]')) {
       button.textContent = `Answer all ${count} with ${button.dataset.bulk}`;
       if (count === 0) button.disabled = true;
     }
     line.title = count === 0 ? `every question "${group.prompt}" here has its answer` : '';
   }
+
+  /** The rows drawn, with what each counted when it was drawn. */
+  const rows = new Map();
 
   function row(group) {
     const keys = group.entries.map((entry) => entry.key);
@@ -70,9 +76,6 @@ export function createBulkAnswers(box, { cardOf }) {
     paint(line, group, keys.length);
     return line;
   }
-
-  /** The rows drawn, with what each counted when it was drawn. */
-  const rows = new Map();
 
   return {
     /** Brings each row's count to the cards it counted that are still answerable. */
