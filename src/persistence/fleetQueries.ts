@@ -116,10 +116,11 @@ const ATTENTION: ReadonlyArray<{ states: LifecycleState[]; newestFirst: boolean 
 ];
 
 /**
- * The query text of a page in attention order: one branch per lifecycle state, each read from the (state,
- * state_entered_at) index in its group's direction and cut at the page's size, then merged.
- * After `afterId` means after that supervisor's place as it is now (one that changed state
- * meanwhile moves the cursor with it; one deleted meanwhile ends the paging).
+ * The query text of a page in attention order: one branch per lifecycle state, each read
+ * from the (state, state_entered_at) index in its group's direction and cut at the page's
+ * size, then merged. After `afterId` means after that supervisor's place as it is now (one
+ * that changed state meanwhile moves the cursor with it; one deleted meanwhile ends the
+ * paging).
  */
 function attentionQuery(
   filter: z.output<typeof FleetFilter>,

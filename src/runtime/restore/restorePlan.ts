@@ -118,10 +118,9 @@ export async function fallBack(
 }
 
 /**
- * Every stored, unfinished supervisor, a page of 500 at a time in id order (the next one
- * read while the caller restores this one); with
- * `dueBefore`, only those that must run by then (work in flight, a timer due); with
- * `slices`, only those of the slices.
+ * Every stored, unfinished supervisor, a page of 500 at a time in id order, the next page
+ * read while the caller restores this one; with `dueBefore`, only those that must run by
+ * then (work in flight, a timer due); with `slices`, only those of the slices.
  */
 export async function* restorablePages(
   store: Pick<SupervisorStore, 'listRestorable'>,

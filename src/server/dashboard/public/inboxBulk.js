@@ -16,8 +16,11 @@ import { isAnswerable } from './inboxCard.js';
 export function createBulkAnswers(box, { cardOf }) {
   let drawn = '';
 
+  /** The cards of `keys` still on the list and still to answer. */
+  const answerable = (keys) => keys.map(cardOf).filter((card) => card && isAnswerable(card));
+
   function answerAll(group, keys, label, row) {
-    const cards = keys.map(cardOf).filter((card) => card && isAnswerable(card));
+    const cards = answerable(keys);
     if (cards.length === 0) return;
     const titles = cards.map((card) => `• ${card.querySelector('.title')?.textContent ?? ''}`);
     const asked = [
@@ -81,7 +84,7 @@ export function createBulkAnswers(box, { cardOf }) {
     /** Brings each row's count to the cards it counted that are still answerable. */
     recount() {
       for (const [line, { group, keys }] of rows) {
-        const count = keys.map(cardOf).filter((card) => card && isAnswerable(card)).length;
+        const count = answerable(keys).length;
         if (String(count) !== line.dataset.count) paint(line, group, count);
       }
     },
