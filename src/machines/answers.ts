@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AnswerKind, PendingQuestion } from '../model/supervisor.ts';
 
-function schemaFor(kind: AnswerKind): z.ZodType {
+function buildSchema(kind: AnswerKind): z.ZodType {
   switch (kind.kind) {
     case 'text':
       return kind.maxLength === undefined ? z.string() : z.string().max(kind.maxLength);
@@ -19,6 +19,26 @@ function schemaFor(kind: AnswerKind): z.ZodType {
     case 'json':
       return z.fromJSONSchema(kind.schema as Parameters<typeof z.fromJSONSchema>[0]);
   }
+}
+
+/**
+ * Schemas built already, by what they check. Building one costs more than the check itself
+ * (5 % of the answer path's CPU, bench/README.md), and most questions share a few
+ * kinds. Keyed by the kind's JSON, not its object, so a kind changed in place is never
+ * checked by an older schema; cleared when full, since kinds are few in practice.
+ */
+const schemas = new Map<string, z.ZodType>();
+const SCHEMAS_KEPT = 1_000;
+
+function schemaFor(kind: AnswerKind): z.ZodType {
+  const key = JSON.stringify(kind);
+  let schema = schemas.get(key);
+  if (!schema) {
+    schema = buildSchema(kind);
+    if (schemas.size >= SCHEMAS_KEPT) schemas.clear();
+    schemas.set(key, schema);
+  }
+  return schema;
 }
 
 /** The result of checking an answer: the value to hand the machine, or zod's issues. */
