@@ -42,6 +42,13 @@ export function digestOf(json: string): string {
   return hash('sha256', json, 'base64');
 }
 
+/**
+ * The digest of a snapshot adopted as restored, not made: no capture's digest equals it, so
+ * the first capture after a restore is written even if nothing changed (an identical row
+ * under the next version), which costs less than digesting every restored supervisor.
+ */
+export const RESTORED = 'restored';
+
 /** A pending delayed event, with the absolute deadline XState's snapshot does not keep. */
 export interface TimerRecord {
   id: string;

@@ -13,6 +13,7 @@ import {
   digestOf,
   findInlineChild,
   journalBetween,
+  RESTORED,
   type SupervisorIdentity,
   type SupervisorView,
   type TimerRecord,
@@ -45,7 +46,7 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
   readonly #input: unknown;
   /** Version of the last capture; the next one gets `version + 1`. */
   #version: number;
-  /** SHA-256 of the last capture's JSON: tells a change without keeping the JSON (heap). */
+  /** SHA-256 of the last capture's JSON (a change told without the JSON kept), or RESTORED. */
   #lastDigest: string | undefined;
   #lastView: SupervisorView | null = null;
   /** Changed since the last capture. */
@@ -109,10 +110,7 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
     return this.#actor.getSnapshot() as AnyMachineSnapshot;
   }
 
-  /**
-   * The standard part of its context, typed. Fields a machine left out are missing: a
-   * context that breaks the schema is reported by the capture (the row fails), not here.
-   */
+  /** Its context's standard part, typed; a field left out is missing (the capture checks). */
   context(): Partial<SupervisorContext> {
     return this.snapshot().context as Partial<SupervisorContext>;
   }
@@ -336,12 +334,12 @@ export class LiveSupervisor implements QuestionTimersOwner, WatchedSupervisor {
 
   /**
    * Takes a restored actor's snapshot (`validated`: its context as validation parsed it) as
-   * stored: the next capture compares against it, so restoring writes and journals nothing
-   * twice. A snapshot XState could not restore fails the supervisor with XState's reason.
+   * stored: restoring writes and journals nothing twice. Its digest is not made (a fifth of a
+   * restore's own CPU): the first capture after it is written. XState's refusal fails it.
    */
   adoptRestored(validated?: SupervisorContext): void {
     const snapshot = this.snapshot();
-    this.#lastDigest = digestOf(JSON.stringify(this.#actor.getPersistedSnapshot()));
+    this.#lastDigest = RESTORED;
     this.#lastView = deriveView(snapshot, validated);
     this.#dirty = false;
     if (snapshot.status === 'error') {
