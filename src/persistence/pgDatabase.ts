@@ -218,6 +218,8 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
         for (const h of listeners.get(message.channel) ?? []) h(message.payload ?? '');
       });
       client.on('error', (error) => {
+        // Released already (it failed before, or the database closed): nothing to redo.
+        if (droppedListeners.has(client)) return;
         log.warn({ err: error, where }, 'LISTEN connection failed; listening again shortly');
         dropListener(client, error);
       });
@@ -489,7 +491,12 @@ export async function openPgDatabase(options: PgDatabaseOptions): Promise<Databa
       await releaseClaim?.();
       clearTimeout(relisten);
       const client = await listening?.catch(() => undefined);
-      if (client && !droppedListeners.has(client)) client.release();
+      if (client && !droppedListeners.has(client)) {
+        // Marked first: the server may still end it, and say so, while it closes (a drop
+        // of the database WITH FORCE): that error must not release it a second time.
+        droppedListeners.add(client);
+        client.release();
+      }
       listening = undefined;
       await pool.end();
     },

@@ -21,6 +21,11 @@ export interface TcpProxy {
    * connections open now and on new ones: the target did answer, the client never hears.
    */
   withholdReplies(): void;
+  /**
+   * On the connections open now, what the client sends is dropped while the target's
+   * replies still pass: a client that closes (sends Terminate) keeps hearing the server.
+   */
+  holdRequests(): void;
   /** Connections open now, both sides counted once. */
   readonly connections: number;
   close(): Promise<void>;
@@ -36,7 +41,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.unpipe(client);
     upstream.on('data', () => {});
   };
+  /** Every connection accepted and not closed: the server's close waits for each. */
+  const accepted = new Set<Socket>();
   const server = createServer((client) => {
+    accepted.add(client);
+    client.on('close', () => accepted.delete(client));
     if (down) {
       client.destroy();
       return;
@@ -85,6 +94,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         dead.push(pair);
       }
     },
+    holdRequests() {
+      for (const { client, upstream } of pairs) {
+        client.unpipe(upstream);
+        client.on('data', () => {});
+      }
+    },
     withholdReplies() {
       withholding = true;
       for (const pair of pairs) withhold(pair);
@@ -99,6 +114,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         client.destroy();
         upstream.destroy();
       }
+      // A client whose upstream half closed while it held requests is out of `pairs`.
+      for (const client of accepted) client.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
