@@ -6,34 +6,27 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/persistence/database.ts';
 import { openPgDatabase } from '../../src/persistence/pgDatabase.ts';
 import { describePostgresOnly } from '../helpers/engines.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.ts';
+import { proxiedUrl } from '../helpers/faultRuntime.ts';
 import { waitFor } from '../helpers/waitFor.ts';
 
 describePostgresOnly('closing a database that listens', (engine) => {
   let direct: Database;
-  let proxy: TcpProxy;
-  let proxiedUrl: string;
-  let directUrl: string;
 
   beforeAll(async () => {
     direct = await engine.openMigrated();
-    const url = new URL(process.env.DATABASE_URL as string);
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    url.pathname = direct.location.slice(direct.location.lastIndexOf('/'));
-    directUrl = url.toString();
-    url.host = `127.0.0.1:${proxy.port}`;
-    proxiedUrl = url.toString();
   });
   afterAll(async () => {
-    await proxy.close();
     await direct.close();
   });
 
   it('ignores the server ending its LISTEN connection while it closes', async () => {
-    const db = await openPgDatabase({ connectionString: proxiedUrl, max: 2 });
+    const { proxy, url } = await proxiedUrl(direct);
+    const db = await openPgDatabase({ connectionString: url, max: 2 });
     const channel = `close_test_${process.pid}`;
     await db.listen(channel, () => {});
-    const admin = new pg.Client({ connectionString: directUrl });
+    const directUrl = new URL(url);
+    directUrl.host = new URL(process.env.DATABASE_URL as string).host;
+    const admin = new pg.Client({ connectionString: directUrl.toString() });
     await admin.connect();
     // The failure it guards against is thrown from the connection's error event.
     const uncaught: unknown[] = [];
